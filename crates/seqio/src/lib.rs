@@ -1,0 +1,1 @@
+//! seqflow-seqio (skeleton).
