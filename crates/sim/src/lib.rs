@@ -1,1 +1,40 @@
-//! seqflow-sim (skeleton).
+//! Seeded, reproducible generators of realistic sequencing data for tests and benchmarks.
+//!
+//! - [`FastqSimulator`] / [`write_fastq`]: Illumina-like reads sampled from both strands of a
+//!   random genome, with substitution errors, `N` calls, CASAVA 1.8 headers
+//!   (`@A00953:153:HVJ5VDSXY:2:1101:1234:1000 1:N:0:ACGTACGT+TTGACCAA`) and position-dependent
+//!   Phred+33 qualities (high at the 5' end, declining toward the 3' end, with noise, dips and
+//!   occasional `#` tails), so Q20/Q30/mean-quality statistics are non-trivial.
+//! - [`write_fasta`]: multi-record FASTA with wrapped lines, soft-masked (lowercase) runs and
+//!   `N` gaps.
+//!
+//! The same configuration produces byte-identical output on every run and platform: the random
+//! generator (xoshiro256++) is part of this crate, not a dependency whose stream could change.
+//! Output goes to any [`std::io::Write`] in 1 MiB blocks; generation runs at several hundred
+//! MB/s on one core.
+//!
+//! ```
+//! use seqflow_sim::{Amount, FastqConfig};
+//!
+//! let mut config = FastqConfig::new(42);
+//! config.genome_length = 100_000;
+//! config.amount = Amount::Reads(1_000);
+//! let mut fastq = Vec::new();
+//! let stats = seqflow_sim::write_fastq(&config, &mut fastq)?;
+//! assert_eq!(stats.records, 1_000);
+//! assert_eq!(stats.bytes, fastq.len() as u64);
+//! assert!(stats.q30_fraction() > 0.5 && stats.q30_fraction() < 1.0);
+//! # Ok::<(), seqflow_sim::Error>(())
+//! ```
+
+mod error;
+mod fasta;
+mod fastq;
+mod genome;
+mod header;
+mod quality;
+mod rng;
+
+pub use error::Error;
+pub use fasta::{FastaConfig, FastaStats, RunSpec, write_fasta};
+pub use fastq::{Amount, FastqConfig, FastqSimulator, FastqStats, write_fastq};
