@@ -1,0 +1,323 @@
+//! The batched reader: the producer side of a single-producer / many-consumer pipeline.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::batch::{Batch, Format};
+use crate::compression::{self, Compression, MAGIC_LEN};
+use crate::error::{Error, Position, Result};
+use crate::scan;
+use crate::threaded::ThreadedRead;
+use crate::validate::Validation;
+
+/// Settings of a [`Reader`].
+#[derive(Debug, Clone)]
+pub struct ReaderOptions {
+    /// Bytes of fresh input read into each batch (default 1 MiB). A batch holds the complete
+    /// records in that window; the partial record at its end moves to the next batch.
+    pub batch_size: usize,
+    /// Longest record accepted, in bytes of input text (default 4 GiB). A longer record is a
+    /// [`Error::RecordTooLong`], not an out-of-memory kill.
+    pub max_record_len: usize,
+    /// Expected format; `None` detects it from the first non-blank character.
+    pub format: Option<Format>,
+    /// Content checks applied by [`Reader::read_batch`] (structural checks always apply).
+    /// Parallel consumers may instead call [`Batch::validate`] themselves.
+    pub validation: Validation,
+    /// Threads for decompression: with more than one, BGZF blocks are inflated in parallel.
+    /// Any compressed input is decoded on a thread of its own, apart from the parser.
+    pub decode_threads: usize,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            batch_size: 1 << 20,
+            max_record_len: 4 << 30,
+            format: None,
+            validation: Validation::new(),
+            decode_threads: 1,
+        }
+    }
+}
+
+/// Counts the raw (possibly compressed) bytes read, for progress reports.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Reads FASTA or FASTQ, plain or compressed, into [`Batch`]es.
+///
+/// The reader only splits records: it finds line breaks, records offsets and checks
+/// structure. Everything else (statistics, validation of letters) belongs to consumers.
+///
+/// ```
+/// use seqflow_seqio::{Batch, Format, Reader, ReaderOptions};
+/// let fasta = b">chr1 first\nACGT\nAC\n>chr2\nGG\n";
+/// let mut reader = Reader::new(&fasta[..], "genome.fa", ReaderOptions::default())?;
+/// let mut batch = Batch::default();
+/// assert_eq!(reader.read_batch(&mut batch)?, 2);
+/// assert_eq!(batch.format(), Format::Fasta);
+/// let chr1 = batch.get(0);
+/// assert_eq!((chr1.id(), chr1.desc()), (&b"chr1"[..], Some(&b"first"[..])));
+/// assert_eq!(&*chr1.seq(), b"ACGTAC");
+/// assert_eq!(reader.read_batch(&mut batch)?, 0);
+/// # Ok::<(), seqflow_seqio::Error>(())
+/// ```
+pub struct Reader {
+    input: Box<dyn Read + Send>,
+    source: Arc<str>,
+    compression: Compression,
+    options: ReaderOptions,
+    format: Option<Format>,
+    /// The incomplete record left at the end of the previous batch.
+    carry: Vec<u8>,
+    /// Decompressed offset of `carry[0]`.
+    carry_offset: u64,
+    /// Line number of `carry[0]`.
+    carry_line: u64,
+    batches: u64,
+    eof: bool,
+    finished: bool,
+    raw_bytes: Arc<AtomicU64>,
+}
+
+impl Reader {
+    /// Opens `path`, or standard input for `-`.
+    ///
+    /// # Errors
+    /// The file cannot be opened, or its compression is not supported.
+    pub fn from_path(path: impl AsRef<Path>, options: ReaderOptions) -> Result<Reader> {
+        let path = path.as_ref();
+        let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+        if path.as_os_str() == "-" {
+            return Reader::new(io::stdin(), "-", options);
+        }
+        let file = File::open(path).map_err(|e| Error::io(&name, e))?;
+        Reader::new(file, &name, options)
+    }
+
+    /// Reads from any byte stream; `name` is used in error messages.
+    ///
+    /// # Errors
+    /// The stream cannot be read, or its compression is not supported.
+    pub fn new(
+        mut input: impl Read + Send + 'static,
+        name: &str,
+        options: ReaderOptions,
+    ) -> Result<Reader> {
+        let source: Arc<str> = Arc::from(name);
+        let raw_bytes = Arc::new(AtomicU64::new(0));
+        let mut magic = Vec::with_capacity(MAGIC_LEN);
+        (&mut input)
+            .take(MAGIC_LEN as u64)
+            .read_to_end(&mut magic)
+            .map_err(|e| Error::io(&source, e))?;
+        raw_bytes.fetch_add(magic.len() as u64, Ordering::Relaxed);
+        let compression = Compression::detect(&magic);
+        let raw = Counted { inner: io::Cursor::new(magic).chain(input), count: raw_bytes.clone() };
+        let input: Box<dyn Read + Send> = match compression {
+            Compression::None => Box::new(raw),
+            Compression::Bzip2 | Compression::Xz => {
+                return Err(Error::UnsupportedCompression {
+                    source_name: source,
+                    method: compression.name(),
+                });
+            }
+            Compression::Bgzf if options.decode_threads > 1 => {
+                Box::new(crate::bgzf::ParallelReader::new(raw, options.decode_threads))
+            }
+            _ => {
+                let decoder = compression::decoder(compression::buffered(raw), compression)
+                    .map_err(|e| Error::io(&source, e))?;
+                Box::new(ThreadedRead::spawn(decoder))
+            }
+        };
+        Ok(Reader {
+            input,
+            source,
+            compression,
+            format: options.format,
+            options,
+            carry: Vec::new(),
+            carry_offset: 0,
+            carry_line: 1,
+            batches: 0,
+            eof: false,
+            finished: false,
+            raw_bytes,
+        })
+    }
+
+    /// Compression detected on the input.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Format of the input, once the first batch has been read (or if it was given).
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// Display name of the input.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Raw bytes (before decompression) read so far; grows as batches are read.
+    pub fn raw_bytes_read(&self) -> u64 {
+        self.raw_bytes.load(Ordering::Relaxed)
+    }
+
+    /// A shared counter of raw bytes read, for a progress display on another thread.
+    pub fn raw_bytes_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.raw_bytes)
+    }
+
+    /// Clears `batch` and fills it with the next complete records.
+    ///
+    /// Returns the number of records read; 0 means the input is exhausted.
+    ///
+    /// # Errors
+    /// I/O errors, malformed records (with line, byte and record name), records longer than
+    /// [`ReaderOptions::max_record_len`], and failed [`ReaderOptions::validation`] checks.
+    pub fn read_batch(&mut self, batch: &mut Batch) -> Result<usize> {
+        batch.clear();
+        if self.finished {
+            return Ok(0);
+        }
+        batch.source = Arc::clone(&self.source);
+        batch.byte_offset = self.carry_offset;
+        batch.index = self.batches;
+        let mut filled = batch.reset_with(&self.carry, self.options.batch_size);
+        let mut limit = filled + self.options.batch_size;
+        let end = loop {
+            filled = self.fill(batch, filled, limit)?;
+            batch.end = filled;
+            let Some(format) = self.detect_format(batch)? else {
+                self.finished = true;
+                return Ok(0);
+            };
+            batch.format = format;
+            let end = match format {
+                Format::Fastq => scan::fastq(batch, self.eof, self.carry_line)?,
+                Format::Fasta => scan::fasta(batch, self.eof, self.carry_line)?,
+            };
+            if !batch.spans.is_empty() || self.eof {
+                break end;
+            }
+            limit = self.grow(batch)?;
+        };
+        self.carry.clear();
+        self.carry.extend_from_slice(&batch.buf[end.consumed..batch.end]);
+        self.carry_offset += (end.consumed - batch.start) as u64;
+        self.carry_line += end.lines;
+        batch.end = end.consumed;
+        self.batches += 1;
+        if self.eof {
+            self.finished = true;
+        }
+        batch.validate(&self.options.validation)?;
+        Ok(batch.len())
+    }
+
+    /// Reads input into `batch.buf[filled..limit]` until the window is full or the input
+    /// ends; at the end, makes sure the data ends with a line break.
+    fn fill(&mut self, batch: &mut Batch, mut filled: usize, limit: usize) -> Result<usize> {
+        let limit = limit.min(batch.buf.len() - 1); // keep room for a final '\n'
+        while filled < limit && !self.eof {
+            match self.input.read(&mut batch.buf[filled..limit]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(&self.source, e)),
+            }
+        }
+        if self.eof && filled > batch.start && batch.buf[filled - 1] != b'\n' {
+            batch.buf[filled] = b'\n';
+            filled += 1;
+        }
+        Ok(filled)
+    }
+
+    /// Decides the format from the first non-blank byte; `None` if the input is blank.
+    fn detect_format(&mut self, batch: &Batch) -> Result<Option<Format>> {
+        if let Some(format) = self.format {
+            // A given format is still checked against the first record's marker.
+            if self.batches == 0 {
+                self.check_marker(batch, format)?;
+            }
+            return Ok(Some(format));
+        }
+        let data = batch.data();
+        let Some(first) = data.iter().position(|b| !b.is_ascii_whitespace()) else {
+            return if self.eof { Ok(None) } else { Ok(Some(Format::Fasta)) };
+        };
+        let format = match data[first] {
+            b'>' => Format::Fasta,
+            b'@' => Format::Fastq,
+            other => {
+                return Err(Error::parse(
+                    self.position(batch, first),
+                    format!(
+                        "not FASTA or FASTQ: first character is '{}', expected '>' or '@'",
+                        other.escape_ascii()
+                    ),
+                ));
+            }
+        };
+        self.format = Some(format);
+        Ok(Some(format))
+    }
+
+    fn check_marker(&self, batch: &Batch, format: Format) -> Result<()> {
+        let data = batch.data();
+        let marker = if format == Format::Fasta { b'>' } else { b'@' };
+        match data.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) if data[i] != marker => Err(Error::parse(
+                self.position(batch, i),
+                format!("expected {} record starting with '{}'", format.name(), marker as char),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Doubles the batch window when not even one record fits in it; returns the new limit.
+    fn grow(&mut self, batch: &mut Batch) -> Result<usize> {
+        let data_len = batch.end - batch.start;
+        if data_len >= self.options.max_record_len {
+            return Err(Error::RecordTooLong {
+                position: self.position(batch, 0),
+                limit: self.options.max_record_len,
+            });
+        }
+        let new_len = (batch.end * 2).min(batch.start + self.options.max_record_len + 2);
+        let new_len = new_len.max(batch.end + 2);
+        if batch.buf.len() < new_len {
+            batch.buf.resize(new_len, 0);
+        }
+        Ok(new_len - 1)
+    }
+
+    fn position(&self, batch: &Batch, data_index: usize) -> Position {
+        let before = &batch.data()[..data_index];
+        Position {
+            source: Arc::clone(&self.source),
+            line: self.carry_line + memchr::memchr_iter(b'\n', before).count() as u64,
+            byte: self.carry_offset + data_index as u64,
+            record: None,
+        }
+    }
+}
