@@ -57,8 +57,7 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
     let mut newlines = memchr::memchr_iter(b'\n', &buf[start..]).map(|i| i + start);
     let mut pos = start;
     let mut line = first_line;
-    loop {
-        let Some(e1) = newlines.next() else { break };
+    while let Some(e1) = newlines.next() {
         if trim_cr(buf, pos, e1) == pos {
             // Blank line between or after records.
             pos = e1 + 1;
