@@ -71,7 +71,7 @@ impl LengthHistogram {
 /// assert_eq!((summary.num_seqs, summary.sum_len, summary.sum_n), (2, 7, 1));
 /// # Ok::<(), seqflow_seqio::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Accumulator {
     pub(crate) format: Option<Format>,
     pub(crate) seq_type: Option<SeqType>,
@@ -81,19 +81,6 @@ pub struct Accumulator {
     pub(crate) bases: ByteHistogram,
     /// Histogram of the quality bytes.
     pub(crate) quals: ByteHistogram,
-}
-
-impl Default for Accumulator {
-    fn default() -> Self {
-        Accumulator {
-            format: None,
-            seq_type: None,
-            num_seqs: 0,
-            lengths: LengthHistogram::default(),
-            bases: ByteHistogram::default(),
-            quals: ByteHistogram::default(),
-        }
-    }
 }
 
 impl Accumulator {
