@@ -80,7 +80,7 @@
 //!           + W·(C_in + C_out + S)       workers: item in hand, its output, their state
 //!           + (D + 1)·C_out              output queue and the output the sink is writing
 //! ordered:    the same, and at most R + 1 items in flight between source and sink, so the
-//!             reorder buffer never exceeds R·C_out: total ≤ (R + 1)·max(C_in, C_out) + W·S
+//!             reorder buffer never exceeds R·C_out: total ≤ (R + 1)·(C_in + C_out) + W·S
 //! ```
 //!
 //! plus fixed structures: two channels of `D` slots, `R` reorder slots, and one stack per thread

@@ -1,0 +1,236 @@
+//! A blocking counting budget: the byte bound of the work queue and the credit window of the
+//! ordered sink.
+//!
+//! A producer [`acquire`](Budget::acquire)s the cost of an item before queueing it and the
+//! consumer [`release`](Budget::release)s it when the item leaves. An acquire blocks while the
+//! budget is in use and the item would push it over capacity; an item larger than the whole
+//! capacity is admitted when nothing is in use, so an oversize item never deadlocks. The ordered
+//! sink's reorder window is the same thing with a cost of one credit per item: the source takes a
+//! credit before emitting, the sink gives it back after writing.
+
+use std::time::{Duration, Instant};
+
+use crate::error::Cancelled;
+use crate::sync::{Condvar, Mutex, lock, wait};
+
+/// A counting budget with blocking acquire, see the module docs.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    capacity: usize,
+    state: Mutex<BudgetState>,
+    released: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct BudgetState {
+    in_use: usize,
+    peak: usize,
+    waiters: usize,
+    cancelled: bool,
+}
+
+impl BudgetState {
+    fn admits(&self, cost: usize, capacity: usize) -> bool {
+        self.in_use == 0 || self.in_use.saturating_add(cost) <= capacity
+    }
+}
+
+impl Budget {
+    /// A budget of `capacity` (at least 1).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            state: Mutex::new(BudgetState::default()),
+            released: Condvar::new(),
+        }
+    }
+
+    /// Takes `cost` from the budget, blocking while it does not fit. Time spent blocked is added
+    /// to `blocked`.
+    ///
+    /// # Errors
+    /// [`Cancelled`] if the budget is or gets cancelled before the cost fits.
+    pub(crate) fn acquire(&self, cost: usize, blocked: &mut Duration) -> Result<(), Cancelled> {
+        let mut state = lock(&self.state);
+        if !state.cancelled && !state.admits(cost, self.capacity) {
+            let start = Instant::now();
+            state.waiters += 1;
+            while !state.cancelled && !state.admits(cost, self.capacity) {
+                state = wait(&self.released, state);
+            }
+            state.waiters -= 1;
+            *blocked += start.elapsed();
+        }
+        if state.cancelled {
+            return Err(Cancelled);
+        }
+        state.in_use = state.in_use.saturating_add(cost);
+        state.peak = state.peak.max(state.in_use);
+        Ok(())
+    }
+
+    /// Gives `cost` back and wakes blocked acquirers.
+    pub(crate) fn release(&self, cost: usize) {
+        let mut state = lock(&self.state);
+        debug_assert!(state.in_use >= cost, "released more than acquired");
+        state.in_use = state.in_use.saturating_sub(cost);
+        if state.waiters > 0 {
+            self.released.notify_all();
+        }
+    }
+
+    /// Makes every current and future [`acquire`](Self::acquire) fail with [`Cancelled`].
+    pub(crate) fn cancel(&self) {
+        let mut state = lock(&self.state);
+        state.cancelled = true;
+        self.released.notify_all();
+    }
+
+    /// The largest amount ever in use at once.
+    pub(crate) fn peak(&self) -> usize {
+        lock(&self.state).peak
+    }
+
+    /// The amount in use now.
+    #[cfg(test)]
+    pub(crate) fn in_use(&self) -> usize {
+        lock(&self.state).in_use
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::thread;
+
+    #[test]
+    fn admits_oversize_only_when_empty() {
+        let b = Budget::new(10);
+        let mut t = Duration::ZERO;
+        b.acquire(4, &mut t).unwrap();
+        b.acquire(6, &mut t).unwrap();
+        assert_eq!(b.in_use(), 10);
+        b.release(10);
+        b.acquire(100, &mut t).unwrap();
+        assert_eq!(b.peak(), 100);
+        b.release(100);
+        assert_eq!(b.in_use(), 0);
+    }
+
+    #[test]
+    fn blocks_until_released_and_wakes_on_cancel() {
+        let b = Arc::new(Budget::new(10));
+        let mut t = Duration::ZERO;
+        b.acquire(8, &mut t).unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let h = {
+            let (b, done) = (b.clone(), done.clone());
+            thread::spawn(move || {
+                let mut t = Duration::ZERO;
+                b.acquire(5, &mut t).unwrap();
+                done.store(true, Ordering::SeqCst);
+                t
+            })
+        };
+        thread::sleep(Duration::from_millis(50));
+        assert!(!done.load(Ordering::SeqCst), "acquire did not block over budget");
+        b.release(8);
+        let blocked = h.join().unwrap();
+        assert!(blocked >= Duration::from_millis(30), "blocked time not measured: {blocked:?}");
+        assert_eq!(b.in_use(), 5);
+
+        let h = {
+            let b = b.clone();
+            thread::spawn(move || b.acquire(20, &mut Duration::default()))
+        };
+        thread::sleep(Duration::from_millis(20));
+        b.cancel();
+        assert_eq!(h.join().unwrap(), Err(Cancelled));
+        assert_eq!(b.acquire(0, &mut t), Err(Cancelled));
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::priority_queue::PriorityQueue;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    /// The ordered sink's credit protocol: the source takes a credit per item before handing it
+    /// over, the sink returns it after "writing". Never more than `WINDOW` items in flight, every
+    /// item arrives, in order, and no interleaving deadlocks (loom fails on a deadlock).
+    #[test]
+    fn loom_credit_window_bounds_in_flight() {
+        const WINDOW: usize = 1;
+        const ITEMS: u64 = 3;
+        loom::model(|| {
+            let credits = Arc::new(Budget::new(WINDOW));
+            let queue = Arc::new(PriorityQueue::<u64, u64>::new(usize::MAX));
+            let in_flight = Arc::new(AtomicUsize::new(0));
+            let source = {
+                let (credits, queue, in_flight) =
+                    (credits.clone(), queue.clone(), in_flight.clone());
+                thread::spawn(move || {
+                    for seq in 0..ITEMS {
+                        credits.acquire(1, &mut Duration::default()).unwrap();
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        assert!(now <= WINDOW, "{now} items in flight, window {WINDOW}");
+                        // FIFO: every item gets the same priority.
+                        queue.push(0, 1, seq).unwrap();
+                    }
+                    queue.close();
+                })
+            };
+            let mut expected = 0;
+            while let Some(seq) = queue.pop() {
+                assert_eq!(seq, expected);
+                expected += 1;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                credits.release(1);
+            }
+            assert_eq!(expected, ITEMS);
+            source.join().unwrap();
+            assert_eq!(credits.in_use(), 0);
+        });
+    }
+
+    /// A source blocked on an exhausted window is woken by cancellation, whatever the
+    /// interleaving of cancel with the blocking acquire.
+    #[test]
+    fn loom_credit_window_cancel_wakes_blocked_source() {
+        loom::model(|| {
+            let credits = Arc::new(Budget::new(1));
+            credits.acquire(1, &mut Duration::default()).unwrap();
+            let source = {
+                let credits = credits.clone();
+                thread::spawn(move || credits.acquire(1, &mut Duration::default()))
+            };
+            credits.cancel();
+            assert_eq!(source.join().unwrap(), Err(Cancelled));
+        });
+    }
+
+    /// Byte budget: a release racing with a blocked oversize acquire always admits it once the
+    /// budget is empty, and never admits it while something else is in use.
+    #[test]
+    fn loom_byte_budget_admits_oversize_when_empty() {
+        loom::model(|| {
+            let budget = Arc::new(Budget::new(4));
+            budget.acquire(3, &mut Duration::default()).unwrap();
+            let producer = {
+                let budget = budget.clone();
+                thread::spawn(move || {
+                    budget.acquire(10, &mut Duration::default()).unwrap();
+                    budget.in_use()
+                })
+            };
+            budget.release(3);
+            assert_eq!(producer.join().unwrap(), 10);
+            assert_eq!(budget.peak(), 10);
+        });
+    }
+}

@@ -1,0 +1,141 @@
+//! Shared run state: cancellation, the first error, and cancellable channel operations.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, TrySendError, bounded};
+
+use crate::budget::Budget;
+use crate::error::{Cancelled, PipelineError};
+
+/// Cancellation and budgets shared by every stage of one run.
+pub(crate) struct Control {
+    cancelled: AtomicBool,
+    /// Dropped on cancel, which makes `cancel_rx` ready in every `Select`.
+    cancel_tx: Mutex<Option<Sender<()>>>,
+    cancel_rx: Receiver<()>,
+    /// Byte budget of the work queue: taken by the source, given back by the worker that
+    /// dequeues the item.
+    pub(crate) bytes: Budget,
+    /// Reorder-window credits (ordered runs only): taken by the source, given back by the sink.
+    pub(crate) credits: Option<Budget>,
+    /// Items written by the sink, for progress reports.
+    pub(crate) items_done: AtomicU64,
+}
+
+/// What a cancellable receive got.
+pub(crate) enum Received<T> {
+    Item(T),
+    Disconnected,
+    Cancelled,
+}
+
+impl Control {
+    pub(crate) fn new(max_queued_bytes: usize, reorder_window: Option<usize>) -> Self {
+        let (cancel_tx, cancel_rx) = bounded(0);
+        Self {
+            cancelled: AtomicBool::new(false),
+            cancel_tx: Mutex::new(Some(cancel_tx)),
+            cancel_rx,
+            bytes: Budget::new(max_queued_bytes),
+            credits: reorder_window.map(Budget::new),
+            items_done: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Cancels the run: wakes every blocked stage. Idempotent.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        drop(self.cancel_tx.lock().unwrap_or_else(PoisonError::into_inner).take());
+        self.bytes.cancel();
+        if let Some(credits) = &self.credits {
+            credits.cancel();
+        }
+    }
+
+    /// Sends `msg`, blocking while the channel is full unless the run is cancelled.
+    pub(crate) fn send<T>(
+        &self,
+        tx: &Sender<T>,
+        msg: T,
+        blocked: &mut Duration,
+    ) -> Result<(), Cancelled> {
+        let msg = match tx.try_send(msg) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(_)) => return Err(Cancelled),
+            Err(TrySendError::Full(msg)) => msg,
+        };
+        let start = Instant::now();
+        let mut select = Select::new();
+        let send_index = select.send(tx);
+        select.recv(&self.cancel_rx);
+        let oper = select.select();
+        let result = if oper.index() == send_index {
+            oper.send(tx, msg).map_err(|_| Cancelled)
+        } else {
+            let _ = oper.recv(&self.cancel_rx);
+            Err(Cancelled)
+        };
+        *blocked += start.elapsed();
+        result
+    }
+
+    /// Receives from `rx`, blocking while it is empty unless the run is cancelled.
+    pub(crate) fn recv<T>(&self, rx: &Receiver<T>, blocked: &mut Duration) -> Received<T> {
+        match rx.try_recv() {
+            Ok(msg) => return Received::Item(msg),
+            Err(TryRecvError::Disconnected) => return Received::Disconnected,
+            Err(TryRecvError::Empty) => {}
+        }
+        let start = Instant::now();
+        let mut select = Select::new();
+        let recv_index = select.recv(rx);
+        select.recv(&self.cancel_rx);
+        let oper = select.select();
+        let result = if oper.index() == recv_index {
+            match oper.recv(rx) {
+                Ok(msg) => Received::Item(msg),
+                Err(_) => Received::Disconnected,
+            }
+        } else {
+            let _ = oper.recv(&self.cancel_rx);
+            Received::Cancelled
+        };
+        *blocked += start.elapsed();
+        result
+    }
+}
+
+/// The first error of a run; later ones are logged and dropped.
+pub(crate) struct ErrorSlot<E> {
+    first: Mutex<Option<PipelineError<E>>>,
+}
+
+impl<E: fmt::Debug> ErrorSlot<E> {
+    pub(crate) fn new() -> Self {
+        Self { first: Mutex::new(None) }
+    }
+
+    /// Records `err` (if it is the first) and cancels the run.
+    pub(crate) fn fail(&self, control: &Control, err: PipelineError<E>) {
+        {
+            let mut first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
+            if first.is_none() {
+                *first = Some(err);
+            } else {
+                tracing::debug!(error = ?err, "seqflow-pipeline: further error while cancelling");
+            }
+        }
+        control.cancel();
+    }
+
+    pub(crate) fn into_inner(self) -> Option<PipelineError<E>> {
+        self.first.into_inner().unwrap_or_else(PoisonError::into_inner)
+    }
+}
