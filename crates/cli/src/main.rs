@@ -1,1 +1,82 @@
-fn main() {}
+//! `seqflow`: genome-scale jobs as memory-bounded, parallel streaming pipelines.
+//!
+//! This binary only parses flags and wires the library crates together; every command lives
+//! in a module of its own.
+
+mod output;
+mod simulate;
+mod size;
+mod stats;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Command-line interface.
+#[derive(Debug, Parser)]
+#[command(name = "seqflow", version, about, max_term_width = 100)]
+struct Cli {
+    /// No progress bar, no summary on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More detail on stderr (-v: per-stage timings; -vv: debug log).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Statistics of FASTA/FASTQ files (the columns of `seqkit stats -a`).
+    Stats(stats::StatsArgs),
+    /// Write reproducible synthetic data (seeded).
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
+}
+
+/// What every command gets besides its own flags.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Global {
+    /// Suppress progress and summaries.
+    pub(crate) quiet: bool,
+    /// Verbosity level.
+    pub(crate) verbose: u8,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 | 1 => "warn",
+        2 => "debug",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .with_writer(io::stderr)
+        .init();
+    let global = Global { quiet: cli.quiet, verbose: cli.verbose };
+    let result = match cli.command {
+        Command::Stats(args) => stats::run(&args, global),
+        Command::Simulate(command) => simulate::run(&command, global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("seqflow: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A closed standard output (`seqflow stats … | head`) ends the program quietly.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

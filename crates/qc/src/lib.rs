@@ -26,4 +26,4 @@ mod table;
 pub use accumulator::{Accumulator, LengthHistogram};
 pub use alphabet::SeqType;
 pub use summary::Summary;
-pub use table::{COLUMNS, render_table, render_tsv};
+pub use table::{BASIC_COLUMNS, COLUMNS, render_table, render_tsv};

@@ -13,6 +13,13 @@ pub const COLUMNS: [&str; 19] = [
 /// Number of leading text columns (left-aligned in the table).
 const TEXT_COLUMNS: usize = 3;
 
+/// Columns shown without `all`, as `seqkit stats` without `-a`: file to max_len.
+pub const BASIC_COLUMNS: usize = 8;
+
+fn column_count(all: bool) -> usize {
+    if all { COLUMNS.len() } else { BASIC_COLUMNS }
+}
+
 /// The cells of a row; numbers rendered by `int` and `float(value, decimals)`.
 fn cells(
     s: &Summary,
@@ -43,32 +50,38 @@ fn cells(
 }
 
 /// Tab-separated values with a header line; fixed decimals, no thousands separators.
+/// `all` selects every column, otherwise the first [`BASIC_COLUMNS`].
 ///
 /// ```
 /// use seqflow_qc::{Accumulator, render_tsv};
-/// let tsv = render_tsv(&[Accumulator::default().summarize("empty.fa")]);
+/// let tsv = render_tsv(&[Accumulator::default().summarize("empty.fa")], true);
 /// assert!(tsv.starts_with("file\tformat\ttype\tnum_seqs"));
 /// assert!(tsv.lines().nth(1).unwrap().starts_with("empty.fa\t\t\t0\t0\t0\t0.0\t0"));
 /// ```
-pub fn render_tsv(rows: &[Summary]) -> String {
-    let mut out = COLUMNS.join("\t");
+pub fn render_tsv(rows: &[Summary], all: bool) -> String {
+    let n = column_count(all);
+    let mut out = COLUMNS[..n].join("\t");
     out.push('\n');
     for row in rows {
         let line = cells(row, |v| v.to_string(), |v, d| format!("{v:.d$}"));
-        out.push_str(&line.join("\t"));
+        out.push_str(&line[..n].join("\t"));
         out.push('\n');
     }
     out
 }
 
 /// An aligned table: text left-aligned, numbers right-aligned with thousands separators and
-/// without trailing zeros, columns two spaces apart.
-pub fn render_table(rows: &[Summary]) -> String {
-    let mut grid: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.to_string()).collect()];
-    grid.extend(rows.iter().map(|row| cells(row, group_thousands_int, |v, _| group_float(v))));
-    let widths: Vec<usize> = (0..COLUMNS.len())
-        .map(|c| grid.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
+/// without trailing zeros, columns two spaces apart. `all` as for [`render_tsv`].
+pub fn render_table(rows: &[Summary], all: bool) -> String {
+    let n = column_count(all);
+    let mut grid: Vec<Vec<String>> = vec![COLUMNS[..n].iter().map(|c| c.to_string()).collect()];
+    grid.extend(rows.iter().map(|row| {
+        let mut cells = cells(row, group_thousands_int, |v, _| group_float(v));
+        cells.truncate(n);
+        cells
+    }));
+    let widths: Vec<usize> =
+        (0..n).map(|c| grid.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in &grid {
         let mut line = String::new();

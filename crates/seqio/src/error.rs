@@ -38,8 +38,7 @@ pub enum Error {
     Io {
         /// Display name of the input.
         source_name: Arc<str>,
-        /// The underlying I/O error.
-        #[source]
+        /// The underlying I/O error (shown in the message, so not repeated as a source).
         error: io::Error,
     },
     /// The input is malformed at `position`.

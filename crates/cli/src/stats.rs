@@ -1,0 +1,264 @@
+//! `seqflow stats`: one parser thread feeding N statistics workers per input file.
+//!
+//! Peak memory: `(threads + channel_depth + 2) × batch_size` for the batches in circulation,
+//! plus the decoder's buffers for compressed input (≤ 6 MiB; for parallel BGZF
+//! `≈ 6 × threads` MiB), plus one length histogram per worker (≤ 512 KiB plus one entry per
+//! distinct length ≥ 65,536). It does not depend on the size of the input.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use seqflow_pipeline::{Pipeline, PipelineError, Pool, Report, Weighted};
+use seqflow_qc::{Accumulator, Summary, render_table, render_tsv};
+use seqflow_seqio::{Alphabet, Batch, Reader, ReaderOptions, Validation};
+
+use crate::Global;
+use crate::output::Output;
+use crate::size::parse_size;
+
+/// Output formats of `seqflow stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StatsFormat {
+    /// Aligned columns with thousands separators.
+    Table,
+    /// Tab-separated values with a header line.
+    Tsv,
+    /// A JSON array of objects, one per file.
+    Json,
+}
+
+/// Alphabets accepted by `--validate-seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SeqAlphabet {
+    /// A, C, G, T, N (either case).
+    Acgtn,
+    /// IUPAC nucleotide codes and gaps.
+    Iupac,
+    /// Amino-acid letters.
+    Protein,
+}
+
+/// Flags of `seqflow stats`.
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    /// FASTA/FASTQ files, plain, gzip, BGZF or zstd (detected from content); `-` is stdin.
+    #[arg(default_value = "-")]
+    files: Vec<PathBuf>,
+    /// All columns (quartiles, gaps, N50, qualities, GC); the default shows the first eight.
+    #[arg(short, long)]
+    all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    format: StatsFormat,
+    /// Same as `--format tsv` (seqkit's flag).
+    #[arg(short = 'T', long)]
+    tabular: bool,
+    /// Write the table here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    force: bool,
+    /// Worker threads (default: all cores). The parser runs on one more thread.
+    #[arg(short, long)]
+    threads: Option<usize>,
+    /// Batches waiting between the parser and the workers.
+    #[arg(long, default_value_t = 4)]
+    channel_depth: usize,
+    /// Input bytes per batch (K, M, G suffixes).
+    #[arg(long, default_value = "1M", value_parser = parse_size)]
+    batch_size: u64,
+    /// Longest record accepted, in bytes (K, M, G suffixes).
+    #[arg(long, default_value = "4G", value_parser = parse_size)]
+    max_record_len: u64,
+    /// Also check every sequence letter against this alphabet.
+    #[arg(long, value_enum)]
+    validate_seq: Option<SeqAlphabet>,
+    /// Also check that every quality character is Phred+33 (`!` to `~`).
+    #[arg(long)]
+    validate_qual: bool,
+    /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+}
+
+impl StatsArgs {
+    fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
+    fn validation(&self) -> Validation {
+        let mut validation = Validation::new();
+        if let Some(alphabet) = self.validate_seq {
+            validation = validation.alphabet(match alphabet {
+                SeqAlphabet::Acgtn => Alphabet::Acgtn,
+                SeqAlphabet::Iupac => Alphabet::Iupac,
+                SeqAlphabet::Protein => Alphabet::Protein,
+            });
+        }
+        if self.validate_qual {
+            validation = validation.phred33();
+        }
+        validation
+    }
+}
+
+/// Metrics of one file, as written by `--metrics`.
+#[derive(serde::Serialize)]
+struct FileMetrics<'a> {
+    file: &'a str,
+    pipeline: &'a Report,
+}
+
+/// Runs `seqflow stats`.
+pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
+    let mut output = Output::create(args.output.as_deref(), args.force)?;
+    let mut rows = Vec::new();
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for path in &args.files {
+        let name = path.to_string_lossy();
+        match stats_of_file(path, args, global) {
+            Ok((summary, report)) => {
+                if global.verbose > 0 {
+                    eprint!("{}", describe(&name, &report));
+                }
+                rows.push(summary);
+                reports.push((name.into_owned(), report));
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("seqflow: {error:#}");
+            }
+        }
+    }
+    let text = match (args.format, args.tabular) {
+        (_, true) | (StatsFormat::Tsv, _) => render_tsv(&rows, args.all),
+        (StatsFormat::Json, _) => serde_json::to_string_pretty(&rows)? + "\n",
+        (StatsFormat::Table, _) => render_table(&rows, args.all),
+    };
+    output.write_all(text.as_bytes())?;
+    output.finish()?;
+    if let Some(path) = &args.metrics {
+        let metrics: Vec<_> =
+            reports.iter().map(|(file, pipeline)| FileMetrics { file, pipeline }).collect();
+        std::fs::write(path, serde_json::to_string_pretty(&metrics)? + "\n")
+            .with_context(|| format!("{}: cannot write metrics", path.display()))?;
+    }
+    Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Computes the statistics of one file on the pipeline.
+fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summary, Report)> {
+    let name = path.to_string_lossy();
+    let threads = args.threads();
+    let options = ReaderOptions {
+        batch_size: args.batch_size as usize,
+        max_record_len: args.max_record_len as usize,
+        decode_threads: threads,
+        ..ReaderOptions::default()
+    };
+    let mut reader = Reader::from_path(path, options)?;
+    let progress = progress_bar(path, &reader, global);
+    let raw_bytes = reader.raw_bytes_counter();
+    let batches = Pool::from_fn(threads + args.channel_depth + 2, Batch::default);
+    let validation = args.validation();
+    let pipeline = Pipeline::builder()
+        .workers(threads)
+        .channel_depth(args.channel_depth)
+        .max_queued_bytes((args.channel_depth as u64 * args.batch_size * 2) as usize)
+        .build();
+    let outcome = pipeline.run_unordered(
+        |emit| {
+            let mut reported = 0;
+            loop {
+                let Ok(mut batch) = batches.take() else { return Ok(()) };
+                if reader.read_batch(&mut batch)? == 0 {
+                    return Ok(());
+                }
+                let consumed = raw_bytes.load(Ordering::Relaxed);
+                emit.progress(consumed - reported);
+                reported = consumed;
+                if let Some(bar) = &progress {
+                    bar.set_position(consumed);
+                }
+                if emit.send(Weighted::new(batch.data_len(), batch)).is_err() {
+                    return Ok(()); // cancelled: the run reports the original error
+                }
+            }
+        },
+        |_| Accumulator::default(),
+        |acc, batch| {
+            let batch = batch.into_inner();
+            batch.validate(&validation)?;
+            acc.add_batch(&batch);
+            Ok(())
+        },
+        |()| Ok(()),
+    );
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome.map_err(|error| unwrap_pipeline_error(error, &name))?;
+    let mut total = Accumulator::default();
+    for state in &outcome.states {
+        total.merge(state);
+    }
+    Ok((total.summarize(&name), outcome.report))
+}
+
+/// Turns a pipeline failure into the reader's own error where there is one: it already names
+/// the file, line and record.
+fn unwrap_pipeline_error(error: PipelineError<seqflow_seqio::Error>, name: &str) -> anyhow::Error {
+    match error {
+        PipelineError::Panic { stage, message } => {
+            anyhow::anyhow!("{name}: internal error: {stage} panicked: {message}")
+        }
+        other => match other.into_inner() {
+            Some(inner) => inner.into(),
+            None => anyhow::anyhow!("{name}: could not start the pipeline"),
+        },
+    }
+}
+
+/// A progress bar over the raw input bytes, on a terminal only.
+fn progress_bar(path: &Path, reader: &Reader, global: Global) -> Option<ProgressBar> {
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = if total > 0 { ProgressBar::new(total) } else { ProgressBar::new_spinner() };
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .map(|s| s.progress_chars("=> "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar.set_message(reader.source().to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+/// Per-stage summary printed with `-v`: which stage waited, which worked.
+fn describe(name: &str, report: &Report) -> String {
+    let gb_per_s = report.input_bytes as f64 / report.wall_secs.max(1e-9) / 1e9;
+    format!(
+        "{name}: {:.3} s, {:.2} GB/s of input; parser busy {:.3} s, blocked on send {:.3} s; \
+         workers busy {:.3} s, waiting for batches {:.3} s\n",
+        report.wall_secs,
+        gb_per_s,
+        report.source.busy_secs,
+        report.source.blocked_send_secs,
+        report.work.busy_secs,
+        report.work.blocked_recv_secs,
+    )
+}
