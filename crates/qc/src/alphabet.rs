@@ -26,16 +26,20 @@ fn all_in(seq: &[u8], letters: &[u8]) -> bool {
 }
 
 impl SeqType {
-    /// Guesses the type of `seq`, trying DNA, then RNA, then protein; case is ignored.
+    /// Guesses the type of `seq`, trying DNA, then RNA, then protein; case is ignored. An empty
+    /// sequence tells nothing and gives `Unlimit` (as in seqkit).
     ///
     /// ```
     /// use seqflow_qc::SeqType;
     /// assert_eq!(SeqType::guess(b"ACGTNacgt"), SeqType::Dna);
     /// assert_eq!(SeqType::guess(b"ACGU"), SeqType::Rna);
     /// assert_eq!(SeqType::guess(b"MKLVEE"), SeqType::Protein);
+    /// assert_eq!(SeqType::guess(b""), SeqType::Unlimit);
     /// ```
     pub fn guess(seq: &[u8]) -> SeqType {
-        if all_in(seq, DNA) {
+        if seq.is_empty() {
+            SeqType::Unlimit
+        } else if all_in(seq, DNA) {
             SeqType::Dna
         } else if all_in(seq, RNA) {
             SeqType::Rna
