@@ -337,3 +337,17 @@ proptest! {
         }
     }
 }
+
+// ---- bugs found while writing these tests (ignored until fixed in src) ---------------------
+
+/// `max_record_len: usize::MAX` ("no limit") overflows `batch.start + max_record_len + 2` in
+/// `Reader::grow` (src/reader.rs) as soon as a record does not fit in the first window: a
+/// panic in debug builds ("attempt to add with overflow"); in release the sum wraps.
+#[test]
+#[ignore = "bug: Reader::grow overflows when max_record_len is usize::MAX"]
+fn unlimited_record_length_does_not_overflow() {
+    let options = ReaderOptions { max_record_len: usize::MAX, ..with_batch_size(4) };
+    let got = read_all(b">a\nACGTACGTACGT\n", options).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].seq, b"ACGTACGTACGT");
+}
