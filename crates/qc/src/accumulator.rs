@@ -77,8 +77,8 @@ pub struct Accumulator {
     pub(crate) seq_type: Option<SeqType>,
     pub(crate) num_seqs: u64,
     pub(crate) lengths: LengthHistogram,
-    /// Histogram of the sequence bytes (line breaks of FASTA included, ignored later).
-    pub(crate) bases: ByteHistogram,
+    /// Counts of the letter classes the statistics need.
+    pub(crate) bases: BaseCounts,
     /// Histogram of the quality bytes.
     pub(crate) quals: ByteHistogram,
 }
@@ -114,6 +114,93 @@ impl Accumulator {
         self.lengths.merge(&other.lengths);
         self.bases.merge(&other.bases);
         self.quals.merge(&other.quals);
+    }
+}
+
+/// Counts of the sequence letters that the statistics use.
+///
+/// Counting is vectorised: each 32-byte block is compared at once into 8-bit lane counters,
+/// which persist across calls (reads are short, so per-call set-up would dominate) and are
+/// widened into the 64-bit totals before they can overflow. A final partial block is copied
+/// into a zeroed block, so short sequences need no scalar loop.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BaseCounts {
+    totals: [u64; 3],
+    lanes: [[u8; LANES]; 3],
+    /// Blocks added to `lanes` since the last flush.
+    pending: usize,
+}
+
+/// Width of the lane arrays: two SSE2 registers or one AVX2 register.
+const LANES: usize = 32;
+/// Blocks summed in 8-bit lanes before they could overflow (each block adds at most 1).
+const BLOCKS_PER_FLUSH: usize = 255;
+const GC: usize = 0;
+const N: usize = 1;
+const GAPS: usize = 2;
+
+impl BaseCounts {
+    /// Counts the classes in `seq` (FASTA line breaks match no class).
+    #[inline]
+    pub(crate) fn add(&mut self, seq: &[u8]) {
+        let mut blocks = seq.chunks_exact(LANES);
+        for block in &mut blocks {
+            self.add_block(block.try_into().expect("32 bytes"));
+        }
+        let rest = blocks.remainder();
+        if !rest.is_empty() {
+            let mut padded = [0u8; LANES];
+            padded[..rest.len()].copy_from_slice(rest);
+            self.add_block(&padded);
+        }
+    }
+
+    #[inline(always)]
+    fn add_block(&mut self, block: &[u8; LANES]) {
+        let [gc, n, gaps] = &mut self.lanes;
+        for i in 0..LANES {
+            let (b, folded) = (block[i], block[i] | 0x20);
+            gc[i] += u8::from(folded == b'g') | u8::from(folded == b'c');
+            n[i] += u8::from(folded == b'n');
+            gaps[i] += u8::from(b == b'-') | u8::from(b == b'.') | u8::from(b == b' ');
+        }
+        self.pending += 1;
+        if self.pending == BLOCKS_PER_FLUSH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for (total, lanes) in self.totals.iter_mut().zip(&mut self.lanes) {
+            *total += lanes.iter().map(|&c| u64::from(c)).sum::<u64>();
+            *lanes = [0; LANES];
+        }
+        self.pending = 0;
+    }
+
+    fn total(&self, class: usize) -> u64 {
+        self.totals[class] + self.lanes[class].iter().map(|&c| u64::from(c)).sum::<u64>()
+    }
+
+    /// `G`, `C`, `g`, `c`.
+    pub(crate) fn gc(&self) -> u64 {
+        self.total(GC)
+    }
+
+    /// `N`, `n`.
+    pub(crate) fn n(&self) -> u64 {
+        self.total(N)
+    }
+
+    /// Gap letters: `-`, `.` and space.
+    pub(crate) fn gaps(&self) -> u64 {
+        self.total(GAPS)
+    }
+
+    pub(crate) fn merge(&mut self, other: &BaseCounts) {
+        for (class, total) in self.totals.iter_mut().enumerate() {
+            *total += other.total(class);
+        }
     }
 }
 
@@ -163,5 +250,58 @@ impl ByteHistogram {
             }
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(seq: &[u8]) -> [u64; 3] {
+        let count = |set: &[u8]| seq.iter().filter(|b| set.contains(b)).count() as u64;
+        [count(b"GCgc"), count(b"Nn"), count(b"-. ")]
+    }
+
+    fn counted(counts: &BaseCounts) -> [u64; 3] {
+        [counts.gc(), counts.n(), counts.gaps()]
+    }
+
+    #[test]
+    fn vectorised_counts_equal_naive_counts() {
+        let alphabet = b"ACGTNacgtn-. \nRY\xc7\xe7\xce";
+        let mut state = 12345u64;
+        for len in [0, 1, 31, 32, 33, 127 * 32 - 1, 127 * 32, 127 * 32 + 1, 10_000, 100_003] {
+            let seq: Vec<u8> = (0..len)
+                .map(|_| {
+                    state =
+                        state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let mut counts = BaseCounts::default();
+            counts.add(&seq);
+            assert_eq!(counted(&counts), naive(&seq), "length {len}");
+            // Many short calls share the lane counters.
+            let mut pieces = BaseCounts::default();
+            seq.chunks(7).for_each(|piece| pieces.add(piece));
+            assert_eq!(counted(&pieces), naive(&seq), "length {len} in pieces");
+        }
+        // A run of a single letter fills every lane as fast as possible.
+        let mut counts = BaseCounts::default();
+        counts.add(&[b'G'; 200_000]);
+        let mut merged = BaseCounts::default();
+        merged.merge(&counts);
+        merged.merge(&counts);
+        assert_eq!((counts.gc(), merged.gc()), (200_000, 400_000));
+    }
+
+    #[test]
+    fn length_histogram_dense_and_sparse() {
+        let mut h = LengthHistogram::default();
+        for len in [5, 5, 70_000, 3, 70_000, 1 << 40] {
+            h.add(len);
+        }
+        let pairs: Vec<_> = h.iter().collect();
+        assert_eq!(pairs, [(3, 1), (5, 2), (70_000, 2), (1 << 40, 1)]);
     }
 }

@@ -83,9 +83,7 @@ fn percent(part: u64, whole: u64) -> f64 {
 impl Accumulator {
     /// Computes the finished row for input `file`.
     pub fn summarize(&self, file: &str) -> Summary {
-        let bases = self.bases.totals();
         let quals = self.quals.totals();
-        let count = |letters: &[u8]| letters.iter().map(|&b| bases[b as usize]).sum::<u64>();
         let lengths = Distribution::new(&self.lengths);
         let sum_len = lengths.total;
         let (n50, n50_num) = lengths.n50();
@@ -108,14 +106,14 @@ impl Accumulator {
             q1,
             q2,
             q3,
-            sum_gap: count(b"-. "),
+            sum_gap: self.bases.gaps(),
             n50,
             n50_num,
             q20: percent(at_least(20), sum_len),
             q30: percent(at_least(30), sum_len),
             avg_qual: average_quality(&quals, quality_bases),
-            gc: percent(count(b"GCgc"), sum_len),
-            sum_n: count(b"Nn"),
+            gc: percent(self.bases.gc(), sum_len),
+            sum_n: self.bases.n(),
         }
     }
 }

@@ -30,6 +30,7 @@ mod batch;
 mod bgzf;
 mod compression;
 mod error;
+mod newlines;
 mod reader;
 mod scan;
 mod threaded;

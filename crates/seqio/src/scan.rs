@@ -1,13 +1,14 @@
 //! Record boundary scanners: they find where records start and end inside a filled batch
 //! buffer, fill the batch's offset table, and check structure. They never copy data.
 //!
-//! Both scanners walk the buffer's line breaks with one SIMD `memchr` iterator, so each byte is
-//! looked at once and line numbers come for free.
+//! Both scanners walk the buffer's line breaks with one SIMD iterator ([`Newlines`]), so each
+//! byte is looked at once and line numbers come for free.
 
 use std::sync::Arc;
 
 use crate::batch::{Batch, Span};
 use crate::error::{Error, Position, Result};
+use crate::newlines::Newlines;
 
 /// Where a scan stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +55,7 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
     let buf = &batch.buf[..end];
     let spans = &mut batch.spans;
     let locate = Locator { source: &batch.source, byte_offset: batch.byte_offset, start };
-    let mut newlines = memchr::memchr_iter(b'\n', &buf[start..]).map(|i| i + start);
+    let mut newlines = Newlines::new(buf, start);
     let mut pos = start;
     let mut line = first_line;
     while let Some(e1) = newlines.next() {
@@ -118,7 +119,7 @@ pub(crate) fn fasta(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
     let mut done = ScanEnd { consumed: start, lines: 0 };
     let mut line_start = start;
     let mut line = first_line;
-    for newline in memchr::memchr_iter(b'\n', &buf[start..]).map(|i| i + start) {
+    for newline in Newlines::new(buf, start) {
         let line_end = trim_cr(buf, line_start, newline);
         if buf[line_start] == b'>' {
             if let Some(span) = open.take() {
