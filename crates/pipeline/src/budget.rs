@@ -11,37 +11,65 @@
 use std::time::{Duration, Instant};
 
 use crate::error::Cancelled;
-use crate::sync::{Condvar, Mutex, lock, wait};
+use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, lock, wait};
+
+/// Set in [`Budget::state`] while an acquirer sleeps; the high bit, so it never mixes with the
+/// amount in use (saturating at `WAITING - 1`).
+const WAITING: usize = 1 << (usize::BITS - 1);
+const IN_USE: usize = WAITING - 1;
 
 /// A counting budget with blocking acquire, see the module docs.
+///
+/// The fast paths are a single atomic read-modify-write on `state`; the mutex and condvar are
+/// used only to sleep. No wake-up is lost because every change of `state` is an RMW, so the
+/// release that frees room either sees the `WAITING` bit (and wakes, under the mutex the sleeper
+/// holds until it waits) or comes before the sleeper's own RMW, which then sees the room.
 #[derive(Debug)]
 pub(crate) struct Budget {
     capacity: usize,
-    state: Mutex<BudgetState>,
+    /// Amount in use, plus the `WAITING` bit.
+    state: AtomicUsize,
+    peak: AtomicUsize,
+    cancelled: AtomicBool,
+    sleep: Mutex<()>,
     released: Condvar,
 }
 
-#[derive(Debug, Default)]
-struct BudgetState {
-    in_use: usize,
-    peak: usize,
-    waiters: usize,
-    cancelled: bool,
-}
-
-impl BudgetState {
-    fn admits(&self, cost: usize, capacity: usize) -> bool {
-        self.in_use == 0 || self.in_use.saturating_add(cost) <= capacity
-    }
+fn admits(in_use: usize, cost: usize, capacity: usize) -> bool {
+    in_use == 0 || in_use.saturating_add(cost) <= capacity
 }
 
 impl Budget {
     /// A budget of `capacity` (at least 1).
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
-            state: Mutex::new(BudgetState::default()),
+            capacity: capacity.clamp(1, IN_USE),
+            state: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            cancelled: AtomicBool::new(false),
+            sleep: Mutex::new(()),
             released: Condvar::new(),
+        }
+    }
+
+    /// Takes `cost` if it fits now. `Err` carries the state seen.
+    fn try_take(&self, cost: usize) -> Result<usize, usize> {
+        let mut current = self.state.load(Ordering::Acquire);
+        loop {
+            let in_use = current & IN_USE;
+            if !admits(in_use, cost, self.capacity) {
+                return Err(current);
+            }
+            let new = (in_use.saturating_add(cost)).min(IN_USE) | (current & WAITING);
+            match self.state.compare_exchange_weak(
+                current,
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(new & IN_USE),
+                Err(seen) => current = seen,
+            }
         }
     }
 
@@ -51,50 +79,77 @@ impl Budget {
     /// # Errors
     /// [`Cancelled`] if the budget is or gets cancelled before the cost fits.
     pub(crate) fn acquire(&self, cost: usize, blocked: &mut Duration) -> Result<(), Cancelled> {
-        let mut state = lock(&self.state);
-        if !state.cancelled && !state.admits(cost, self.capacity) {
-            let start = Instant::now();
-            state.waiters += 1;
-            while !state.cancelled && !state.admits(cost, self.capacity) {
-                state = wait(&self.released, state);
-            }
-            state.waiters -= 1;
-            *blocked += start.elapsed();
-        }
-        if state.cancelled {
+        let cost = cost.min(IN_USE);
+        if self.cancelled.load(Ordering::Acquire) {
             return Err(Cancelled);
         }
-        state.in_use = state.in_use.saturating_add(cost);
-        state.peak = state.peak.max(state.in_use);
+        let in_use = match self.try_take(cost) {
+            Ok(in_use) => in_use,
+            Err(_) => {
+                let start = Instant::now();
+                let result = self.acquire_slow(cost);
+                *blocked += start.elapsed();
+                result?
+            }
+        };
+        if in_use > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(in_use, Ordering::Relaxed);
+        }
         Ok(())
+    }
+
+    fn acquire_slow(&self, cost: usize) -> Result<usize, Cancelled> {
+        let mut guard = lock(&self.sleep);
+        loop {
+            // `cancel` sets the flag under the mutex, so it cannot slip in before the wait.
+            if self.cancelled.load(Ordering::Acquire) {
+                return Err(Cancelled);
+            }
+            let seen = match self.try_take(cost) {
+                Ok(in_use) => return Ok(in_use),
+                Err(seen) => seen,
+            };
+            if seen & WAITING == 0
+                && self
+                    .state
+                    .compare_exchange(seen, seen | WAITING, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+            {
+                continue; // changed meanwhile: look again
+            }
+            guard = wait(&self.released, guard);
+        }
     }
 
     /// Gives `cost` back and wakes blocked acquirers.
     pub(crate) fn release(&self, cost: usize) {
-        let mut state = lock(&self.state);
-        debug_assert!(state.in_use >= cost, "released more than acquired");
-        state.in_use = state.in_use.saturating_sub(cost);
-        if state.waiters > 0 {
+        let cost = cost.min(IN_USE);
+        let previous = self.state.fetch_sub(cost, Ordering::AcqRel);
+        debug_assert!(previous & IN_USE >= cost, "released more than acquired");
+        if previous & WAITING != 0 {
+            // Taking the mutex waits until the sleeper is really waiting.
+            let _guard = lock(&self.sleep);
+            self.state.fetch_and(IN_USE, Ordering::AcqRel);
             self.released.notify_all();
         }
     }
 
     /// Makes every current and future [`acquire`](Self::acquire) fail with [`Cancelled`].
     pub(crate) fn cancel(&self) {
-        let mut state = lock(&self.state);
-        state.cancelled = true;
+        let _guard = lock(&self.sleep);
+        self.cancelled.store(true, Ordering::Release);
         self.released.notify_all();
     }
 
     /// The largest amount ever in use at once.
     pub(crate) fn peak(&self) -> usize {
-        lock(&self.state).peak
+        self.peak.load(Ordering::Relaxed)
     }
 
     /// The amount in use now.
     #[cfg(test)]
     pub(crate) fn in_use(&self) -> usize {
-        lock(&self.state).in_use
+        self.state.load(Ordering::Acquire) & IN_USE
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, TrySendError, bounded};
+use crossbeam_utils::Backoff;
 
 use crate::budget::Budget;
 use crate::error::{Cancelled, PipelineError};
@@ -87,6 +88,12 @@ impl Control {
     }
 
     /// Receives from `rx`, blocking while it is empty unless the run is cancelled.
+    ///
+    /// It spins and yields briefly before parking in a `Select` (which does not spin by
+    /// itself): with small items the next one usually arrives within that time, and parking and
+    /// waking a thread per item would dominate the cost. Being woken by cancellation matters: a
+    /// cancelled worker must stop even if its upstream source is blocked, for instance on a
+    /// [`Pool`](crate::Pool) whose objects sit in a queue the worker keeps alive.
     pub(crate) fn recv<T>(&self, rx: &Receiver<T>, blocked: &mut Duration) -> Received<T> {
         match rx.try_recv() {
             Ok(msg) => return Received::Item(msg),
@@ -94,11 +101,26 @@ impl Control {
             Err(TryRecvError::Empty) => {}
         }
         let start = Instant::now();
+        let result = self.recv_slow(rx);
+        *blocked += start.elapsed();
+        result
+    }
+
+    fn recv_slow<T>(&self, rx: &Receiver<T>) -> Received<T> {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            match rx.try_recv() {
+                Ok(msg) => return Received::Item(msg),
+                Err(TryRecvError::Disconnected) => return Received::Disconnected,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
         let mut select = Select::new();
         let recv_index = select.recv(rx);
         select.recv(&self.cancel_rx);
         let oper = select.select();
-        let result = if oper.index() == recv_index {
+        if oper.index() == recv_index {
             match oper.recv(rx) {
                 Ok(msg) => Received::Item(msg),
                 Err(_) => Received::Disconnected,
@@ -106,9 +128,7 @@ impl Control {
         } else {
             let _ = oper.recv(&self.cancel_rx);
             Received::Cancelled
-        };
-        *blocked += start.elapsed();
-        result
+        }
     }
 }
 

@@ -586,3 +586,34 @@ fn source_blocked_on_pool_is_released_on_failure() {
     });
     assert!(matches!(err, PipelineError::Worker { index: 0, .. }), "{err:?}");
 }
+
+/// Pooled buffers passed through as outputs are queued or held when the sink fails while the
+/// source is blocked on the empty pool: the run ends and every buffer comes back.
+#[test]
+fn pooled_outputs_are_returned_when_the_sink_fails() {
+    let err = within(10, || {
+        let pool = Pool::from_fn(2, Vec::<u8>::new);
+        let mut first = true;
+        let r = pipeline(2, 4).run_unordered(
+            |emit: &mut Emitter<PoolGuard<Vec<u8>>>| -> Result<(), io::Error> {
+                loop {
+                    let buf = pool.take().map_err(io::Error::other)?;
+                    emit.send(buf)?;
+                }
+            },
+            |_| (),
+            |_, buf| Ok::<_, io::Error>(buf),
+            |_buf| {
+                if first {
+                    first = false;
+                    thread::sleep(Duration::from_millis(50)); // the second buffer queues up
+                    return Err(io::Error::other("disk full"));
+                }
+                Ok(())
+            },
+        );
+        assert_eq!(pool.available(), 2, "buffers leaked");
+        expect_err(r)
+    });
+    assert!(matches!(err, PipelineError::Sink(_)), "{err:?}");
+}
