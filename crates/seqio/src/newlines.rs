@@ -25,6 +25,13 @@ impl<'a> Newlines<'a> {
         iter
     }
 
+    /// Continues the search at `buf[at]`, skipping whatever lies before it.
+    #[inline(always)]
+    pub(crate) fn restart_at(&mut self, at: usize) {
+        self.block = at;
+        self.mask = self.mask_at(at);
+    }
+
     /// Line-break mask of the (up to) 64 bytes starting at `at`.
     #[inline(always)]
     fn mask_at(&self, at: usize) -> u64 {
@@ -106,6 +113,11 @@ mod tests {
             }
         }
         assert_eq!(Newlines::new(b"", 0).count(), 0);
+        let text = b"ab\ncd\nef\ngh\n";
+        let mut iter = Newlines::new(text, 0);
+        assert_eq!(iter.next(), Some(2));
+        iter.restart_at(6);
+        assert_eq!(iter.collect::<Vec<_>>(), [8, 11]);
         assert_eq!(Newlines::new(b"\n", 1).count(), 0);
     }
 }

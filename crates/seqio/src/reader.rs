@@ -207,8 +207,13 @@ impl Reader {
             filled = self.fill(batch, filled, limit)?;
             batch.end = filled;
             let Some(format) = self.detect_format(batch)? else {
-                self.finished = true;
-                return Ok(0);
+                if self.eof {
+                    self.finished = true;
+                    return Ok(0);
+                }
+                // Only blank text so far: the format is still unknown; read on.
+                limit = self.grow(batch)?;
+                continue;
             };
             batch.format = format;
             let end = match format {
@@ -252,7 +257,7 @@ impl Reader {
         Ok(filled)
     }
 
-    /// Decides the format from the first non-blank byte; `None` if the input is blank.
+    /// Decides the format from the first non-blank byte; `None` while all of it is blank.
     fn detect_format(&mut self, batch: &Batch) -> Result<Option<Format>> {
         if let Some(format) = self.format {
             // A given format is still checked against the first record's marker.
@@ -263,7 +268,7 @@ impl Reader {
         }
         let data = batch.data();
         let Some(first) = data.iter().position(|b| !b.is_ascii_whitespace()) else {
-            return if self.eof { Ok(None) } else { Ok(Some(Format::Fasta)) };
+            return Ok(None);
         };
         let format = match data[first] {
             b'>' => Format::Fasta,
@@ -303,8 +308,8 @@ impl Reader {
                 limit: self.options.max_record_len,
             });
         }
-        let new_len = (batch.end * 2).min(batch.start + self.options.max_record_len + 2);
-        let new_len = new_len.max(batch.end + 2);
+        let cap = batch.start.saturating_add(self.options.max_record_len).saturating_add(2);
+        let new_len = batch.end.saturating_mul(2).min(cap).max(batch.end + 2);
         if batch.buf.len() < new_len {
             batch.buf.resize(new_len, 0);
         }

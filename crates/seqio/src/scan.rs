@@ -73,14 +73,26 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
                 format!("expected '@' at the start of a FASTQ record, found '{found}'"),
             ));
         }
-        let (Some(e2), Some(e3), Some(e4)) = (newlines.next(), newlines.next(), newlines.next())
-        else {
+        let (Some(e2), Some(e3)) = (newlines.next(), newlines.next()) else {
             if eof {
-                let lines = memchr::memchr_iter(b'\n', &buf[pos..]).count();
-                return Err(Error::parse(
-                    locate.at(line, pos, Some(header)),
-                    format!("truncated FASTQ record: {lines} of 4 lines before end of input"),
-                ));
+                return Err(truncated(&locate, buf, pos, line, header));
+            }
+            break;
+        };
+        // The quality line is as long as the sequence line: look for its end right there, and
+        // only confirm that the line holds no other break (one memchr) instead of walking it
+        // break by break. Anything else takes the general path, which also reports errors.
+        let qual_end = e3 + e2 - e1;
+        let e4 = match buf.get(qual_end) {
+            Some(b'\n') if memchr::memchr(b'\n', &buf[e3 + 1..qual_end]).is_none() => {
+                newlines.restart_at(qual_end + 1);
+                Some(qual_end)
+            }
+            _ => newlines.next(),
+        };
+        let Some(e4) = e4 else {
+            if eof {
+                return Err(truncated(&locate, buf, pos, line, header));
             }
             break;
         };
@@ -104,6 +116,15 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
         line += 4;
     }
     Ok(ScanEnd { consumed: pos, lines: line - first_line })
+}
+
+/// The error for a record cut short by the end of the input.
+fn truncated(locate: &Locator<'_>, buf: &[u8], pos: usize, line: u64, header: &[u8]) -> Error {
+    let lines = memchr::memchr_iter(b'\n', &buf[pos..]).count();
+    Error::parse(
+        locate.at(line, pos, Some(header)),
+        format!("truncated FASTQ record: {lines} of 4 lines before end of input"),
+    )
 }
 
 /// Scans FASTA records in `batch.buf[batch.start..batch.end]`, appending their spans.
@@ -158,11 +179,15 @@ pub(crate) fn fasta(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
 }
 
 /// Finishes a FASTA span whose sequence runs up to `next` (the next header or the end),
-/// dropping the trailing line breaks.
+/// dropping the trailing line endings (`\n` or `\r\n`, possibly several blank lines) but no
+/// other byte, so that `seq_len` (which trims one `\r` per line) agrees with the span.
 fn close_fasta(buf: &[u8], mut span: Span, next: usize) -> Span {
     let mut seq_end = next;
-    while seq_end > span.seq.0 && matches!(buf[seq_end - 1], b'\n' | b'\r') {
+    while seq_end > span.seq.0 && buf[seq_end - 1] == b'\n' {
         seq_end -= 1;
+        if seq_end > span.seq.0 && buf[seq_end - 1] == b'\r' {
+            seq_end -= 1;
+        }
     }
     span.seq.1 = seq_end;
     span
