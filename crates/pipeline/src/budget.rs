@@ -6,7 +6,13 @@
 //! budget is in use and the item would push it over capacity; an item larger than the whole
 //! capacity is admitted when nothing is in use, so an oversize item never deadlocks. The ordered
 //! sink's reorder window is the same thing with a cost of one credit per item: the source takes a
-//! credit before emitting, the sink gives it back after writing.
+//! credit before emitting, the sink gives it back after writing. The count bound of the work
+//! queue is a third budget (one slot per item), so the source never blocks inside the channel.
+//!
+//! Once an acquirer had to sleep, it is woken only when the amount in use has fallen to half the
+//! capacity (or lower if its cost needs it), not at every release: a producer that is faster than
+//! its consumers then refills the queue in bursts instead of being woken once per item, which
+//! on a busy machine costs a context switch per item.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +35,8 @@ pub(crate) struct Budget {
     capacity: usize,
     /// Amount in use, plus the `WAITING` bit.
     state: AtomicUsize,
+    /// While `WAITING` is set: the amount in use at or below which releases wake the sleepers.
+    wake_at: AtomicUsize,
     peak: AtomicUsize,
     cancelled: AtomicBool,
     sleep: Mutex<()>,
@@ -45,6 +53,7 @@ impl Budget {
         Self {
             capacity: capacity.clamp(1, IN_USE),
             state: AtomicUsize::new(0),
+            wake_at: AtomicUsize::new(IN_USE),
             peak: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
             sleep: Mutex::new(()),
@@ -99,6 +108,8 @@ impl Budget {
     }
 
     fn acquire_slow(&self, cost: usize) -> Result<usize, Cancelled> {
+        // Where `cost` fits, lowered to half the capacity for the burst refill.
+        let threshold = self.capacity.saturating_sub(cost).min(self.capacity / 2);
         let mut guard = lock(&self.sleep);
         loop {
             // `cancel` sets the flag under the mutex, so it cannot slip in before the wait.
@@ -109,6 +120,8 @@ impl Budget {
                 Ok(in_use) => return Ok(in_use),
                 Err(seen) => seen,
             };
+            // Published before the WAITING bit, so a release that sees the bit sees it too.
+            self.wake_at.fetch_min(threshold, Ordering::Release);
             if seen & WAITING == 0
                 && self
                     .state
@@ -126,9 +139,12 @@ impl Budget {
         let cost = cost.min(IN_USE);
         let previous = self.state.fetch_sub(cost, Ordering::AcqRel);
         debug_assert!(previous & IN_USE >= cost, "released more than acquired");
-        if previous & WAITING != 0 {
+        if previous & WAITING != 0
+            && (previous & IN_USE).saturating_sub(cost) <= self.wake_at.load(Ordering::Acquire)
+        {
             // Taking the mutex waits until the sleeper is really waiting.
             let _guard = lock(&self.sleep);
+            self.wake_at.store(IN_USE, Ordering::Release);
             self.state.fetch_and(IN_USE, Ordering::AcqRel);
             self.released.notify_all();
         }
@@ -172,6 +188,25 @@ mod tests {
         assert_eq!(b.peak(), 100);
         b.release(100);
         assert_eq!(b.in_use(), 0);
+    }
+
+    #[test]
+    fn sleeper_wakes_at_half_capacity_not_at_first_release() {
+        let b = Arc::new(Budget::new(10));
+        b.acquire(10, &mut Duration::default()).unwrap();
+        let h = {
+            let b = b.clone();
+            thread::spawn(move || b.acquire(1, &mut Duration::default()))
+        };
+        thread::sleep(Duration::from_millis(30));
+        for _ in 0..4 {
+            b.release(1); // 6 in use: room for it, but above the low-water mark
+        }
+        thread::sleep(Duration::from_millis(30));
+        assert!(!h.is_finished(), "woken above the low-water mark");
+        b.release(1); // 5 in use: half the capacity
+        h.join().unwrap().unwrap();
+        assert_eq!(b.in_use(), 6);
     }
 
     #[test]
@@ -266,6 +301,24 @@ mod loom_tests {
             };
             credits.cancel();
             assert_eq!(source.join().unwrap(), Err(Cancelled));
+        });
+    }
+
+    /// A sleeper waits for the low-water mark (half the capacity): the releases that cross it
+    /// wake it whatever the interleaving, the ones above it do not need to.
+    #[test]
+    fn loom_budget_wakes_at_low_water() {
+        loom::model(|| {
+            let budget = Arc::new(Budget::new(4));
+            budget.acquire(4, &mut Duration::default()).unwrap();
+            let producer = {
+                let budget = budget.clone();
+                thread::spawn(move || budget.acquire(1, &mut Duration::default()))
+            };
+            budget.release(1);
+            budget.release(1);
+            assert_eq!(producer.join().unwrap(), Ok(()));
+            assert_eq!(budget.in_use(), 3);
         });
     }
 

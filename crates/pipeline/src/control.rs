@@ -17,6 +17,9 @@ pub(crate) struct Control {
     /// Dropped on cancel, which makes `cancel_rx` ready in every `Select`.
     cancel_tx: Mutex<Option<Sender<()>>>,
     cancel_rx: Receiver<()>,
+    /// Item slots of the work queue (its channel has exactly this capacity, so sends into it
+    /// never block): taken by the source, given back by the worker that dequeues the item.
+    pub(crate) slots: Budget,
     /// Byte budget of the work queue: taken by the source, given back by the worker that
     /// dequeues the item.
     pub(crate) bytes: Budget,
@@ -34,12 +37,17 @@ pub(crate) enum Received<T> {
 }
 
 impl Control {
-    pub(crate) fn new(max_queued_bytes: usize, reorder_window: Option<usize>) -> Self {
+    pub(crate) fn new(
+        channel_depth: usize,
+        max_queued_bytes: usize,
+        reorder_window: Option<usize>,
+    ) -> Self {
         let (cancel_tx, cancel_rx) = bounded(0);
         Self {
             cancelled: AtomicBool::new(false),
             cancel_tx: Mutex::new(Some(cancel_tx)),
             cancel_rx,
+            slots: Budget::new(channel_depth),
             bytes: Budget::new(max_queued_bytes),
             credits: reorder_window.map(Budget::new),
             items_done: AtomicU64::new(0),
@@ -54,6 +62,7 @@ impl Control {
     pub(crate) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
         drop(self.cancel_tx.lock().unwrap_or_else(PoisonError::into_inner).take());
+        self.slots.cancel();
         self.bytes.cancel();
         if let Some(credits) = &self.credits {
             credits.cancel();

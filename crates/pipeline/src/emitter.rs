@@ -73,6 +73,7 @@ impl<I: Cost> Emitter<I> {
         if let Some(credits) = &self.control.credits {
             credits.acquire(1, blocked)?;
         }
+        self.control.slots.acquire(1, blocked)?;
         self.control.bytes.acquire(cost, blocked)?;
         let job = Job { seq: self.seq, cost, item };
         self.control.send(&self.tx, job, blocked)

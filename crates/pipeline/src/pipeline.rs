@@ -237,7 +237,7 @@ impl Pipeline {
     {
         let start = Instant::now();
         let window = ordered.then_some(self.reorder_window);
-        let control = Arc::new(Control::new(self.max_queued_bytes, window));
+        let control = Arc::new(Control::new(self.channel_depth, self.max_queued_bytes, window));
         let errors = ErrorSlot::new();
         let (work_tx, work_rx) = bounded::<Job<I>>(self.channel_depth);
         let (out_tx, out_rx) = bounded::<Done<O>>(self.channel_depth);
@@ -285,6 +285,7 @@ impl Pipeline {
             // Whatever is still queued (after a cancellation) is dropped here, which also returns
             // pooled buffers a blocked source may be waiting for, until the source has returned.
             while let Ok(job) = work_rx.recv() {
+                control.slots.release(1);
                 control.bytes.release(job.cost);
             }
             drop(work_rx);
@@ -406,6 +407,7 @@ where
                 Received::Item(job) => job,
                 Received::Disconnected | Received::Cancelled => break,
             };
+            control.slots.release(1);
             control.bytes.release(job.cost);
             acc.sample_depth(rx.len());
             if control.is_cancelled() {

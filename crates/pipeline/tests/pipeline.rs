@@ -489,21 +489,24 @@ fn consumer_stops_early_with_everything_blocked() {
 
 #[test]
 fn source_error_is_returned_after_drain() {
-    let mut seen = 0;
-    let err = expect_err(pipeline(2, 2).run_ordered(
-        |emit: &mut Emitter<u64>| {
-            for i in 0..10 {
-                emit.send(i)?;
-            }
-            Err(io::Error::new(io::ErrorKind::InvalidData, "truncated input"))
-        },
-        |_| (),
-        |_, i| Ok::<_, io::Error>(i),
-        |_| {
-            seen += 1;
-            Ok(())
-        },
-    ));
+    let (err, seen) = within(10, || {
+        let mut seen = 0;
+        let r = pipeline(2, 2).run_ordered(
+            |emit: &mut Emitter<u64>| {
+                for i in 0..10 {
+                    emit.send(i)?;
+                }
+                Err(io::Error::new(io::ErrorKind::InvalidData, "truncated input"))
+            },
+            |_| (),
+            |_, i| Ok::<_, io::Error>(i),
+            |_| {
+                seen += 1;
+                Ok(())
+            },
+        );
+        (expect_err(r), seen)
+    });
     assert!(matches!(&err, PipelineError::Source(e) if e.kind() == io::ErrorKind::InvalidData));
     assert_eq!(err.to_string(), "pipeline source failed: truncated input");
     assert!(seen <= 10);
