@@ -76,12 +76,25 @@ impl Control {
         msg: T,
         blocked: &mut Duration,
     ) -> Result<(), Cancelled> {
-        let msg = match tx.try_send(msg) {
+        let mut msg = match tx.try_send(msg) {
             Ok(()) => return Ok(()),
             Err(TrySendError::Disconnected(_)) => return Err(Cancelled),
             Err(TrySendError::Full(msg)) => msg,
         };
         let start = Instant::now();
+        // As in `recv`: a receiver that is running frees a slot within a few microseconds.
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            msg = match tx.try_send(msg) {
+                Ok(()) => {
+                    *blocked += start.elapsed();
+                    return Ok(());
+                }
+                Err(TrySendError::Disconnected(_)) => return Err(Cancelled),
+                Err(TrySendError::Full(msg)) => msg,
+            };
+        }
         let mut select = Select::new();
         let send_index = select.send(tx);
         select.recv(&self.cancel_rx);
