@@ -53,36 +53,78 @@ impl ParallelReader {
     }
 }
 
+/// What the splitter read next.
+enum Group {
+    /// Complete BGZF blocks (empty at the end of the input).
+    Blocks(Vec<u8>),
+    /// `blocks` were complete BGZF blocks, then came a gzip member without the `BC` field,
+    /// whose first bytes are `member_start`: the rest is decoded sequentially, as the
+    /// single-threaded reader would, so the result never depends on the thread count.
+    NotBgzf { blocks: Vec<u8>, member_start: Vec<u8> },
+}
+
 /// Cuts the raw stream into groups of whole blocks and queues them, in order.
 fn split_blocks(
     mut raw: impl Read,
     jobs: &Sender<(Vec<u8>, Sender<GroupResult>)>,
     results: &Sender<Receiver<GroupResult>>,
 ) {
-    loop {
+    let queue = |group: Vec<u8>| {
         let (slot_tx, slot_rx) = bounded(1);
-        let group = read_group(&mut raw);
-        let last = !matches!(&group, Ok(g) if !g.is_empty());
-        match group {
-            Ok(group) if !group.is_empty() => {
-                if results.send(slot_rx).is_err() || jobs.send((group, slot_tx)).is_err() {
+        results.send(slot_rx).is_ok() && jobs.send((group, slot_tx)).is_ok()
+    };
+    loop {
+        match read_group(&mut raw) {
+            Ok(Group::Blocks(group)) if group.is_empty() => return,
+            Ok(Group::Blocks(group)) => {
+                if !queue(group) {
                     return;
                 }
             }
-            Ok(_) => {}
-            Err(e) => {
-                let _ = slot_tx.send(Err(e));
-                let _ = results.send(slot_rx);
+            Ok(Group::NotBgzf { blocks, member_start }) => {
+                if !blocks.is_empty() && !queue(blocks) {
+                    return;
+                }
+                let rest = io::Cursor::new(member_start).chain(raw);
+                return decode_sequentially(flate2::read::MultiGzDecoder::new(rest), results);
             }
-        }
-        if last {
-            return;
+            Err(e) => {
+                send_ready(results, Err(e));
+                return;
+            }
         }
     }
 }
 
-/// Reads up to [`GROUP_BLOCKS`] complete blocks; an empty vector means end of input.
-fn read_group(raw: &mut impl Read) -> io::Result<Vec<u8>> {
+/// Queues an already computed result.
+fn send_ready(results: &Sender<Receiver<GroupResult>>, result: GroupResult) -> bool {
+    let (slot_tx, slot_rx) = bounded(1);
+    let _ = slot_tx.send(result);
+    results.send(slot_rx).is_ok()
+}
+
+/// Decodes the rest of the stream on the splitter thread, in chunks of a group's size.
+fn decode_sequentially(mut decoder: impl Read, results: &Sender<Receiver<GroupResult>>) {
+    loop {
+        let mut chunk = vec![0; GROUP_BLOCKS * MAX_BLOCK];
+        match read_up_to(&mut decoder, &mut chunk) {
+            Ok(0) => return,
+            Ok(n) => {
+                chunk.truncate(n);
+                if !send_ready(results, Ok(chunk)) {
+                    return;
+                }
+            }
+            Err(e) => {
+                send_ready(results, Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// Reads up to [`GROUP_BLOCKS`] complete blocks.
+fn read_group(raw: &mut impl Read) -> io::Result<Group> {
     let mut group = Vec::with_capacity(GROUP_BLOCKS * MAX_BLOCK / 2);
     for _ in 0..GROUP_BLOCKS {
         let start = group.len();
@@ -92,12 +134,18 @@ fn read_group(raw: &mut impl Read) -> io::Result<Vec<u8>> {
             group.truncate(start);
             break;
         }
-        if got < HEADER_LEN {
-            return Err(invalid("truncated BGZF block header"));
-        }
-        let header = &group[start..];
-        if header[..4] != [0x1f, 0x8b, 0x08, 0x04] || header[12..16] != [b'B', b'C', 2, 0] {
-            return Err(invalid("not a BGZF block (gzip member without a BC field)"));
+        let header = &group[start..start + got];
+        let is_bgzf = got == HEADER_LEN
+            && header[..4] == [0x1f, 0x8b, 0x08, 0x04]
+            && header[12..16] == [b'B', b'C', 2, 0];
+        if !is_bgzf {
+            if header.starts_with(&[0x1f, 0x8b]) {
+                // Plain gzip (or a cut header, which the gzip decoder reports).
+                let member_start = group[start..start + got].to_vec();
+                group.truncate(start);
+                return Ok(Group::NotBgzf { blocks: group, member_start });
+            }
+            return Err(invalid("not a BGZF block (no gzip header)"));
         }
         let block_size = u16::from_le_bytes([header[16], header[17]]) as usize + 1;
         if block_size < HEADER_LEN + 8 {
@@ -108,7 +156,7 @@ fn read_group(raw: &mut impl Read) -> io::Result<Vec<u8>> {
             return Err(invalid("truncated BGZF block"));
         }
     }
-    Ok(group)
+    Ok(Group::Blocks(group))
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.

@@ -89,6 +89,8 @@ pub struct Reader {
     /// Line number of `carry[0]`.
     carry_line: u64,
     batches: u64,
+    /// Whether the first non-blank line was checked against a given format.
+    marker_checked: bool,
     eof: bool,
     finished: bool,
     raw_bytes: Arc<AtomicU64>,
@@ -155,6 +157,7 @@ impl Reader {
             carry_offset: 0,
             carry_line: 1,
             batches: 0,
+            marker_checked: false,
             eof: false,
             finished: false,
             raw_bytes,
@@ -261,7 +264,7 @@ impl Reader {
     fn detect_format(&mut self, batch: &Batch) -> Result<Option<Format>> {
         if let Some(format) = self.format {
             // A given format is still checked against the first record's marker.
-            if self.batches == 0 {
+            if !self.marker_checked {
                 self.check_marker(batch, format)?;
             }
             return Ok(Some(format));
@@ -287,16 +290,31 @@ impl Reader {
         Ok(Some(format))
     }
 
-    fn check_marker(&self, batch: &Batch, format: Format) -> Result<()> {
+    /// Checks that the first non-blank line starts with the given format's marker. Blank means
+    /// what it means to the scanners: empty, or a lone `\r`.
+    fn check_marker(&mut self, batch: &Batch, format: Format) -> Result<()> {
         let data = batch.data();
         let marker = if format == Format::Fasta { b'>' } else { b'@' };
-        match data.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) if data[i] != marker => Err(Error::parse(
-                self.position(batch, i),
-                format!("expected {} record starting with '{}'", format.name(), marker as char),
-            )),
-            _ => Ok(()),
+        let mut line_start = 0;
+        for newline in memchr::memchr_iter(b'\n', data) {
+            let line = &data[line_start..newline];
+            if !matches!(line, b"" | b"\r") {
+                self.marker_checked = true;
+                if line[0] != marker {
+                    return Err(Error::parse(
+                        self.position(batch, line_start),
+                        format!(
+                            "expected {} record starting with '{}'",
+                            format.name(),
+                            marker as char
+                        ),
+                    ));
+                }
+                return Ok(());
+            }
+            line_start = newline + 1;
         }
+        Ok(())
     }
 
     /// Doubles the batch window when not even one record fits in it; returns the new limit.

@@ -178,17 +178,12 @@ pub(crate) fn fasta(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
     Ok(done)
 }
 
-/// Finishes a FASTA span whose sequence runs up to `next` (the next header or the end),
-/// dropping the trailing line endings (`\n` or `\r\n`, possibly several blank lines) but no
-/// other byte, so that `seq_len` (which trims one `\r` per line) agrees with the span.
+/// Finishes a FASTA span whose sequence runs up to `next` (the next header or the end of the
+/// data, which always follows a line break), dropping only that final `\n`.
+///
+/// Everything else stays in the raw span, so that [`crate::Record::seq_lines`] sees exactly the
+/// lines the scanner counted (each minus one trailing `\r`, as `seq_len` counts them).
 fn close_fasta(buf: &[u8], mut span: Span, next: usize) -> Span {
-    let mut seq_end = next;
-    while seq_end > span.seq.0 && buf[seq_end - 1] == b'\n' {
-        seq_end -= 1;
-        if seq_end > span.seq.0 && buf[seq_end - 1] == b'\r' {
-            seq_end -= 1;
-        }
-    }
-    span.seq.1 = seq_end;
+    span.seq.1 = if next > span.seq.0 && buf[next - 1] == b'\n' { next - 1 } else { next };
     span
 }

@@ -254,3 +254,17 @@ fn missing_file_error_names_the_path() {
     let err = Reader::from_path("/nonexistent/reads.fq", ReaderOptions::default()).err().unwrap();
     assert!(err.to_string().starts_with("/nonexistent/reads.fq: "), "{err}");
 }
+
+#[test]
+fn bgzf_followed_by_plain_gzip_reads_the_same_with_any_threads() {
+    let plain = sample_fastq(2000);
+    let half = plain.len() / 2;
+    let cut = half + plain[half..].iter().position(|&b| b == b'@').unwrap();
+    let mut mixed = bgzf(&plain[..cut]);
+    mixed.extend(gzip(&plain[cut..]));
+    let expected = read_all(&plain).unwrap();
+    for threads in [1, 2, 4] {
+        let options = ReaderOptions { decode_threads: threads, ..Default::default() };
+        assert!(read_all_with(&mixed, options).unwrap() == expected, "{threads} threads");
+    }
+}

@@ -339,7 +339,7 @@ proptest! {
 }
 
 // ---- reader bugs found by these tests and by fuzz/ ---------------------------------------
-// Fixed in 332bccf unless marked `#[ignore]`.
+// Each was fixed in src; the tests guard against regressions.
 
 /// `max_record_len: usize::MAX` ("no limit") used to overflow `batch.start + max_record_len + 2`
 /// in `Reader::grow` once a record did not fit in the first window (a debug-build panic).
@@ -370,7 +370,6 @@ fn whitespace_only_input_reads_the_same_with_any_window() {
 /// letters where `seq_len()` says 3. Found by fuzz/ (fastx_reader,
 /// fuzz/regressions/fastx_reader/open/fasta-cr-cr-*).
 #[test]
-#[ignore = "bug: FASTA seq_len() counts a '\\r' from a final '\\r\\r' line that seq() drops"]
 fn fasta_seq_len_matches_seq_with_stray_cr() {
     let got = read_all(b">a\nAC\r\r\n>b\nG\n", ReaderOptions::default()).unwrap();
     assert_eq!(got.len(), 2);
@@ -386,7 +385,6 @@ fn fasta_seq_len_matches_seq_with_stray_cr() {
 /// should not depend on the window. Found by fuzz/ (fastx_reader,
 /// fuzz/regressions/fastx_reader/open/tab-line-error-line-depends-on-window).
 #[test]
-#[ignore = "bug: with a given format, the error line for a leading tab-only line depends on batch_size"]
 fn given_format_error_line_does_not_depend_on_window() {
     let mut data = b"\t\n".repeat(50_000);
     data.extend_from_slice(b"x\n");
