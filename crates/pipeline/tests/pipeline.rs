@@ -95,6 +95,14 @@ fn stress_exactly_once_and_in_order() {
     });
 }
 
+#[test]
+fn pipeline_is_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Pipeline>();
+    assert_send_sync::<Pool<Vec<u8>>>();
+    assert_send_sync::<seqflow_pipeline::PriorityQueue<Vec<u8>>>();
+}
+
 /// Unordered output really is in completion order: a slow first item comes out last.
 #[test]
 fn unordered_does_not_wait_for_slow_items() {
