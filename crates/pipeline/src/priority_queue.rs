@@ -284,6 +284,60 @@ mod tests {
         assert_eq!(q.try_pop(), None);
     }
 
+    proptest::proptest! {
+        /// Draining gives a stable sort by descending priority.
+        #[test]
+        fn drains_as_stable_sort_by_priority(items in proptest::collection::vec((0u8..4, 0u32..1000), 0..64)) {
+            let q = PriorityQueue::new(usize::MAX);
+            for &(p, v) in &items {
+                q.push(p, 1, v).unwrap();
+            }
+            q.close();
+            let got: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|&(p, _)| std::cmp::Reverse(p)); // stable: FIFO among equals
+            proptest::prop_assert_eq!(got, expected.into_iter().map(|(_, v)| v).collect::<Vec<_>>());
+        }
+    }
+
+    /// Several producers and consumers: every item comes out exactly once and the queued cost
+    /// never exceeds the budget (all items fit it).
+    #[test]
+    fn concurrent_producers_and_consumers() {
+        const PER_PRODUCER: u64 = 2000;
+        let q = PriorityQueue::new(50);
+        let producers_left = std::sync::atomic::AtomicUsize::new(3);
+        let seen = std::sync::Mutex::new(Vec::new());
+        thread::scope(|s| {
+            for p in 0..3u64 {
+                let (q, left) = (&q, &producers_left);
+                s.spawn(move || {
+                    for i in 0..PER_PRODUCER {
+                        let value = p * PER_PRODUCER + i;
+                        q.push(value % 7, (value % 10 + 1) as usize, value).unwrap();
+                    }
+                    if left.fetch_sub(1, AtomicOrdering::SeqCst) == 1 {
+                        q.close();
+                    }
+                });
+            }
+            for _ in 0..2 {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(v) = q.pop() {
+                        mine.push(v);
+                    }
+                    seen.lock().unwrap().extend(mine);
+                });
+            }
+        });
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..3 * PER_PRODUCER).collect::<Vec<_>>());
+        assert!(q.peak_cost() <= 50, "peak {}", q.peak_cost());
+        assert_eq!(q.queued_cost(), 0);
+    }
+
     #[test]
     fn pop_blocks_until_push_or_close() {
         let q: PriorityQueue<u32> = PriorityQueue::new(8);
