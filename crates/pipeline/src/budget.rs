@@ -255,9 +255,20 @@ mod loom_tests {
     /// item arrives, in order, and no interleaving deadlocks (loom fails on a deadlock).
     #[test]
     fn loom_credit_window_bounds_in_flight() {
-        const WINDOW: usize = 1;
-        const ITEMS: u64 = 3;
-        loom::model(|| {
+        credit_window_model::<1, 3>(None);
+    }
+
+    /// The same with a window of 2, where the source sleeps until the window is half free.
+    /// Explored with at most 2 preemptions per execution: unbounded, it takes ~4 minutes.
+    #[test]
+    fn loom_credit_window_of_two() {
+        credit_window_model::<2, 3>(Some(2));
+    }
+
+    fn credit_window_model<const WINDOW: usize, const ITEMS: u64>(preemption_bound: Option<usize>) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = preemption_bound;
+        builder.check(|| {
             let credits = Arc::new(Budget::new(WINDOW));
             let queue = Arc::new(PriorityQueue::<u64, u64>::new(usize::MAX));
             let in_flight = Arc::new(AtomicUsize::new(0));
