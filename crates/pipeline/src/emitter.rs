@@ -43,7 +43,9 @@ impl<I: Cost> Emitter<I> {
 
     /// Emits `item`. Blocks while the pipeline is full: the work queue at `channel_depth` items
     /// or over `max_queued_bytes` of [`Cost`], or (ordered runs) the reorder window out of
-    /// credits.
+    /// credits. Once it had to wait, it resumes when that bound is half free rather than at the
+    /// first free slot, so a source faster than its workers refills the queue in bursts instead
+    /// of being woken once per item.
     ///
     /// # Errors
     /// [`Cancelled`] when the pipeline was cancelled (another stage failed): the item is dropped
