@@ -1,0 +1,168 @@
+//! Random access to the original bytes of a BGZF file.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+
+use super::{GziIndex, HEADER_LEN, MAX_BLOCK_SIZE, TRAILER_LEN};
+use crate::error::{Error, Result};
+
+/// Decodes byte ranges of the original data of a BGZF file, using a `.gzi` index to start at
+/// the right block.
+///
+/// Every block decoded is checked: gzip and `BC` header fields, block size, inflated length
+/// against ISIZE, and CRC32. Memory is one block (64 KiB) plus what the caller asks for.
+#[derive(Debug)]
+pub struct BgzfReader<R: Read + Seek> {
+    inner: R,
+    index: GziIndex,
+    file_len: u64,
+    inflater: Inflater,
+    block: Vec<u8>,
+    decoded: Vec<u8>,
+}
+
+struct Inflater(libdeflater::Decompressor);
+
+impl std::fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Inflater")
+    }
+}
+
+impl<R: Read + Seek> BgzfReader<R> {
+    /// A reader over `inner` with its `.gzi` index.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file length cannot be found.
+    pub fn new(mut inner: R, index: GziIndex) -> Result<Self> {
+        let file_len = inner.seek(SeekFrom::End(0))?;
+        Ok(Self {
+            inner,
+            index,
+            file_len,
+            inflater: Inflater(libdeflater::Decompressor::new()),
+            block: Vec::with_capacity(MAX_BLOCK_SIZE),
+            decoded: Vec::with_capacity(MAX_BLOCK_SIZE),
+        })
+    }
+
+    /// A reader that builds its index by walking the block headers (no inflating), for files
+    /// without a `.gzi`.
+    ///
+    /// # Errors
+    /// [`Error::Bgzf`] if a block header is malformed, [`Error::Io`] if reading fails.
+    pub fn scan(mut inner: R) -> Result<Self> {
+        let file_len = inner.seek(SeekFrom::End(0))?;
+        let mut index = GziIndex::new();
+        let (mut c, mut u) = (0u64, 0u64);
+        let mut header = [0u8; HEADER_LEN];
+        while c < file_len {
+            read_at(&mut inner, c, &mut header, file_len)?;
+            let len = block_len(&header, c)?;
+            let mut isize = [0u8; 4];
+            read_at(&mut inner, c + len as u64 - 4, &mut isize, file_len)?;
+            let isize = u32::from_le_bytes(isize);
+            check_isize(isize, c)?;
+            if c > 0 && isize > 0 {
+                index.push(c, u)?;
+            }
+            c += len as u64;
+            u += u64::from(isize);
+        }
+        Self::new(inner, index)
+    }
+
+    /// The index in use.
+    pub fn index(&self) -> &GziIndex {
+        &self.index
+    }
+
+    /// Decodes the original bytes `range` and appends them to `out`.
+    ///
+    /// The part of the range past the end of the data is ignored.
+    ///
+    /// # Errors
+    /// [`Error::Bgzf`] naming the byte offset of a bad block, [`Error::Truncated`] if the file
+    /// ends inside a block, [`Error::Io`] if reading fails.
+    pub fn read_range(&mut self, range: Range<u64>, out: &mut Vec<u8>) -> Result<()> {
+        if range.start >= range.end {
+            return Ok(());
+        }
+        let (mut c, mut u) = self.index.locate(range.start);
+        while c < self.file_len && u < range.end {
+            let len = self.read_block(c)?;
+            let n = self.decoded.len() as u64;
+            if u + n > range.start {
+                let from = range.start.saturating_sub(u) as usize;
+                let to = (range.end - u).min(n) as usize;
+                out.extend_from_slice(&self.decoded[from..to]);
+            }
+            c += len as u64;
+            u += n;
+        }
+        Ok(())
+    }
+
+    /// Decodes the block at byte `offset` into the internal buffer; returns its length on disk.
+    fn read_block(&mut self, offset: u64) -> Result<usize> {
+        let mut header = [0u8; HEADER_LEN];
+        read_at(&mut self.inner, offset, &mut header, self.file_len)?;
+        let len = block_len(&header, offset)?;
+        self.block.resize(len, 0);
+        read_at(&mut self.inner, offset, &mut self.block, self.file_len)?;
+        let word = |at: usize| u32::from_le_bytes(self.block[at..at + 4].try_into().expect("4"));
+        let crc = word(len - 8);
+        let isize = word(len - 4);
+        check_isize(isize, offset)?;
+        self.decoded.resize(isize as usize, 0);
+        let bad = |reason: String| Error::Bgzf { offset, reason };
+        let n = self
+            .inflater
+            .0
+            .deflate_decompress(&self.block[HEADER_LEN..len - TRAILER_LEN], &mut self.decoded)
+            .map_err(|e| bad(format!("deflate data does not decode: {e}")))?;
+        if n != isize as usize {
+            return Err(bad(format!("inflates to {n} bytes, ISIZE says {isize}")));
+        }
+        let actual = libdeflater::crc32(&self.decoded);
+        if actual != crc {
+            return Err(bad(format!(
+                "CRC32 mismatch: data has {actual:#010x}, block says {crc:#010x}"
+            )));
+        }
+        Ok(len)
+    }
+}
+
+/// Validates a BGZF block header at `offset` and returns the block's length on disk.
+fn block_len(h: &[u8; HEADER_LEN], offset: u64) -> Result<usize> {
+    let bad = |reason: &str| Err(Error::Bgzf { offset, reason: reason.to_string() });
+    if h[0..2] != [0x1f, 0x8b] {
+        return bad("not a gzip member (bad magic)");
+    }
+    if h[2] != 8 || h[3] != 4 {
+        return bad("not a BGZF block (compression method or flags)");
+    }
+    if u16::from_le_bytes([h[10], h[11]]) != 6 || h[12..16] != [b'B', b'C', 2, 0] {
+        return bad("not a BGZF block (no BC extra subfield)");
+    }
+    let len = usize::from(u16::from_le_bytes([h[16], h[17]])) + 1;
+    if len < HEADER_LEN + TRAILER_LEN + 2 {
+        return bad("block size too small");
+    }
+    Ok(len)
+}
+
+fn check_isize(isize: u32, offset: u64) -> Result<()> {
+    if isize as usize > MAX_BLOCK_SIZE {
+        return Err(Error::Bgzf {
+            offset,
+            reason: format!("ISIZE {isize} is more than a block can hold"),
+        });
+    }
+    Ok(())
+}
+
+fn read_at<R: Read + Seek>(r: &mut R, offset: u64, buf: &mut [u8], file_len: u64) -> Result<()> {
+    crate::seekable::read_exact_at(r, offset, buf, file_len)
+}

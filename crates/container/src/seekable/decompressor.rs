@@ -1,0 +1,182 @@
+//! Decoding one frame with bounded memory and full verification.
+
+use zstd::zstd_safe;
+
+use super::{FrameEntry, MAX_FRAME_SIZE, ZSTD_FRAME_MAGIC};
+use crate::error::{Error, FrameFault, Result};
+
+/// Per-worker zstd decompression state: a reused context.
+///
+/// Decoding never allocates more than the size the seek table declares for the frame: the
+/// output buffer gets exactly that capacity up front, the frame header must declare the same
+/// content size, and zstd fails rather than write past the buffer. The seek table's sizes are
+/// in turn bounded by the chunk size in the metadata, so a hostile file cannot make a reader
+/// allocate without bound.
+pub struct FrameDecompressor {
+    inner: zstd::bulk::Decompressor<'static>,
+}
+
+impl FrameDecompressor {
+    /// A decompressor accepting frames of up to [`MAX_FRAME_SIZE`] bytes.
+    ///
+    /// # Errors
+    /// [`Error::Compress`] if zstd cannot allocate a context.
+    pub fn new() -> Result<Self> {
+        let mut inner = zstd::bulk::Decompressor::new()
+            .map_err(|e| Error::Compress { reason: format!("zstd: {e}") })?;
+        // Single-segment frames have a window as large as their content: allow up to the
+        // largest frame we accept (memory is bounded by the output buffer anyway).
+        inner
+            .set_parameter(zstd_safe::DParameter::WindowLogMax(30))
+            .map_err(|e| Error::Compress { reason: format!("zstd: {e}") })?;
+        Ok(Self { inner })
+    }
+
+    /// Decodes `frame`, the compressed bytes of the seek-table entry `entry`, into `out`
+    /// (replacing its contents), and verifies it.
+    ///
+    /// Checks that the frame is exactly one zstd frame of `entry.compressed_size` bytes, that
+    /// its header declares `entry.decompressed_size` bytes and carries a content checksum, that
+    /// zstd's own checksum holds, and that it equals the seek table's checksum (which catches
+    /// frames that are valid but out of place).
+    ///
+    /// # Errors
+    /// [`Error::Frame`] naming the frame index and byte offset.
+    pub fn decompress(
+        &mut self,
+        frame: &[u8],
+        entry: &FrameEntry,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let fault =
+            |reason| Error::Frame { frame: entry.index, offset: entry.compressed_offset, reason };
+        if frame.len() != entry.compressed_size as usize {
+            return Err(fault(FrameFault::CompressedSize {
+                actual: frame.len() as u64,
+                expected: u64::from(entry.compressed_size),
+            }));
+        }
+        let checksum =
+            self.decompress_raw(frame, entry.decompressed_size as usize, out).map_err(fault)?;
+        if checksum != entry.checksum {
+            return Err(fault(FrameFault::Checksum { actual: checksum, expected: entry.checksum }));
+        }
+        Ok(())
+    }
+
+    /// Decodes one frame of `expected_len` bytes into `out` (replacing its contents) and
+    /// returns its content checksum (low 32 bits of XXH64 of the decoded bytes, verified by
+    /// zstd).
+    ///
+    /// `out` is given a capacity of `expected_len` before decoding and nothing more is
+    /// allocated. Use [`decompress`](Self::decompress) when a seek-table entry is at hand: its
+    /// errors say which frame failed, and it checks the seek table's checksum.
+    ///
+    /// # Errors
+    /// The [`FrameFault`] describing why the frame was rejected.
+    pub fn decompress_raw(
+        &mut self,
+        frame: &[u8],
+        expected_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<u32, FrameFault> {
+        let Some(magic) = frame.get(..4) else {
+            return Err(FrameFault::BadHeader(format!(
+                "{} bytes is too short for a frame",
+                frame.len()
+            )));
+        };
+        let magic = u32::from_le_bytes(magic.try_into().expect("4 bytes"));
+        if magic != ZSTD_FRAME_MAGIC {
+            return Err(FrameFault::BadMagic { found: magic });
+        }
+        let declared = match zstd_safe::get_frame_content_size(frame) {
+            Ok(Some(size)) => size,
+            Ok(None) => {
+                return Err(FrameFault::BadHeader("frame header has no content size".into()));
+            }
+            Err(_) => return Err(FrameFault::BadHeader("corrupt frame header".into())),
+        };
+        if declared != expected_len as u64 || expected_len > MAX_FRAME_SIZE as usize {
+            return Err(FrameFault::DeclaredSize { declared, expected: expected_len as u64 });
+        }
+        // Frame_Header_Descriptor bit 2: Content_Checksum_flag.
+        if frame[4] & 0x04 == 0 {
+            return Err(FrameFault::BadHeader("frame has no content checksum".into()));
+        }
+        match zstd_safe::find_frame_compressed_size(frame) {
+            Ok(len) if len == frame.len() => {}
+            Ok(len) => {
+                return Err(FrameFault::CompressedSize {
+                    actual: len as u64,
+                    expected: frame.len() as u64,
+                });
+            }
+            Err(code) => {
+                return Err(FrameFault::Decode(zstd_safe::get_error_name(code).to_string()));
+            }
+        }
+        out.clear();
+        out.reserve_exact(expected_len);
+        self.inner
+            .decompress_to_buffer(frame, out)
+            .map_err(|e| FrameFault::Decode(e.to_string()))?;
+        if out.len() != expected_len {
+            return Err(FrameFault::DecodedSize {
+                actual: out.len() as u64,
+                expected: expected_len as u64,
+            });
+        }
+        // zstd has checked the data against this trailer.
+        let tail = frame[frame.len() - 4..].try_into().expect("4 bytes");
+        Ok(u32::from_le_bytes(tail))
+    }
+}
+
+impl std::fmt::Debug for FrameDecompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameDecompressor").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FrameCompressor;
+
+    #[test]
+    fn rejects_frame_claiming_huge_size_without_allocating() {
+        // A frame whose header claims 2^40 bytes: rejected before any allocation.
+        let mut c = zstd::bulk::Compressor::new(3).unwrap();
+        c.set_pledged_src_size(Some(5)).unwrap();
+        let mut frame = c.compress(b"hello").unwrap();
+        // Rewrite the header: FHD with an 8-byte content size field, single segment.
+        let mut hostile = vec![0x28, 0xB5, 0x2F, 0xFD, 0b1110_0100];
+        hostile.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        hostile.extend_from_slice(&frame.split_off(frame.len().min(6)));
+        let mut d = FrameDecompressor::new().unwrap();
+        let mut out = Vec::new();
+        let err = d.decompress_raw(&hostile, 5, &mut out).unwrap_err();
+        assert!(matches!(err, FrameFault::DeclaredSize { declared, .. } if declared == 1 << 40));
+        assert_eq!(out.capacity(), 0);
+    }
+
+    #[test]
+    fn capacity_is_exactly_the_expected_length() {
+        let mut c = FrameCompressor::new(3).unwrap();
+        let mut frame = Vec::new();
+        let data = vec![b'A'; 100_000];
+        let info = c.compress(&data, &mut frame).unwrap();
+        let mut d = FrameDecompressor::new().unwrap();
+        let mut out = Vec::new();
+        let sum = d.decompress_raw(&frame, data.len(), &mut out).unwrap();
+        assert_eq!(sum, info.checksum);
+        assert_eq!(out, data);
+        assert_eq!(out.capacity(), data.len());
+        // Claiming fewer bytes than the header declares fails before decoding.
+        assert!(matches!(
+            d.decompress_raw(&frame, 10, &mut out),
+            Err(FrameFault::DeclaredSize { .. })
+        ));
+    }
+}

@@ -1,0 +1,353 @@
+//! Round trips and corruption handling of the zstd seekable format.
+
+mod common;
+
+use std::io::Cursor;
+
+use common::{data, fake_sha, pack};
+use proptest::prelude::*;
+use seqflow_container::{
+    Error, FrameCompressor, FrameDecompressor, FrameFault, PackMetadata, SeekableIndex,
+    SeekableWriter,
+};
+
+/// Decodes every frame through the index, verifying each.
+fn unpack(file: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut r = Cursor::new(file);
+    let index = SeekableIndex::read(&mut r)?;
+    let mut d = FrameDecompressor::new()?;
+    let (mut buf, mut out, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    for f in index.frames() {
+        index.read_frame(&mut r, f, &mut buf)?;
+        d.decompress(&buf, f, &mut out)?;
+        all.extend_from_slice(&out);
+    }
+    Ok(all)
+}
+
+const CHUNK: usize = 1000;
+
+fn sizes() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        Just(0),
+        Just(1),
+        Just(CHUNK - 1),
+        Just(CHUNK),
+        Just(CHUNK + 1),
+        Just(7 * CHUNK),
+        0..20 * CHUNK,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn round_trip(len in sizes(), seed in any::<u64>(), start in 0u64..25_000, span in 0u64..5_000) {
+        let original = data(len, seed);
+        let file = pack(&original, CHUNK);
+        // Stock decoder (libzstd through the zstd crate) and our verified reader agree.
+        prop_assert_eq!(&zstd::decode_all(&file[..]).unwrap(), &original);
+        prop_assert_eq!(&unpack(&file).unwrap(), &original);
+        let mut r = Cursor::new(&file);
+        let index = SeekableIndex::read(&mut r).unwrap();
+        prop_assert_eq!(index.original_size(), len as u64);
+        prop_assert_eq!(index.frames().len(), len.div_ceil(CHUNK));
+        prop_assert_eq!(index.sha256(), &fake_sha(&original));
+        prop_assert_eq!(index.chunk_size(), CHUNK as u32);
+        // Random access.
+        let end = start + span;
+        let mut out = Vec::new();
+        let mut d = FrameDecompressor::new().unwrap();
+        index.read_range(&mut r, start..end, &mut d, &mut out).unwrap();
+        let lo = (start as usize).min(len);
+        let hi = (end as usize).min(len);
+        prop_assert_eq!(&out[..], &original[lo..hi.max(lo)]);
+        let frames = index.frames_for_range(start..end);
+        if lo < hi {
+            prop_assert_eq!(frames, lo / CHUNK..hi.div_ceil(CHUNK));
+        } else {
+            prop_assert!(frames.is_empty());
+        }
+    }
+}
+
+#[test]
+fn offsets_are_cumulative() {
+    let original = data(5 * CHUNK + 3, 1);
+    let file = pack(&original, CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let mut c = 0;
+    for (i, f) in index.frames().iter().enumerate() {
+        assert_eq!(index.compressed_offset(i), Some(c));
+        assert_eq!(f.decompressed_offset, (i * CHUNK) as u64);
+        c += u64::from(f.compressed_size);
+    }
+    assert_eq!(index.metadata_offset(), c);
+    assert_eq!(index.seek_table_offset(), c + 76);
+    assert_eq!(index.compressed_offset(6), None);
+}
+
+fn expect_err(file: &[u8]) -> String {
+    let err = unpack(file).expect_err("corrupt file accepted");
+    err.to_string()
+}
+
+#[test]
+fn flipped_byte_in_a_frame_names_the_frame() {
+    let original = data(10 * CHUNK, 2);
+    let file = pack(&original, CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let f = index.frames()[4];
+    // Flip every byte of frame 4 in turn: each must be an error naming frame 4.
+    for i in f.compressed_range() {
+        let mut bad = file.clone();
+        bad[i as usize] ^= 0x01;
+        let e = unpack(&bad).expect_err("flipped byte accepted");
+        let want = format!("frame 4 at byte {}", f.compressed_offset);
+        assert!(e.to_string().starts_with(&want), "byte {i}: {e}");
+    }
+}
+
+#[test]
+fn truncated_file_is_rejected_at_every_length() {
+    let file = pack(&data(3 * CHUNK, 3), CHUNK);
+    for len in 0..file.len() {
+        let e = expect_err(&file[..len]);
+        assert!(e.contains("byte"), "len {len}: {e}");
+    }
+}
+
+#[test]
+fn missing_seek_table() {
+    let original = data(3 * CHUNK, 4);
+    let mut c = FrameCompressor::new(3).unwrap();
+    let mut w = SeekableWriter::new(Vec::new());
+    let mut frame = Vec::new();
+    for chunk in original.chunks(CHUNK) {
+        let info = c.compress(chunk, &mut frame).unwrap();
+        w.write_frame(&frame, info).unwrap();
+    }
+    // A plain multi-frame zstd file: never finished.
+    let file = w.get_ref().clone();
+    let e = expect_err(&file);
+    assert!(e.starts_with("not a seekable zstd file"), "{e}");
+    assert!(e.contains(&format!("at byte {}", file.len() - 4)), "{e}");
+}
+
+#[test]
+fn wrong_magic_and_reserved_bits() {
+    let file = pack(&data(2 * CHUNK, 5), CHUNK);
+    let n = file.len();
+    let mut bad = file.clone();
+    bad[n - 1] ^= 0xff;
+    assert!(expect_err(&bad).starts_with("not a seekable zstd file"));
+
+    let mut bad = file.clone();
+    bad[n - 5] |= 0x04; // a reserved descriptor bit
+    let e = expect_err(&bad);
+    assert!(e.contains(&format!("seek table at byte {}", n - 5)), "{e}");
+    assert!(e.contains("reserved"), "{e}");
+
+    let mut bad = file.clone();
+    bad[n - 5] |= 0x01; // an unused bit: the spec says to ignore it
+    assert_eq!(unpack(&bad).unwrap(), data(2 * CHUNK, 5));
+
+    let mut bad = file.clone();
+    bad[n - 5] = 0; // no checksums
+    assert!(expect_err(&bad).contains("no checksums"));
+}
+
+#[test]
+fn swapped_frames_are_caught_by_the_seek_table() {
+    // Equal-sized chunks of the same compressibility: swap two frames of equal length so the
+    // offsets still line up and only the checksums tell.
+    let chunk = vec![b'A'; CHUNK];
+    let mut original = chunk.clone();
+    original.extend(vec![b'C'; CHUNK]);
+    let file = pack(&original, CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let (a, b) = (index.frames()[0], index.frames()[1]);
+    assert_eq!(a.compressed_size, b.compressed_size);
+    let mut bad = file.clone();
+    let (ra, rb) = (a.compressed_range(), b.compressed_range());
+    let fa = file[ra.start as usize..ra.end as usize].to_vec();
+    let fb = file[rb.start as usize..rb.end as usize].to_vec();
+    bad[ra.start as usize..ra.end as usize].copy_from_slice(&fb);
+    bad[rb.start as usize..rb.end as usize].copy_from_slice(&fa);
+    let err = unpack(&bad).unwrap_err();
+    assert!(
+        matches!(err, Error::Frame { frame: 0, offset: 0, reason: FrameFault::Checksum { .. } }),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("frame 0 at byte 0: checksum mismatch"));
+}
+
+#[test]
+fn swapped_frames_of_different_sizes() {
+    let original = data(3 * CHUNK, 6);
+    let file = pack(&original, CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let (a, b) = (index.frames()[0], index.frames()[1]);
+    let (ra, rb) = (a.compressed_range(), b.compressed_range());
+    let mut bad = file[rb.start as usize..rb.end as usize].to_vec();
+    bad.extend_from_slice(&file[ra.start as usize..ra.end as usize]);
+    bad.extend_from_slice(&file[rb.end as usize..]);
+    let e = expect_err(&bad);
+    assert!(e.starts_with("frame 0 at byte 0:"), "{e}");
+}
+
+#[test]
+fn not_our_file() {
+    for file in [
+        &b""[..],
+        b"hello world, this is not a container at all",
+        &[0u8; 100][..],
+        &zstd::encode_all(&b"plain zstd"[..], 3).unwrap()[..],
+        &common::bgzf(b"bgzf", 10).0[..],
+    ] {
+        let e = expect_err(file);
+        assert!(e.starts_with("not a seekable zstd file"), "{e}");
+    }
+}
+
+#[test]
+fn stock_seekable_file_without_metadata_is_rejected() {
+    // A valid seek table (2 frames, checksums) but no seqflow metadata entry.
+    let original = data(2 * CHUNK, 7);
+    let mut c = FrameCompressor::new(3).unwrap();
+    let mut file = Vec::new();
+    let mut entries = Vec::new();
+    let mut frame = Vec::new();
+    for chunk in original.chunks(CHUNK) {
+        let info = c.compress(chunk, &mut frame).unwrap();
+        file.extend_from_slice(&frame);
+        entries.push(info);
+    }
+    let table_at = file.len();
+    file.extend_from_slice(&0x184D_2A5Eu32.to_le_bytes());
+    file.extend_from_slice(&(2u32 * 12 + 9).to_le_bytes());
+    for e in &entries {
+        for w in [e.compressed_size, e.decompressed_size, e.checksum] {
+            file.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+    file.extend_from_slice(&2u32.to_le_bytes());
+    file.push(0x80);
+    file.extend_from_slice(&0x8F92_EAB1u32.to_le_bytes());
+    assert_eq!(zstd::decode_all(&file[..]).unwrap(), original);
+    let e = expect_err(&file);
+    assert!(e.starts_with(&format!("seek table at byte {}", table_at + 8 + 12)), "{e}");
+    assert!(e.contains("not seqflow's metadata frame"), "{e}");
+}
+
+/// Rewrites seek-table entry `i` of `file` (fields: compressed, decompressed, checksum).
+fn patch_entry(file: &mut [u8], i: usize, field: usize, value: u32) {
+    let n = u32::from_le_bytes(file[file.len() - 9..file.len() - 5].try_into().unwrap()) as usize;
+    let table_at = file.len() - 9 - n * 12;
+    let at = table_at + i * 12 + field * 4;
+    file[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+#[test]
+fn impossible_sizes_in_the_seek_table() {
+    let original = data(3 * CHUNK + 10, 8);
+    let file = pack(&original, CHUNK);
+
+    // A frame larger than the chunk size (hostile: would make readers allocate more).
+    let mut bad = file.clone();
+    patch_entry(&mut bad, 1, 1, u32::MAX);
+    let e = expect_err(&bad);
+    assert!(e.contains("more than the chunk size"), "{e}");
+
+    // Compressed sizes that no longer tile the file.
+    let mut bad = file.clone();
+    patch_entry(&mut bad, 0, 0, 1 << 30);
+    let e = expect_err(&bad);
+    assert!(e.contains("frames add up to"), "{e}");
+
+    // A frame count beyond the file.
+    let mut bad = file.clone();
+    let n = bad.len();
+    bad[n - 9..n - 5].copy_from_slice(&0x07ff_ffffu32.to_le_bytes());
+    let e = expect_err(&bad);
+    assert!(e.starts_with("truncated file"), "{e}");
+
+    // A frame count beyond the format's limit.
+    let mut bad = file.clone();
+    bad[n - 9..n - 5].copy_from_slice(&u32::MAX.to_le_bytes());
+    let e = expect_err(&bad);
+    assert!(e.contains("more than the limit"), "{e}");
+
+    // A decompressed size that disagrees with the frame header.
+    let mut bad = file.clone();
+    patch_entry(&mut bad, 3, 1, 9);
+    let e = expect_err(&bad);
+    assert!(e.contains("original size is"), "{e}");
+}
+
+#[test]
+fn metadata_version_mismatch() {
+    let file = pack(&data(CHUNK, 9), CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let at = index.metadata_offset() as usize;
+    let mut bad = file.clone();
+    bad[at + 8 + 8] = 2; // version field
+    // Keep the CRC valid so that the version check is the one that fires.
+    let crc = libdeflater_crc(&bad[at + 8..at + 8 + 64]);
+    bad[at + 8 + 64..at + 8 + 68].copy_from_slice(&crc.to_le_bytes());
+    let e = expect_err(&bad);
+    assert_eq!(
+        e,
+        format!("metadata frame at byte {at}: unsupported version 2 (this reader knows version 1)")
+    );
+}
+
+fn libdeflater_crc(b: &[u8]) -> u32 {
+    // CRC-32 (IEEE), bitwise, to keep the test independent of the implementation's choice.
+    let mut crc = !0u32;
+    for &x in b {
+        crc ^= u32::from(x);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn writer_rejects_inconsistent_metadata() {
+    let mut c = FrameCompressor::new(1).unwrap();
+    let mut frame = Vec::new();
+    let info = c.compress(&[1; 100], &mut frame).unwrap();
+    let mut w = SeekableWriter::new(Vec::new());
+    w.write_frame(&frame, info).unwrap();
+    assert!(w.finish(&PackMetadata::new(99, [0; 32], 100)).is_err());
+    let mut w = SeekableWriter::new(Vec::new());
+    w.write_frame(&frame, info).unwrap();
+    assert!(w.finish(&PackMetadata::new(100, [0; 32], 50)).is_err());
+    let mut w = SeekableWriter::new(Vec::new());
+    assert!(w.write_frame(&frame[1..], info).is_err());
+    let empty = c.compress(&[], &mut frame).unwrap();
+    assert!(w.write_frame(&frame, empty).is_err());
+}
+
+#[test]
+fn hostile_frame_header_cannot_force_an_allocation() {
+    // A well-formed file whose frame 0 is replaced by a same-length frame whose header
+    // claims 1 TiB: rejected before decoding, naming the frame.
+    let original = data(CHUNK, 10);
+    let mut file = pack(&original, CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let f = index.frames()[0];
+    // FHD: FCS field 8 bytes, single segment, checksum; then the 8-byte size.
+    let mut hostile = vec![0x28, 0xB5, 0x2F, 0xFD, 0b1110_0100];
+    hostile.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    file[..hostile.len()].copy_from_slice(&hostile);
+    let err = unpack(&file).unwrap_err();
+    assert!(
+        matches!(err, Error::Frame { frame: 0, offset: 0, reason: FrameFault::DeclaredSize { declared, .. } } if declared == 1 << 40),
+        "{err}"
+    );
+    let _ = f;
+}
