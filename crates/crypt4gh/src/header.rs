@@ -115,7 +115,7 @@ impl Header {
     pub fn decrypt(mut input: impl Read, secret: &SecretKey) -> Result<DecryptedHeader, Error> {
         let mut preamble = [0u8; 16];
         let got = read_full(&mut input, &mut preamble)?;
-        if preamble[..got.min(8)] != MAGIC[..got.min(8)] {
+        if got == 0 || preamble[..got.min(8)] != MAGIC[..got.min(8)] {
             return Err(Error::NotCrypt4gh);
         }
         if got < preamble.len() {

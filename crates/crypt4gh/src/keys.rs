@@ -335,8 +335,31 @@ mod tests {
         write_secret_key(&pair.secret, Some(b"correct horse"), &mut file).unwrap();
         let back = read_secret_key(&file[..], b"correct horse").unwrap();
         assert_eq!(back.public_key(), pair.public);
-        let wrong = read_secret_key(&file[..], b"wrong horse").unwrap_err();
-        assert!(matches!(wrong, Error::WrongPassphrase), "{wrong}");
+    }
+
+    /// Written by `crypt4gh.keys.c4gh.generate` (Python crypt4gh 1.8.6): scrypt, a comment.
+    const PYTHON_SECRET: &str = "-----BEGIN CRYPT4GH PRIVATE KEY-----
+YzRnaC12MQAGc2NyeXB0ABQAAAAAAaPN7eQ1ksjobXIFtsm/DgARY2hhY2hhMjBfcG9seTEzMDUAPEevqRY2v8tFJaB1g05G4sDWP4+oqAOVj2g3XoBkuvSSXHmhdDdJH+yzLbNo9dhbuNZAm1KdVKP1nLLdkgAUc2VxZmxvdyB0ZXN0IGZpeHR1cmU=
+-----END CRYPT4GH PRIVATE KEY-----
+";
+    const PYTHON_PUBLIC: &str = "-----BEGIN CRYPT4GH PUBLIC KEY-----
+lngDdATrKBbh05bTek+vjlyevaRWOUbenWkSYsYhw2k=
+-----END CRYPT4GH PUBLIC KEY-----
+";
+
+    #[test]
+    fn reads_python_secret_key_with_passphrase() {
+        let key = read_secret_key(PYTHON_SECRET.as_bytes(), b"fixture passphrase").unwrap();
+        let hex: String = key.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "70bce86bd773d73e2a67170d4ac9b11a8c3a73148bd7236b110760e270cfb394");
+        let public = read_public_key(PYTHON_PUBLIC.as_bytes()).unwrap();
+        assert_eq!(key.public_key(), public);
+    }
+
+    #[test]
+    fn wrong_passphrase_is_reported() {
+        let err = read_secret_key(PYTHON_SECRET.as_bytes(), b"wrong horse").unwrap_err();
+        assert!(matches!(err, Error::WrongPassphrase), "{err}");
     }
 
     #[test]
