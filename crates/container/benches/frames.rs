@@ -47,6 +47,25 @@ fn frames(c: &mut Criterion) {
         })
     });
 
+    // The same comparison with 64 KiB chunks, where context set-up is a larger share.
+    const SMALL: usize = 64 << 10;
+    group.bench_function("reused-context-64KiB-chunks", |b| {
+        b.iter(|| {
+            for chunk in data.chunks(SMALL) {
+                black_box(compressor.compress(chunk, &mut out).unwrap());
+            }
+        })
+    });
+    group.bench_function("new-context-per-chunk-64KiB-chunks", |b| {
+        b.iter(|| {
+            for chunk in data.chunks(SMALL) {
+                black_box(
+                    FrameCompressor::compress_with_fresh_context(3, chunk, &mut out).unwrap(),
+                );
+            }
+        })
+    });
+
     let compressed: Vec<_> = data
         .chunks(CHUNK)
         .map(|chunk| {

@@ -100,6 +100,10 @@ fn flipped_byte_names_the_block() {
 fn truncated_and_foreign_files() {
     let original = data(2 * MAX_BLOCK_INPUT, 2);
     let (file, _) = bgzf(&original, CHUNK);
+    assert!(BgzfReader::scan(Cursor::new(&file)).unwrap().has_eof_block().unwrap());
+    // Cut at a block boundary: every block is fine, only the missing EOF block tells.
+    let cut = &file[..file.len() - EOF_BLOCK.len()];
+    assert!(!BgzfReader::scan(Cursor::new(cut)).unwrap().has_eof_block().unwrap());
     for len in [1, 17, 18, 100, file.len() - 29] {
         let e = BgzfReader::scan(Cursor::new(&file[..len])).unwrap_err();
         assert!(e.to_string().contains("byte"), "{e}");

@@ -3,7 +3,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
-use super::{GziIndex, HEADER_LEN, MAX_BLOCK_SIZE, TRAILER_LEN};
+use super::{EOF_BLOCK, GziIndex, HEADER_LEN, MAX_BLOCK_SIZE, TRAILER_LEN};
 use crate::error::{Error, Result};
 
 /// Decodes byte ranges of the original data of a BGZF file, using a `.gzi` index to start at
@@ -70,6 +70,23 @@ impl<R: Read + Seek> BgzfReader<R> {
             u += u64::from(isize);
         }
         Self::new(inner, index)
+    }
+
+    /// Whether the file ends with the 28-byte EOF block.
+    ///
+    /// BGZF files always do; a file that does not was probably truncated at a block boundary
+    /// (which no block check can notice), so `verify` should treat its absence as an error.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if reading fails.
+    pub fn has_eof_block(&mut self) -> Result<bool> {
+        let len = EOF_BLOCK.len() as u64;
+        if self.file_len < len {
+            return Ok(false);
+        }
+        let mut tail = [0u8; EOF_BLOCK.len()];
+        read_at(&mut self.inner, self.file_len - len, &mut tail, self.file_len)?;
+        Ok(tail == EOF_BLOCK)
     }
 
     /// The index in use.

@@ -52,6 +52,7 @@ pub struct SeekableIndex {
     metadata: PackMetadata,
     metadata_offset: u64,
     seek_table_offset: u64,
+    file_len: u64,
 }
 
 impl SeekableIndex {
@@ -221,7 +222,13 @@ impl SeekableIndex {
                 ),
             });
         }
-        Ok(SeekableIndex { frames, metadata, metadata_offset, seek_table_offset: table_at })
+        Ok(SeekableIndex {
+            frames,
+            metadata,
+            metadata_offset,
+            seek_table_offset: table_at,
+            file_len,
+        })
     }
 
     /// The data frames, in file order (the metadata frame is not included).
@@ -264,6 +271,11 @@ impl SeekableIndex {
         self.metadata_offset
     }
 
+    /// Length of the whole file, seek table included.
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
     /// Byte offset of the seek table frame.
     pub fn seek_table_offset(&self) -> u64 {
         self.seek_table_offset
@@ -293,7 +305,7 @@ impl SeekableIndex {
     ) -> Result<()> {
         buf.clear();
         buf.resize(frame.compressed_size as usize, 0);
-        read_exact_at(reader, frame.compressed_offset, buf, self.seek_table_offset)
+        read_exact_at(reader, frame.compressed_offset, buf, self.file_len)
     }
 
     /// Decodes the bytes `range` of the original data, reading only the frames it needs, and

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+use std::io::Write;
+
 use seqflow_container::{
     BgzfChunk, BgzfCompressor, BgzfWriter, FrameCompressor, GziIndex, PackMetadata, SeekableWriter,
 };
@@ -58,7 +60,9 @@ pub fn have_tool(name: &str, test: &str) -> bool {
         if std::env::var("SEQFLOW_REQUIRE_TOOLS").as_deref() == Ok("1") {
             panic!("{test}: `{name}` is required (SEQFLOW_REQUIRE_TOOLS=1) but not found");
         }
-        eprintln!("SKIPPED {test}: `{name}` not found");
+        // Written to the real stderr, not through eprintln!, so that libtest's output capture
+        // does not hide it when the test passes.
+        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: `{name}` not found");
     }
     found
 }
