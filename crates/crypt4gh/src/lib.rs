@@ -67,6 +67,7 @@ mod error;
 mod header;
 mod keys;
 mod random;
+mod seekable;
 mod segment;
 
 pub use decryptor::Decryptor;
@@ -77,6 +78,7 @@ pub use keys::{
     KeyPair, PublicKey, SecretKey, read_public_key, read_secret_key, write_public_key,
     write_secret_key,
 };
+pub use seekable::SeekableDecryptor;
 pub use segment::{
     CIPHER_SEGMENT_SIZE, MAC_LEN, NONCE_LEN, SEGMENT_SIZE, SegmentCipher, encrypted_len,
     segment_offset, segment_range_for,
