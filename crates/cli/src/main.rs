@@ -4,6 +4,7 @@
 //! in a module of its own.
 
 mod output;
+mod pack;
 mod simulate;
 mod size;
 mod stats;
@@ -31,6 +32,16 @@ struct Cli {
 enum Command {
     /// Statistics of FASTA/FASTQ files (the columns of `seqkit stats -a`).
     Stats(stats::StatsArgs),
+    /// Compress (and optionally encrypt) any file in parallel: zstd seekable or BGZF.
+    Pack(pack::PackArgs),
+    /// Restore a packed file byte for byte, checking every frame and the SHA-256.
+    Unpack(pack::UnpackArgs),
+    /// Print a byte range of the original, decoding only the chunks it needs.
+    Cat(pack::CatArgs),
+    /// Check every frame, segment and checksum of a packed file without writing.
+    Verify(pack::UnpackArgs),
+    /// Write a Crypt4GH key pair (passphrase from SEQFLOW_PASSPHRASE, if set).
+    Keygen(pack::KeygenArgs),
     /// Write reproducible synthetic data (seeded).
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
@@ -62,6 +73,11 @@ fn main() -> ExitCode {
     let global = Global { quiet: cli.quiet, verbose: cli.verbose };
     let result = match cli.command {
         Command::Stats(args) => stats::run(&args, global),
+        Command::Pack(args) => pack::pack(&args, global),
+        Command::Unpack(args) => pack::unpack(&args, false, global),
+        Command::Cat(args) => pack::cat(&args, global),
+        Command::Verify(args) => pack::unpack(&args, true, global),
+        Command::Keygen(args) => pack::keygen(&args),
         Command::Simulate(command) => simulate::run(&command, global),
     };
     match result {
