@@ -1,0 +1,260 @@
+//! `seqflow pack` / `unpack` / `cat` / `verify` through the real binary: byte-exact round
+//! trips, identical output for any thread count, stock-tool and Crypt4GH interoperability,
+//! and clear errors for damaged input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+
+use assert_cmd::Command;
+
+fn seqflow() -> Command {
+    Command::cargo_bin("seqflow").unwrap()
+}
+
+/// Deterministic pseudo-random bytes, partly compressible.
+fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            if i % 3 == 0 { b"ACGT\n"[(state % 5) as usize] } else { state as u8 }
+        })
+        .collect()
+}
+
+fn run_ok(args: &[&str]) -> Vec<u8> {
+    let out = seqflow().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const CHUNK: usize = 4096;
+
+#[test]
+fn round_trip_is_byte_exact_for_edge_sizes_formats_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 10 * CHUNK + 17] {
+        let original = data(len, len as u64);
+        let input = dir.path().join(format!("in{len}"));
+        std::fs::write(&input, &original).unwrap();
+        for format in ["zstd", "bgzf"] {
+            let mut reference: Option<Vec<u8>> = None;
+            for threads in ["1", "2", "4"] {
+                for depth in ["1", "4"] {
+                    let packed = dir.path().join(format!("p{len}-{format}-{threads}-{depth}"));
+                    run_ok(
+                        &["pack", path(&input), "-o", path(&packed), "--format", format]
+                            .into_iter()
+                            .chain(["--chunk-size", "4K", "-t", threads, "--channel-depth", depth])
+                            .collect::<Vec<_>>(),
+                    );
+                    let bytes = std::fs::read(&packed).unwrap();
+                    match &reference {
+                        None => reference = Some(bytes),
+                        Some(r) => assert!(r == &bytes, "{format} output differs at -t {threads}"),
+                    }
+                    let restored = dir.path().join(format!("r{len}-{format}-{threads}-{depth}"));
+                    run_ok(&["unpack", path(&packed), "-o", path(&restored), "-t", threads]);
+                    assert!(std::fs::read(&restored).unwrap() == original, "{len} {format}");
+                }
+            }
+        }
+    }
+}
+
+fn tool(name: &str) -> bool {
+    let found = Process::new(name).arg("--version").output().is_ok();
+    if !found {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "{name} is required");
+        eprintln!("SKIPPED: {name} not found");
+    }
+    found
+}
+
+#[test]
+fn stock_zstd_and_bgzip_read_what_we_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(300_000, 7);
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, &original).unwrap();
+    let zst = dir.path().join("in.bin.zst");
+    let gz = dir.path().join("in.bin.gz");
+    run_ok(&["pack", path(&input), "-o", path(&zst), "--chunk-size", "64K"]);
+    run_ok(&["pack", path(&input), "-o", path(&gz), "--format", "bgzf"]);
+    assert!(Path::new(&format!("{}.gzi", path(&gz))).exists());
+    if tool("zstd") {
+        let out = Process::new("zstd").args(["-d", "-c", path(&zst)]).output().unwrap();
+        assert!(out.status.success() && out.stdout == original);
+    }
+    if tool("bgzip") {
+        let out = Process::new("bgzip").args(["-d", "-c", path(&gz)]).output().unwrap();
+        assert!(out.status.success() && out.stdout == original);
+        let out = Process::new("bgzip")
+            .args(["-d", "-c", "-b", "150000", "-s", "1000", path(&gz)])
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, &original[150_000..151_000]);
+    }
+}
+
+#[test]
+fn cat_range_decodes_the_right_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(200_000, 3);
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, &original).unwrap();
+    for format in ["zstd", "bgzf"] {
+        let packed = dir.path().join(format!("p.{format}"));
+        run_ok(&[
+            "pack",
+            path(&input),
+            "-o",
+            path(&packed),
+            "--format",
+            format,
+            "--chunk-size",
+            "8K",
+        ]);
+        for (start, end) in [(0, 1), (8191, 8193), (100_000, 150_000), (199_990, 250_000)] {
+            let range = format!("{start}-{end}");
+            let got = run_ok(&["cat", path(&packed), "--range", &range]);
+            assert_eq!(got, &original[start..end.min(original.len())], "{format} {range}");
+        }
+    }
+}
+
+#[test]
+fn standard_streams_work() {
+    let original = data(50_000, 9);
+    let packed = seqflow()
+        .args(["pack", "-", "--chunk-size", "4K"])
+        .write_stdin(original.clone())
+        .output()
+        .unwrap();
+    assert!(packed.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.zst");
+    std::fs::write(&file, &packed.stdout).unwrap();
+    assert_eq!(run_ok(&["unpack", path(&file)]), original);
+}
+
+fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (secret, public) = (dir.join(format!("{name}.sec")), dir.join(format!("{name}.pub")));
+    run_ok(&["keygen", "--secret-key", path(&secret), "--public-key", path(&public)]);
+    (secret, public)
+}
+
+#[test]
+fn encrypted_packs_round_trip_and_random_access_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(500_000, 11);
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, &original).unwrap();
+    let (alice_sec, alice_pub) = keypair(dir.path(), "alice");
+    let (bob_sec, bob_pub) = keypair(dir.path(), "bob");
+    let (eve_sec, _) = keypair(dir.path(), "eve");
+    let packed = dir.path().join("p.c4gh");
+    run_ok(
+        &["pack", path(&input), "-o", path(&packed), "--chunk-size", "32K"]
+            .into_iter()
+            .chain(["--recipient", path(&alice_pub), "--recipient", path(&bob_pub)])
+            .collect::<Vec<_>>(),
+    );
+    for secret in [&alice_sec, &bob_sec] {
+        let restored = run_ok(&["unpack", path(&packed), "--secret-key", path(secret)]);
+        assert!(restored == original);
+        let got = run_ok(&[
+            "cat",
+            path(&packed),
+            "--secret-key",
+            path(secret),
+            "--range",
+            "300000-300100",
+        ]);
+        assert_eq!(got, &original[300_000..300_100]);
+    }
+    let out =
+        seqflow().args(["unpack", path(&packed), "--secret-key", path(&eve_sec)]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no header packet could be decrypted"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn python_crypt4gh_decrypts_our_packs() {
+    let has_crypt4gh = Process::new("python3")
+        .args(["-c", "import crypt4gh"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_crypt4gh {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "crypt4gh is required");
+        eprintln!("SKIPPED: python crypt4gh package not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(150_000, 5);
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, &original).unwrap();
+    let (secret, public) = keypair(dir.path(), "k");
+    let packed = dir.path().join("p.c4gh");
+    run_ok(&["pack", path(&input), "-o", path(&packed), "--recipient", path(&public)]);
+    let decrypted = Process::new("python3")
+        .args(["-m", "crypt4gh", "decrypt", "--sk", path(&secret)])
+        .stdin(std::fs::File::open(&packed).unwrap())
+        .output()
+        .unwrap();
+    assert!(decrypted.status.success(), "{}", String::from_utf8_lossy(&decrypted.stderr));
+    let container = dir.path().join("p.zst");
+    std::fs::write(&container, &decrypted.stdout).unwrap();
+    assert_eq!(run_ok(&["unpack", path(&container)]), original);
+}
+
+/// Runs `unpack` and `verify` on a damaged file: both must fail with one line naming the
+/// problem, and unpack must leave no output file behind.
+fn assert_rejected(packed: &Path, expected: &str) {
+    let out_path = packed.with_extension("restored");
+    for command in ["unpack", "verify"] {
+        let out = seqflow().args([command, path(packed), "-o", path(&out_path)]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command} {}", packed.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{command}: expected '{expected}' in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out_path.exists(), "a partial output was left behind");
+    }
+}
+
+#[test]
+fn damaged_packs_are_rejected_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(100_000, 13);
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, &original).unwrap();
+    let packed = dir.path().join("p.zst");
+    run_ok(&["pack", path(&input), "-o", path(&packed), "--chunk-size", "8K"]);
+    let bytes = std::fs::read(&packed).unwrap();
+    let write = |name: &str, data: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    };
+    let mut flipped = bytes.clone();
+    flipped[2000] ^= 0x40;
+    assert_rejected(&write("flipped.zst", &flipped), "frame 0 at byte 0");
+    assert_rejected(&write("truncated.zst", &bytes[..bytes.len() - 5]), "truncated.zst");
+    let table_start = bytes.len() - 200; // inside the seek table: its magic or sizes break
+    assert_rejected(&write("no_table.zst", &bytes[..table_start]), "no_table.zst");
+    assert_rejected(&write("text.zst", b"hello, this is not a packed file\n"), "text.zst");
+    let out = seqflow().args(["unpack", path(&packed), "-o", path(&input)]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(std::fs::read(&input).unwrap(), original);
+}
