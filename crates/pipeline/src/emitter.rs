@@ -57,7 +57,7 @@ impl<I: Cost> Emitter<I> {
         let cost = item.cost();
         let mut blocked = Duration::ZERO;
         let result = self.admit_and_send(cost, item, &mut blocked);
-        self.acc.blocked_send += blocked;
+        self.acc.record_send_wait(blocked);
         if result.is_ok() {
             self.seq += 1;
             self.acc.items += 1;

@@ -27,6 +27,39 @@ pub struct StageMetrics {
     pub queue_depth_max: usize,
     /// Mean number of items found in the stage's input queue when it took one.
     pub queue_depth_mean: f64,
+    /// Histogram of the waits to hand an item downstream: entry 0 counts waits under 1 µs,
+    /// entry `i` waits of `2^(i-1)` to `2^i` µs (trailing empty entries omitted).
+    pub wait_send_histogram_us: Vec<u64>,
+    /// Histogram of the waits for input, with the buckets of `wait_send_histogram_us`.
+    pub wait_recv_histogram_us: Vec<u64>,
+}
+
+/// Number of log2 buckets of a wait histogram (the last one holds every wait ≥ 2^30 µs).
+const WAIT_BUCKETS: usize = 32;
+
+/// Counts of waits by power-of-two duration in microseconds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WaitHistogram {
+    counts: [u64; WAIT_BUCKETS],
+}
+
+impl WaitHistogram {
+    fn record(&mut self, wait: Duration) {
+        let micros = wait.as_micros();
+        let bucket = if micros == 0 { 0 } else { (128 - micros.leading_zeros()) as usize };
+        self.counts[bucket.min(WAIT_BUCKETS - 1)] += 1;
+    }
+
+    fn merge(&mut self, other: &WaitHistogram) {
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+    }
+
+    fn to_vec(&self) -> Vec<u64> {
+        let used = self.counts.iter().rposition(|&c| c > 0).map_or(0, |i| i + 1);
+        self.counts[..used].to_vec()
+    }
 }
 
 /// The summary of a successful run, returned in [`Outcome::report`](crate::Outcome::report).
@@ -79,12 +112,26 @@ pub(crate) struct StageAcc {
     pub(crate) busy: Duration,
     pub(crate) blocked_send: Duration,
     pub(crate) blocked_recv: Duration,
+    wait_send: WaitHistogram,
+    wait_recv: WaitHistogram,
     depth_max: usize,
     depth_sum: u64,
     depth_samples: u64,
 }
 
 impl StageAcc {
+    /// Records one wait to hand an item downstream.
+    pub(crate) fn record_send_wait(&mut self, wait: Duration) {
+        self.blocked_send += wait;
+        self.wait_send.record(wait);
+    }
+
+    /// Records one wait for input.
+    pub(crate) fn record_recv_wait(&mut self, wait: Duration) {
+        self.blocked_recv += wait;
+        self.wait_recv.record(wait);
+    }
+
     /// Records the input queue depth seen when taking an item.
     pub(crate) fn sample_depth(&mut self, depth: usize) {
         self.depth_max = self.depth_max.max(depth);
@@ -99,6 +146,8 @@ impl StageAcc {
         self.busy += other.busy;
         self.blocked_send += other.blocked_send;
         self.blocked_recv += other.blocked_recv;
+        self.wait_send.merge(&other.wait_send);
+        self.wait_recv.merge(&other.wait_recv);
         self.depth_max = self.depth_max.max(other.depth_max);
         self.depth_sum += other.depth_sum;
         self.depth_samples += other.depth_samples;
@@ -117,6 +166,8 @@ impl StageAcc {
             } else {
                 self.depth_sum as f64 / self.depth_samples as f64
             },
+            wait_send_histogram_us: self.wait_send.to_vec(),
+            wait_recv_histogram_us: self.wait_recv.to_vec(),
         }
     }
 }
@@ -140,5 +191,19 @@ mod tests {
         assert_eq!(m.queue_depth_max, 4);
         assert!((m.queue_depth_mean - 2.0).abs() < 1e-9);
         assert_eq!(StageAcc::default().to_metrics().queue_depth_mean, 0.0);
+    }
+
+    #[test]
+    fn wait_histogram_buckets_are_powers_of_two_microseconds() {
+        let mut acc = StageAcc::default();
+        for micros in [0, 0, 1, 3, 4, 1000, 1023, 1024] {
+            acc.record_recv_wait(Duration::from_micros(micros));
+        }
+        acc.record_send_wait(Duration::from_secs(100_000));
+        let m = acc.to_metrics();
+        // <1 µs: 2; [1,2): 1; [2,4): 1; [4,8): 1; [512,1024): 2; [1024,2048): 1.
+        assert_eq!(m.wait_recv_histogram_us, [2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 2, 1]);
+        assert_eq!(m.wait_send_histogram_us.len(), WAIT_BUCKETS);
+        assert!((m.blocked_recv_secs - 0.003055).abs() < 1e-9);
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
@@ -403,7 +403,10 @@ where
         let mut state = init(index);
         let mut acc = StageAcc::default();
         loop {
-            let job = match control.recv(&rx, &mut acc.blocked_recv) {
+            let mut waited = Duration::ZERO;
+            let received = control.recv(&rx, &mut waited);
+            acc.record_recv_wait(waited);
+            let job = match received {
                 Received::Item(job) => job,
                 Received::Disconnected | Received::Cancelled => break,
             };
@@ -421,7 +424,10 @@ where
             match result {
                 Ok(out) => {
                     let done = Done { seq: job.seq, cost: job.cost, out };
-                    if control.send(&tx, done, &mut acc.blocked_send).is_err() {
+                    let mut waited = Duration::ZERO;
+                    let sent = control.send(&tx, done, &mut waited);
+                    acc.record_send_wait(waited);
+                    if sent.is_err() {
                         break;
                     }
                 }
@@ -480,7 +486,10 @@ where
     let mut reorder = window.map(Reorder::new);
     let mut pending_max = 0;
     loop {
-        let done = match control.recv(&rx, &mut acc.blocked_recv) {
+        let mut waited = Duration::ZERO;
+        let received = control.recv(&rx, &mut waited);
+        acc.record_recv_wait(waited);
+        let done = match received {
             Received::Item(done) => done,
             Received::Disconnected | Received::Cancelled => break,
         };
