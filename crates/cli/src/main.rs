@@ -5,6 +5,7 @@
 
 mod output;
 mod pack;
+mod progress;
 mod simulate;
 mod size;
 mod stats;

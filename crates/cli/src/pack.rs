@@ -32,8 +32,11 @@ use seqflow_crypt4gh::{
 use seqflow_pipeline::{Pipeline, PipelineError, Pool, Report, Weighted};
 use sha2::{Digest, Sha256};
 
+use indicatif::ProgressBar;
+
 use crate::Global;
 use crate::output::Output;
+use crate::progress::{bytes_bar, file_size};
 use crate::size::parse_size;
 
 /// Container formats `seqflow pack` writes.
@@ -60,12 +63,17 @@ pub(crate) struct PipelineArgs {
 }
 
 impl PipelineArgs {
-    fn pipeline(&self) -> Pipeline {
+    /// The pipeline, drawing `bar` (if any) from the input bytes the source reports.
+    fn pipeline(&self, bar: Option<&ProgressBar>) -> Pipeline {
         let threads = self
             .threads
             .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1);
-        Pipeline::builder().workers(threads).channel_depth(self.channel_depth).build()
+        let builder = Pipeline::builder().workers(threads).channel_depth(self.channel_depth);
+        match bar.cloned() {
+            Some(bar) => builder.on_progress(move |p| bar.set_position(p.input_bytes)).build(),
+            None => builder.build(),
+        }
     }
 
     fn write_metrics(&self, report: &Report) -> Result<()> {
@@ -244,7 +252,7 @@ fn pipeline_error(error: PipelineError<anyhow::Error>) -> anyhow::Error {
 }
 
 /// Runs `seqflow pack`.
-pub(crate) fn pack(args: &PackArgs, _global: Global) -> Result<ExitCode> {
+pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     let chunk_size = usize::try_from(args.chunk_size).context("chunk size")?;
     if chunk_size == 0 || chunk_size > seqflow_container::MAX_FRAME_SIZE as usize {
         bail!("--chunk-size must be between 1 byte and 1 GiB");
@@ -262,7 +270,8 @@ pub(crate) fn pack(args: &PackArgs, _global: Global) -> Result<ExitCode> {
         };
         Sealed::Encrypted(Encryptor::new(output, &sender, &recipients)?)
     };
-    let pipeline = args.pipeline.pipeline();
+    let bar = bytes_bar("pack", file_size(&args.input), global);
+    let pipeline = args.pipeline.pipeline(bar.as_ref());
     let buffers =
         Pool::from_fn(pipeline.workers() + pipeline.channel_depth() + 2, || vec![0u8; chunk_size]);
     let mut hasher = Sha256::new();
@@ -331,6 +340,9 @@ pub(crate) fn pack(args: &PackArgs, _global: Global) -> Result<ExitCode> {
             outcome.report
         }
     };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     args.pipeline.write_metrics(&report)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -402,7 +414,7 @@ fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)>
 }
 
 /// Runs `seqflow unpack` (`verify_only`: `seqflow verify`, which writes nothing).
-pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, _global: Global) -> Result<ExitCode> {
+pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Result<ExitCode> {
     let name = args.input.display().to_string();
     let (mut packed, kind) = open_packed(&args.input, args.secret_key.as_deref())?;
     let mut output =
@@ -410,8 +422,13 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, _global: Global) -> R
     match kind {
         Kind::Zstd => {
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
-            let report = unpack_zstd(&index, &mut packed, output.as_mut(), &args.pipeline)
-                .with_context(|| name.clone())?;
+            let bar = bytes_bar(&name, Some(index.seek_table_offset()), global);
+            let report =
+                unpack_zstd(&index, &mut packed, output.as_mut(), &args.pipeline, bar.as_ref())
+                    .with_context(|| name.clone())?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
             args.pipeline.write_metrics(&report)?;
         }
         Kind::Bgzf => {
@@ -450,8 +467,9 @@ fn unpack_zstd(
     packed: &mut Packed,
     mut output: Option<&mut Output>,
     args: &PipelineArgs,
+    bar: Option<&ProgressBar>,
 ) -> Result<Report> {
-    let pipeline = args.pipeline();
+    let pipeline = args.pipeline(bar);
     let (hash_tx, hash_rx) = mpsc::sync_channel::<Vec<u8>>(4);
     let hasher = thread::spawn(move || {
         let mut hasher = Sha256::new();

@@ -5,15 +5,13 @@
 //! `≈ 6 × threads` MiB), plus one length histogram per worker (≤ 512 KiB plus one entry per
 //! distinct length ≥ 65,536). It does not depend on the size of the input.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use seqflow_pipeline::{Pipeline, PipelineError, Pool, Report, Weighted};
 use seqflow_qc::{Accumulator, Summary, render_table, render_tsv};
 use seqflow_seqio::{Alphabet, Batch, Reader, ReaderOptions, Validation};
@@ -167,7 +165,8 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
         ..ReaderOptions::default()
     };
     let mut reader = Reader::from_path(path, options)?;
-    let progress = progress_bar(path, &reader, global);
+    let progress =
+        crate::progress::bytes_bar(reader.source(), crate::progress::file_size(path), global);
     let raw_bytes = reader.raw_bytes_counter();
     let batches = Pool::from_fn(threads + args.channel_depth + 2, Batch::default);
     let validation = args.validation();
@@ -227,25 +226,6 @@ fn unwrap_pipeline_error(error: PipelineError<seqflow_seqio::Error>, name: &str)
             None => anyhow::anyhow!("{name}: could not start the pipeline"),
         },
     }
-}
-
-/// A progress bar over the raw input bytes, on a terminal only.
-fn progress_bar(path: &Path, reader: &Reader, global: Global) -> Option<ProgressBar> {
-    if global.quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = if total > 0 { ProgressBar::new(total) } else { ProgressBar::new_spinner() };
-    let style = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    )
-    .map(|s| s.progress_chars("=> "));
-    if let Ok(style) = style {
-        bar.set_style(style);
-    }
-    bar.set_message(reader.source().to_string());
-    bar.enable_steady_tick(Duration::from_millis(200));
-    Some(bar)
 }
 
 /// Per-stage summary printed with `-v`: which stage waited, which worked.
