@@ -1,5 +1,5 @@
 //! Bugs found by the `container_index` fuzz target (`fuzz/src/container.rs`); each input is in
-//! `fuzz/regressions/container_index/open/` until fixed.
+//! `fuzz/regressions/container_index/`, replayed by `fuzz/build.sh`; all fixed.
 
 // Reversed ranges are what two of these bugs are about.
 #![allow(clippy::reversed_empty_ranges)]
@@ -20,7 +20,6 @@ fn three_frames() -> (Vec<u8>, Vec<u8>) {
 /// `frames_for_range` documents that "an empty or out-of-bounds range gives an empty range of
 /// indices"; an empty (or reversed) range whose start lies inside a frame gives that frame.
 #[test]
-#[ignore = "bug: frames_for_range returns a frame for an empty or reversed range"]
 fn frames_for_empty_range_is_empty() {
     let (file, _) = three_frames();
     let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
@@ -32,7 +31,6 @@ fn frames_for_empty_range_is_empty() {
 /// Consequence: `read_range` of an empty range decodes the frame around it, and fails when
 /// that frame is corrupt, although it has no byte to return.
 #[test]
-#[ignore = "bug: read_range of an empty range decodes (and fails on) the frame around it"]
 fn read_range_of_empty_range_reads_no_frame() {
     let (mut file, _) = three_frames();
     let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
@@ -55,7 +53,6 @@ fn read_range_of_empty_range_reads_no_frame() {
 /// Worse: a reversed range whose start lies inside a frame panics (`slice index starts at 50
 /// but ends at 20` in `read_range`), where the doc says the range is clamped to the data.
 #[test]
-#[ignore = "bug: read_range panics on a reversed range starting inside a frame"]
 fn read_range_of_reversed_range_does_not_panic() {
     let (file, _) = three_frames();
     let mut reader = Cursor::new(&file);
@@ -74,7 +71,6 @@ fn read_range_of_reversed_range_does_not_panic() {
 /// unchecked: with an offset within a block of `u64::MAX` that overflows — a panic with
 /// overflow checks (debug builds, cargo fuzz), silently wrapped offsets in release.
 #[test]
-#[ignore = "bug: BgzfReader::read_range overflows on a .gzi offset near u64::MAX"]
 fn bgzf_read_range_with_huge_gzi_offset_does_not_overflow() {
     let (file, real) = bgzf(&data(300, 3), 100);
     let second_block = real.entries()[0].0;

@@ -109,13 +109,17 @@ impl<R: Read + Seek> BgzfReader<R> {
         while c < self.file_len && u < range.end {
             let len = self.read_block(c)?;
             let n = self.decoded.len() as u64;
-            if u + n > range.start {
+            let block_end = u.checked_add(n).ok_or_else(|| Error::Bgzf {
+                offset: c,
+                reason: "the index puts this block past the largest possible offset".into(),
+            })?;
+            if block_end > range.start {
                 let from = range.start.saturating_sub(u) as usize;
                 let to = (range.end - u).min(n) as usize;
                 out.extend_from_slice(&self.decoded[from..to]);
             }
             c += len as u64;
-            u += n;
+            u = block_end;
         }
         Ok(())
     }

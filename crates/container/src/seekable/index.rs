@@ -289,6 +289,9 @@ impl SeekableIndex {
         let first = self.frames.partition_point(|f| {
             f.decompressed_offset + u64::from(f.decompressed_size) <= range.start
         });
+        if range.start >= range.end {
+            return first..first;
+        }
         let end = self.frames.partition_point(|f| f.decompressed_offset < range.end);
         first..end.max(first)
     }
