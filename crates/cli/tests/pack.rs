@@ -146,7 +146,14 @@ fn standard_streams_work() {
 
 fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let (secret, public) = (dir.join(format!("{name}.sec")), dir.join(format!("{name}.pub")));
-    run_ok(&["keygen", "--secret-key", path(&secret), "--public-key", path(&public)]);
+    run_ok(&[
+        "keygen",
+        "--no-passphrase",
+        "--secret-key",
+        path(&secret),
+        "--public-key",
+        path(&public),
+    ]);
     (secret, public)
 }
 
@@ -185,6 +192,30 @@ fn encrypted_packs_round_trip_and_random_access_works() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no header packet could be decrypted"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn passphrase_protected_keys_need_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let (secret, public) = (dir.path().join("k.sec"), dir.path().join("k.pub"));
+    let keygen = ["keygen", "--secret-key", path(&secret), "--public-key", path(&public)];
+    // No terminal and no passphrase: refuse rather than silently write an unprotected key.
+    let out = seqflow().args(keygen).env_remove("SEQFLOW_PASSPHRASE").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-passphrase"));
+    seqflow().args(keygen).env("SEQFLOW_PASSPHRASE", "correct horse").assert().success();
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, data(1000, 1)).unwrap();
+    let packed = dir.path().join("p.c4gh");
+    run_ok(&["pack", path(&input), "-o", path(&packed), "--recipient", path(&public)]);
+    let unpack = ["unpack", path(&packed), "--secret-key", path(&secret)];
+    let out = seqflow().args(unpack).env_remove("SEQFLOW_PASSPHRASE").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set SEQFLOW_PASSPHRASE"));
+    let out = seqflow().args(unpack).env("SEQFLOW_PASSPHRASE", "wrong").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = seqflow().args(unpack).env("SEQFLOW_PASSPHRASE", "correct horse").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, data(1000, 1));
 }
 
 #[test]
