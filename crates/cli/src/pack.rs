@@ -245,18 +245,14 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
     Ok(Box::new(file))
 }
 
-/// Reads until `buf` is full or the input ends.
-fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match input.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
+/// Reads up to `limit` bytes into `buf` (replacing its contents); fewer only at the end.
+fn read_up_to(
+    input: &mut (impl Read + ?Sized),
+    limit: usize,
+    buf: &mut Vec<u8>,
+) -> io::Result<usize> {
+    buf.clear();
+    input.take(limit as u64).read_to_end(buf)
 }
 
 /// The writer under the container: the output, or a Crypt4GH encryptor over it.
@@ -326,13 +322,11 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     let source = |emit: &mut seqflow_pipeline::Emitter<_>| -> Result<()> {
         loop {
             let Ok(mut buf) = buffers.take() else { return Ok(()) };
-            buf.resize(chunk_size, 0);
-            let n = read_full(&mut input, &mut buf)
+            let n = read_up_to(&mut input, chunk_size, &mut buf)
                 .with_context(|| format!("{}: read error", args.input.display()))?;
             if n == 0 {
                 return Ok(());
             }
-            buf.truncate(n);
             hasher.update(&buf[..]);
             original_size += n as u64;
             emit.progress(n as u64);
@@ -436,10 +430,10 @@ fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)>
         bail!("unpack, cat and verify need a file (the seek table is at its end), not stdin");
     }
     let mut file = BufReader::new(File::open(path).with_context(|| format!("{}", path.display()))?);
-    let mut magic = [0u8; 8];
-    let got = read_full(&mut file, &mut magic)?;
+    let mut magic = Vec::new();
+    read_up_to(&mut file, CRYPT4GH_MAGIC.len(), &mut magic)?;
     file.seek(SeekFrom::Start(0))?;
-    let mut packed = if got == 8 && magic == *CRYPT4GH_MAGIC {
+    let mut packed = if magic == CRYPT4GH_MAGIC[..] {
         let key = secret_key.ok_or_else(|| {
             anyhow!("{}: is Crypt4GH-encrypted; give --secret-key", path.display())
         })?;
@@ -450,10 +444,10 @@ fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)>
     } else {
         Packed::Plain(file)
     };
-    let mut head = [0u8; 4];
-    let got = read_full(&mut packed, &mut head)?;
+    let mut head = Vec::new();
+    read_up_to(&mut packed, 2, &mut head)?;
     packed.seek(SeekFrom::Start(0))?;
-    let kind = match &head[..got] {
+    let kind = match &head[..] {
         [0x1f, 0x8b, ..] => Kind::Bgzf,
         _ => Kind::Zstd,
     };

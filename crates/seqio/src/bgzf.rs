@@ -15,6 +15,8 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
+use crate::threaded::read_full;
+
 /// BGZF blocks inflated together as one job (~1 MiB of output).
 const GROUP_BLOCKS: usize = 16;
 /// Largest inflated size of one block allowed by the BGZF specification.
@@ -107,7 +109,7 @@ fn send_ready(results: &Sender<Receiver<GroupResult>>, result: GroupResult) -> b
 fn decode_sequentially(mut decoder: impl Read, results: &Sender<Receiver<GroupResult>>) {
     loop {
         let mut chunk = vec![0; GROUP_BLOCKS * MAX_BLOCK];
-        match read_up_to(&mut decoder, &mut chunk) {
+        match read_full(&mut decoder, &mut chunk) {
             Ok(0) => return,
             Ok(n) => {
                 chunk.truncate(n);
@@ -129,7 +131,7 @@ fn read_group(raw: &mut impl Read) -> io::Result<Group> {
     for _ in 0..GROUP_BLOCKS {
         let start = group.len();
         group.resize(start + HEADER_LEN, 0);
-        let got = read_up_to(raw, &mut group[start..])?;
+        let got = read_full(raw, &mut group[start..])?;
         if got == 0 {
             group.truncate(start);
             break;
@@ -152,25 +154,11 @@ fn read_group(raw: &mut impl Read) -> io::Result<Group> {
             return Err(invalid("BGZF block size too small"));
         }
         group.resize(start + block_size, 0);
-        if read_up_to(raw, &mut group[start + HEADER_LEN..])? < block_size - HEADER_LEN {
+        if read_full(raw, &mut group[start + HEADER_LEN..])? < block_size - HEADER_LEN {
             return Err(invalid("truncated BGZF block"));
         }
     }
     Ok(Group::Blocks(group))
-}
-
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn read_up_to(raw: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match raw.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Inflater thread: decodes groups until the job channel closes.

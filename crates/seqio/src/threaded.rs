@@ -48,8 +48,9 @@ impl ThreadedRead {
     }
 }
 
-/// Reads until `buf` is full or the input ends.
-fn read_full(inner: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the input ends; returns the bytes read (fewer than
+/// `buf.len()` only at the end of the input).
+pub(crate) fn read_full(inner: &mut (impl Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match inner.read(&mut buf[filled..]) {
