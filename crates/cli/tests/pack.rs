@@ -104,6 +104,33 @@ fn stock_zstd_and_bgzip_read_what_we_write() {
 }
 
 #[test]
+fn samtools_faidx_reads_a_bgzf_packed_fasta() {
+    if !tool("samtools") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("g.fa");
+    run_ok(
+        &["simulate", "fasta", "--seed", "3", "--records", "3", "--min-length", "5000"]
+            .into_iter()
+            .chain(["--max-length", "90000", "-o", path(&fasta)])
+            .collect::<Vec<_>>(),
+    );
+    let packed = dir.path().join("g.fa.gz");
+    run_ok(&["pack", path(&fasta), "--format", "bgzf", "-o", path(&packed), "--chunk-size", "64K"]);
+    let faidx = |file: &Path, region: &str| {
+        let out = Process::new("samtools").args(["faidx", path(file), region]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    for region in ["chr1:1-70", "chr2:100-160", "chr3:4900-5100"] {
+        let from_packed = faidx(&packed, region);
+        assert!(from_packed.len() > 60, "{region}");
+        assert_eq!(from_packed, faidx(&fasta, region), "{region}");
+    }
+}
+
+#[test]
 fn cat_range_decodes_the_right_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let original = data(200_000, 3);
