@@ -2,6 +2,9 @@
 
 use std::io::Write;
 
+mod common;
+
+use common::bgzf;
 use seqflow_seqio::{
     Alphabet, Batch, Compression, Error, Format, Reader, ReaderOptions, Validation,
 };
@@ -178,27 +181,13 @@ fn sample_fastq(n: usize) -> Vec<u8> {
     data
 }
 
+/// Input bytes per BGZF block in these tests.
+const BGZF_BLOCK: usize = 60 << 10;
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(data).unwrap();
     enc.finish().unwrap()
-}
-
-/// A minimal BGZF writer: 60 KiB blocks with the `BC` field, then the EOF block.
-fn bgzf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut compressor = libdeflater::Compressor::new(libdeflater::CompressionLvl::fastest());
-    for chunk in data.chunks(60 << 10).chain(std::iter::once(&[][..])) {
-        let mut deflated = vec![0; compressor.deflate_compress_bound(chunk.len())];
-        let n = compressor.deflate_compress(chunk, &mut deflated).unwrap();
-        let block_size = 18 + n + 8;
-        out.extend_from_slice(&[0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0]);
-        out.extend_from_slice(&((block_size - 1) as u16).to_le_bytes());
-        out.extend_from_slice(&deflated[..n]);
-        out.extend_from_slice(&libdeflater::crc32(chunk).to_le_bytes());
-        out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-    }
-    out
 }
 
 #[test]
@@ -211,7 +200,7 @@ fn every_compression_reads_the_same_records() {
     let zstd = zstd::encode_all(&plain[..], 3).unwrap();
     let inputs = [
         (Compression::Gzip, multi_member),
-        (Compression::Bgzf, bgzf(&plain)),
+        (Compression::Bgzf, bgzf(&plain, BGZF_BLOCK)),
         (Compression::Zstd, zstd),
     ];
     for (compression, bytes) in inputs {
@@ -230,14 +219,14 @@ fn corrupt_and_truncated_compressed_input_is_an_error() {
     let plain = sample_fastq(2000);
     for threads in [1, 2] {
         let options = ReaderOptions { decode_threads: threads, ..Default::default() };
-        let mut block = bgzf(&plain);
+        let mut block = bgzf(&plain, BGZF_BLOCK);
         let mid = block.len() / 2;
         block[mid] ^= 0xff;
         assert!(read_all_with(&block, options.clone()).is_err(), "corrupt BGZF, {threads}");
         let gz = gzip(&plain);
         let cut = &gz[..gz.len() - 100];
         assert!(read_all_with(cut, options.clone()).is_err(), "truncated gzip, {threads}");
-        let bz = bgzf(&plain);
+        let bz = bgzf(&plain, BGZF_BLOCK);
         let cut = &bz[..bz.len() / 3];
         assert!(read_all_with(cut, options).is_err(), "truncated BGZF, {threads}");
     }
@@ -260,7 +249,7 @@ fn bgzf_followed_by_plain_gzip_reads_the_same_with_any_threads() {
     let plain = sample_fastq(2000);
     let half = plain.len() / 2;
     let cut = half + plain[half..].iter().position(|&b| b == b'@').unwrap();
-    let mut mixed = bgzf(&plain[..cut]);
+    let mut mixed = bgzf(&plain[..cut], BGZF_BLOCK);
     mixed.extend(gzip(&plain[cut..]));
     let expected = read_all(&plain).unwrap();
     for threads in [1, 2, 4] {

@@ -2,6 +2,9 @@
 //! blank trailing lines or no final newline) read back unchanged — whatever the batch window,
 //! the compression and the number of decoding threads.
 
+mod common;
+
+use common::bgzf;
 use std::io::Write;
 
 use proptest::prelude::*;
@@ -193,23 +196,6 @@ fn gzip(data: &[u8], members: usize) -> Vec<u8> {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(chunk).unwrap();
         out.extend(enc.finish().unwrap());
-    }
-    out
-}
-
-/// A minimal BGZF writer: blocks of `block` input bytes, then the EOF block.
-fn bgzf(data: &[u8], block: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut compressor = libdeflater::Compressor::new(libdeflater::CompressionLvl::fastest());
-    for chunk in data.chunks(block).chain(std::iter::once(&[][..])) {
-        let mut deflated = vec![0; compressor.deflate_compress_bound(chunk.len())];
-        let n = compressor.deflate_compress(chunk, &mut deflated).unwrap();
-        let block_size = 18 + n + 8;
-        out.extend_from_slice(&[0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0]);
-        out.extend_from_slice(&((block_size - 1) as u16).to_le_bytes());
-        out.extend_from_slice(&deflated[..n]);
-        out.extend_from_slice(&libdeflater::crc32(chunk).to_le_bytes());
-        out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
     }
     out
 }
