@@ -476,20 +476,11 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
             if !reader.has_eof_block()? {
                 bail!("{name}: BGZF file has no EOF block (truncated?)");
             }
-            // Sequential, in windows of 4 MiB: memory stays bounded whatever the file size.
-            const WINDOW: u64 = 4 << 20;
-            let (mut pos, mut out) = (0u64, Vec::new());
-            loop {
-                out.clear();
-                reader.read_range(pos..pos + WINDOW, &mut out).with_context(|| name.clone())?;
-                if out.is_empty() {
-                    break;
-                }
-                if let Some(output) = output.as_mut() {
-                    output.write_all(&out)?;
-                }
-                pos += out.len() as u64;
-            }
+            let sink: &mut dyn Write = match output.as_mut() {
+                Some(output) => output,
+                None => &mut io::sink(),
+            };
+            copy_bgzf_range(&mut reader, 0..u64::MAX, sink).with_context(|| name.clone())?;
         }
     }
     if let Some(output) = output {
@@ -595,14 +586,22 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
     let name = args.input.display().to_string();
     let range = parse_range(&args.range)?;
     let (mut packed, kind) = open_packed(&args.input, args.secret_key.as_deref())?;
-    let mut out = Vec::new();
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
     match kind {
         Kind::Zstd => {
+            // Frame by frame, so memory stays one frame whatever the range.
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
             let mut decompressor = FrameDecompressor::new()?;
-            index
-                .read_range(&mut packed, range, &mut decompressor, &mut out)
-                .with_context(|| name.clone())?;
+            let mut out = Vec::new();
+            for frame in &index.frames()[index.frames_for_range(range.clone())] {
+                let part = frame.decompressed_range();
+                let part = part.start.max(range.start)..part.end.min(range.end);
+                out.clear();
+                index
+                    .read_range(&mut packed, part, &mut decompressor, &mut out)
+                    .with_context(|| name.clone())?;
+                stdout.write_all(&out)?;
+            }
         }
         Kind::Bgzf => {
             let gzi = gzi_path(&args.input);
@@ -610,11 +609,30 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
                 Ok(file) => BgzfReader::new(&mut packed, GziIndex::read(BufReader::new(file))?)?,
                 Err(_) => BgzfReader::scan(&mut packed)?,
             };
-            reader.read_range(range, &mut out).with_context(|| name.clone())?;
+            copy_bgzf_range(&mut reader, range, &mut stdout).with_context(|| name.clone())?;
         }
     }
-    let mut stdout = io::stdout().lock();
-    stdout.write_all(&out)?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Decodes `range` of a BGZF file into `out` in windows of 4 MiB, so memory stays bounded
+/// whatever the range.
+fn copy_bgzf_range<R: Read + Seek>(
+    reader: &mut BgzfReader<R>,
+    range: std::ops::Range<u64>,
+    out: &mut (impl Write + ?Sized),
+) -> Result<()> {
+    const WINDOW: u64 = 4 << 20;
+    let (mut pos, mut buf) = (range.start, Vec::new());
+    while pos < range.end {
+        buf.clear();
+        reader.read_range(pos..range.end.min(pos.saturating_add(WINDOW)), &mut buf)?;
+        if buf.is_empty() {
+            break;
+        }
+        out.write_all(&buf)?;
+        pos += buf.len() as u64;
+    }
+    Ok(())
 }
