@@ -1,0 +1,343 @@
+//! [`Genome`]: every contig in one 2-bit packed sequence, with an N-run table and a contig table.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use seqflow_seqio::{Batch, Format, Reader, ReaderOptions};
+
+use crate::error::{Error, Result};
+use crate::kmer::MAX_K;
+
+/// Letter classes: a 2-bit base code, a non-seed letter (N or IUPAC), or unknown.
+const INVALID: u8 = 0xFF;
+const AMBIGUOUS: u8 = 0xFE;
+
+/// Maps an input byte to its base code (0..=3), [`AMBIGUOUS`] or [`INVALID`]; case is ignored.
+const LETTER_CLASS: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        let upper = b'A' + i as u8;
+        let class = match upper {
+            b'A' => 0,
+            b'C' => 1,
+            b'G' => 2,
+            b'T' => 3,
+            b'N' | b'R' | b'Y' | b'S' | b'W' | b'K' | b'M' | b'B' | b'D' | b'H' | b'V' => AMBIGUOUS,
+            _ => INVALID,
+        };
+        table[upper as usize] = class;
+        table[(upper + 32) as usize] = class;
+        i += 1;
+    }
+    table
+};
+
+/// Upper-case letter of each 2-bit base code.
+pub const BASES: [u8; 4] = *b"ACGT";
+
+/// One contig: its name and where it lies in the concatenated sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contig {
+    /// The record identifier (the header up to the first whitespace).
+    pub name: Box<str>,
+    /// Global position of the contig's first base.
+    pub start: u64,
+    /// Number of bases, N runs included.
+    pub len: u64,
+}
+
+impl Contig {
+    /// Global position one past the contig's last base.
+    pub fn end(&self) -> u64 {
+        self.start + self.len
+    }
+}
+
+/// A maximal run of non-ACGT letters (N or IUPAC codes) inside one contig, in global coordinates.
+///
+/// Runs never span two contigs: a run that ends a contig and one that starts the next are kept
+/// apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NRun {
+    /// Global position of the run's first base.
+    pub start: u64,
+    /// Number of bases in the run (at least 1).
+    pub len: u64,
+}
+
+impl NRun {
+    /// Global position one past the run's last base.
+    pub fn end(&self) -> u64 {
+        self.start + self.len
+    }
+}
+
+/// All contigs of an assembly in one 2-bit packed sequence (A=0, C=1, G=2, T=3, four bases per
+/// byte, first base in the low bits), a table of N runs (anything that is not ACGT, including
+/// IUPAC codes) and a contig table.
+///
+/// Positions are global: contig `i` occupies `contigs()[i].start .. contigs()[i].end()`.
+/// Case is ignored (soft-masking is not kept).
+///
+/// # Memory
+/// `ceil(len / 4)` bytes of packed sequence, plus 16 bytes per N run, plus
+/// `32 + name length` bytes per contig (see [`Genome::heap_bytes`]): about 0.25 byte per base,
+/// so 250 MB for 1 Gbp and 3 GB for 12 Gbp. While building, the builder also keeps one copy of
+/// every contig name for duplicate detection.
+///
+/// ```
+/// use seqflow_genome::GenomeBuilder;
+/// let mut builder = GenomeBuilder::new();
+/// builder.push_contig("chr1", b"ACGTNNac")?;
+/// builder.push_contig("chr2", b"TTGCA")?;
+/// let genome = builder.build();
+/// assert_eq!(genome.len(), 13);
+/// assert_eq!(genome.contig_of(8), Some(1));
+/// assert_eq!(genome.base(4), None); // inside the N run
+/// assert_eq!(genome.base(6), Some(0)); // 'a' is A
+/// assert_eq!(genome.kmer_at(0, 4), Some(0b00_01_10_11)); // ACGT
+/// assert_eq!(genome.kmer_at(2, 4), None); // crosses the N run
+/// assert_eq!(genome.kmer_at(6, 4), None); // crosses the contig end
+/// # Ok::<(), seqflow_genome::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Genome {
+    packed: Vec<u8>,
+    len: u64,
+    n_runs: Vec<NRun>,
+    n_bases: u64,
+    contigs: Vec<Contig>,
+}
+
+impl Genome {
+    /// Reads every record of a FASTA file (plain, gzip, BGZF or zstd; detected by magic bytes)
+    /// with [`seqflow_seqio::Reader`]. `-` reads standard input.
+    ///
+    /// An empty file gives an empty genome.
+    ///
+    /// # Errors
+    /// The file cannot be opened or is malformed ([`Error::Read`], which names the file and
+    /// line), or a record is rejected ([`Error::Fasta`]: the file, the record's line, and the
+    /// contig and position of an unknown letter or a duplicate name).
+    pub fn from_fasta(path: impl AsRef<Path>) -> Result<Genome> {
+        let path = path.as_ref();
+        let options = ReaderOptions { format: Some(Format::Fasta), ..ReaderOptions::default() };
+        let mut reader = Reader::from_path(path, options)?;
+        let mut batch = Batch::default();
+        let mut builder = GenomeBuilder::new();
+        while reader.read_batch(&mut batch)? > 0 {
+            for record in batch.records() {
+                let name = String::from_utf8_lossy(record.id());
+                builder.push_contig(&name, &record.seq()).map_err(|e| Error::Fasta {
+                    path: reader.source().to_owned(),
+                    line: record.line(),
+                    source: Box::new(e),
+                })?;
+            }
+        }
+        Ok(builder.build())
+    }
+
+    /// Total number of bases of all contigs, N runs included.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the genome has no bases (no contigs, or only empty ones).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of ACGT bases (the length minus the bases in N runs).
+    pub fn acgt_len(&self) -> u64 {
+        self.len - self.n_bases
+    }
+
+    /// The contig table, in input order.
+    pub fn contigs(&self) -> &[Contig] {
+        &self.contigs
+    }
+
+    /// The N-run table, sorted by start; runs do not overlap and never span contigs.
+    pub fn n_runs(&self) -> &[NRun] {
+        &self.n_runs
+    }
+
+    /// Index of the contig holding global position `pos` (binary search), or `None` past the end.
+    /// Empty contigs hold no position.
+    pub fn contig_of(&self, pos: u64) -> Option<usize> {
+        // The last contig starting at or before `pos`; an empty contig shares its start with the
+        // next one and so sorts before it.
+        let i = self.contigs.partition_point(|c| c.start <= pos).checked_sub(1)?;
+        (pos < self.contigs[i].end()).then_some(i)
+    }
+
+    /// The contig and the 0-based position within it of global position `pos`.
+    pub fn to_local(&self, pos: u64) -> Option<(usize, u64)> {
+        let i = self.contig_of(pos)?;
+        Some((i, pos - self.contigs[i].start))
+    }
+
+    /// Whether `pos` lies inside an N run (also `false` past the end).
+    pub fn is_n(&self, pos: u64) -> bool {
+        let i = self.n_runs.partition_point(|r| r.start <= pos);
+        i > 0 && pos < self.n_runs[i - 1].end()
+    }
+
+    /// The 2-bit code (A=0, C=1, G=2, T=3) of the base at `pos`; `None` inside an N run or past
+    /// the end.
+    pub fn base(&self, pos: u64) -> Option<u8> {
+        if pos >= self.len || self.is_n(pos) {
+            return None;
+        }
+        Some(self.packed_base(pos))
+    }
+
+    /// The code stored at `pos`, without checking N runs (N positions are stored as A).
+    fn packed_base(&self, pos: u64) -> u8 {
+        (self.packed[(pos / 4) as usize] >> ((pos % 4) * 2)) & 3
+    }
+
+    /// The k-mer starting at `pos`, 2 bits per base, first base in the highest bits (so numeric
+    /// order is lexicographic order). `None` if `pos + k` passes the end of the contig holding
+    /// `pos`, if the k-mer overlaps an N run, or if `k` is 0.
+    ///
+    /// # Panics
+    /// If `k > 32`.
+    pub fn kmer_at(&self, pos: u64, k: usize) -> Option<u64> {
+        assert!(k <= MAX_K, "k = {k} exceeds the maximum of {MAX_K}");
+        if k == 0 {
+            return None;
+        }
+        let contig = &self.contigs[self.contig_of(pos)?];
+        let end = pos + k as u64;
+        if end > contig.end() {
+            return None;
+        }
+        // The first run ending after `pos` must start at or after `end`.
+        let i = self.n_runs.partition_point(|r| r.end() <= pos);
+        if self.n_runs.get(i).is_some_and(|r| r.start < end) {
+            return None;
+        }
+        let mut kmer = 0u64;
+        for p in pos..end {
+            kmer = (kmer << 2) | u64::from(self.packed_base(p));
+        }
+        Some(kmer)
+    }
+
+    /// The canonical k-mer at `pos`: the smaller of the k-mer and its reverse complement (see
+    /// [`canonical`](crate::canonical)). `None` as for [`Genome::kmer_at`].
+    ///
+    /// # Panics
+    /// If `k > 32`.
+    pub fn canonical_kmer_at(&self, pos: u64, k: usize) -> Option<u64> {
+        self.kmer_at(pos, k).map(|kmer| crate::kmer::canonical(kmer, k))
+    }
+
+    /// The bases of `range` as upper-case letters, `N` for every base of an N run (the original
+    /// IUPAC letter is not kept).
+    ///
+    /// # Panics
+    /// If the range reaches past the end.
+    pub fn decode(&self, range: std::ops::Range<u64>) -> Vec<u8> {
+        assert!(range.end <= self.len, "range {range:?} past the end ({})", self.len);
+        let mut out: Vec<u8> = range.clone().map(|p| BASES[self.packed_base(p) as usize]).collect();
+        let first = self.n_runs.partition_point(|r| r.end() <= range.start);
+        for run in self.n_runs[first..].iter().take_while(|r| r.start < range.end) {
+            let from = run.start.max(range.start) - range.start;
+            let to = run.end().min(range.end) - range.start;
+            out[from as usize..to as usize].fill(b'N');
+        }
+        out
+    }
+
+    /// Heap bytes held: `ceil(len / 4)` packed bytes + 16 per N run + (32 + name length) per
+    /// contig, counting allocated capacity.
+    pub fn heap_bytes(&self) -> usize {
+        self.packed.capacity()
+            + self.n_runs.capacity() * size_of::<NRun>()
+            + self.contigs.capacity() * size_of::<Contig>()
+            + self.contigs.iter().map(|c| c.name.len()).sum::<usize>()
+    }
+}
+
+/// Builds a [`Genome`] one contig at a time.
+#[derive(Debug, Default)]
+pub struct GenomeBuilder {
+    genome: Genome,
+    names: HashSet<Box<str>>,
+}
+
+impl GenomeBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a contig. `seq` is the whole sequence without line breaks; letters are ACGT (any
+    /// case), N or IUPAC ambiguity codes (kept as N runs). Empty sequences are allowed.
+    ///
+    /// On error the builder is left as it was before the call.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateContig`] if the name was pushed before; [`Error::UnknownLetter`] naming
+    /// the contig and the 1-based position of the first letter that is not ACGT, N or IUPAC.
+    pub fn push_contig(&mut self, name: &str, seq: &[u8]) -> Result<&mut Self> {
+        if self.names.contains(name) {
+            return Err(Error::DuplicateContig { name: name.to_owned() });
+        }
+        if let Some(i) = seq.iter().position(|&b| LETTER_CLASS[b as usize] == INVALID) {
+            return Err(Error::UnknownLetter {
+                contig: name.to_owned(),
+                position: i as u64 + 1,
+                letter: char::from(seq[i]),
+            });
+        }
+        self.names.insert(name.into());
+        let genome = &mut self.genome;
+        let start = genome.len;
+        let end = start + seq.len() as u64;
+        genome.packed.resize(end.div_ceil(4) as usize, 0);
+        let mut run: Option<NRun> = None;
+        for (pos, &b) in (start..).zip(seq) {
+            let class = LETTER_CLASS[b as usize];
+            if class == AMBIGUOUS {
+                match &mut run {
+                    Some(r) => r.len += 1,
+                    None => run = Some(NRun { start: pos, len: 1 }),
+                }
+            } else {
+                if let Some(r) = run.take() {
+                    genome.n_runs.push(r);
+                }
+                genome.packed[(pos / 4) as usize] |= class << ((pos % 4) * 2);
+            }
+        }
+        genome.n_runs.extend(run);
+        genome.n_bases = genome
+            .n_runs
+            .iter()
+            .rev()
+            .take_while(|r| r.start >= start)
+            .fold(genome.n_bases, |n, r| n + r.len);
+        genome.len = end;
+        genome.contigs.push(Contig { name: name.into(), start, len: seq.len() as u64 });
+        Ok(self)
+    }
+
+    /// Number of contigs pushed so far.
+    pub fn contig_count(&self) -> usize {
+        self.genome.contigs.len()
+    }
+
+    /// Finishes the genome, trimming spare capacity.
+    pub fn build(self) -> Genome {
+        let mut genome = self.genome;
+        genome.packed.shrink_to_fit();
+        genome.n_runs.shrink_to_fit();
+        genome.contigs.shrink_to_fit();
+        genome
+    }
+}
