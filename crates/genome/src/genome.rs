@@ -341,3 +341,281 @@ impl GenomeBuilder {
         genome
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::kmer::{canonical, revcomp};
+    use proptest::prelude::*;
+
+    fn genome(contigs: &[(&str, &[u8])]) -> Genome {
+        let mut builder = GenomeBuilder::new();
+        for (name, seq) in contigs {
+            builder.push_contig(name, seq).unwrap();
+        }
+        builder.build()
+    }
+
+    /// What the genome should decode to: upper case, IUPAC codes as N.
+    fn expected(seq: &[u8]) -> Vec<u8> {
+        seq.iter()
+            .map(|&b| match b.to_ascii_uppercase() {
+                b @ (b'A' | b'C' | b'G' | b'T') => b,
+                _ => b'N',
+            })
+            .collect()
+    }
+
+    fn naive_kmer(seq: &[u8], pos: usize, k: usize) -> Option<u64> {
+        if k == 0 || pos + k > seq.len() {
+            return None;
+        }
+        seq[pos..pos + k].iter().try_fold(0u64, |acc, &b| {
+            let code = BASES.iter().position(|&x| x == b.to_ascii_uppercase())?;
+            Some((acc << 2) | code as u64)
+        })
+    }
+
+    fn naive_revcomp(kmer: u64, k: usize) -> u64 {
+        (0..k).fold(0, |acc, i| (acc << 2) | (3 - ((kmer >> (2 * i)) & 3)))
+    }
+
+    /// Sequences of ACGT in both cases, with N and IUPAC runs.
+    fn seq_strategy(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => proptest::sample::select(b"ACGTacgt".to_vec()).prop_map(|b| vec![b]),
+                1 => (proptest::sample::select(b"NnRYKMSWBDHV".to_vec()), 1..20usize)
+                    .prop_map(|(b, n)| vec![b; n]),
+            ],
+            0..max_len,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn contigs_strategy() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        proptest::collection::vec(seq_strategy(120), 0..6)
+    }
+
+    fn build(seqs: &[Vec<u8>]) -> Genome {
+        let mut builder = GenomeBuilder::new();
+        for (i, seq) in seqs.iter().enumerate() {
+            builder.push_contig(&format!("c{i}"), seq).unwrap();
+        }
+        builder.build()
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(seqs in contigs_strategy()) {
+            let g = build(&seqs);
+            let joined: Vec<u8> = seqs.concat();
+            prop_assert_eq!(g.len(), joined.len() as u64);
+            prop_assert_eq!(g.decode(0..g.len()), expected(&joined));
+            for (c, seq) in g.contigs().iter().zip(&seqs) {
+                prop_assert_eq!(g.decode(c.start..c.end()), expected(seq));
+            }
+            for (pos, &b) in joined.iter().enumerate() {
+                let want = BASES.iter().position(|&x| x == b.to_ascii_uppercase()).map(|c| c as u8);
+                prop_assert_eq!(g.base(pos as u64), want);
+            }
+            let n = joined.iter().filter(|&&b| !b"ACGTacgt".contains(&b)).count() as u64;
+            prop_assert_eq!(g.acgt_len(), g.len() - n);
+            // Runs: sorted, disjoint, non-empty, within one contig.
+            for pair in g.n_runs().windows(2) {
+                prop_assert!(pair[0].end() <= pair[1].start);
+            }
+            for run in g.n_runs() {
+                prop_assert!(run.len > 0);
+                prop_assert_eq!(g.contig_of(run.start), g.contig_of(run.end() - 1));
+            }
+        }
+
+        #[test]
+        fn contig_of_every_position(lens in proptest::collection::vec(0..70usize, 0..8)) {
+            let seqs: Vec<Vec<u8>> = lens.iter().map(|&n| vec![b'A'; n]).collect();
+            let g = build(&seqs);
+            let mut pos = 0u64;
+            for (i, &n) in lens.iter().enumerate() {
+                for local in 0..n as u64 {
+                    prop_assert_eq!(g.contig_of(pos), Some(i));
+                    prop_assert_eq!(g.to_local(pos), Some((i, local)));
+                    pos += 1;
+                }
+            }
+            prop_assert_eq!(pos, g.len());
+            prop_assert_eq!(g.contig_of(pos), None);
+            prop_assert_eq!(g.contig_of(u64::MAX), None);
+        }
+
+        #[test]
+        fn kmer_at_matches_naive(seqs in contigs_strategy(), k in 1..=32usize) {
+            let g = build(&seqs);
+            for (c, seq) in g.contigs().iter().zip(&seqs) {
+                for local in 0..seq.len() {
+                    let pos = c.start + local as u64;
+                    let want = naive_kmer(seq, local, k);
+                    prop_assert_eq!(g.kmer_at(pos, k), want, "pos {} k {}", pos, k);
+                    prop_assert_eq!(g.canonical_kmer_at(pos, k), want.map(|x| canonical(x, k)));
+                }
+            }
+            prop_assert_eq!(g.kmer_at(g.len(), k), None);
+        }
+
+        #[test]
+        fn canonical_is_min_of_revcomp(kmer in any::<u64>(), k in 1..=32usize) {
+            let kmer = if k == 32 { kmer } else { kmer & ((1u64 << (2 * k)) - 1) };
+            let rc = revcomp(kmer, k);
+            prop_assert_eq!(rc, naive_revcomp(kmer, k));
+            prop_assert_eq!(revcomp(rc, k), kmer);
+            prop_assert_eq!(canonical(kmer, k), kmer.min(rc));
+            prop_assert_eq!(canonical(rc, k), canonical(kmer, k));
+        }
+    }
+
+    #[test]
+    fn boundaries_with_empty_contigs() {
+        let g = genome(&[
+            ("e0", b""),
+            ("a", b"ACG"),
+            ("e1", b""),
+            ("e2", b""),
+            ("b", b"T"),
+            ("e3", b""),
+        ]);
+        assert_eq!(g.len(), 4);
+        assert_eq!(g.contig_of(0), Some(1));
+        assert_eq!(g.contig_of(2), Some(1));
+        assert_eq!(g.contig_of(3), Some(4));
+        assert_eq!(g.contig_of(4), None);
+        assert_eq!(g.kmer_at(2, 2), None, "k-mer across contigs a and b");
+        assert_eq!(g.kmer_at(0, 3), Some(0b00_01_10));
+    }
+
+    #[test]
+    fn empty_genome() {
+        let g = GenomeBuilder::new().build();
+        assert!(g.is_empty());
+        assert_eq!(g.contig_of(0), None);
+        assert_eq!(g.base(0), None);
+        assert_eq!(g.kmer_at(0, 1), None);
+        assert_eq!(g.decode(0..0), b"");
+        assert_eq!(g.heap_bytes(), 0);
+    }
+
+    #[test]
+    fn all_n_contig() {
+        let g = genome(&[("gap", b"NNNNnnnnRY")]);
+        assert_eq!(g.len(), 10);
+        assert_eq!(g.acgt_len(), 0);
+        assert_eq!(g.n_runs(), &[NRun { start: 0, len: 10 }]);
+        assert!((0..10).all(|p| g.base(p).is_none() && g.kmer_at(p, 1).is_none()));
+    }
+
+    #[test]
+    fn contig_shorter_than_k() {
+        let g = genome(&[("short", b"ACGTA"), ("next", b"CCCCCCCC")]);
+        assert!((0..5).all(|p| g.kmer_at(p, 6).is_none()));
+        assert_eq!(g.kmer_at(0, 5), Some(0b00_01_10_11_00));
+        assert_eq!(g.kmer_at(5, 6), Some(0b01_01_01_01_01_01));
+    }
+
+    #[test]
+    fn n_runs_do_not_span_contigs() {
+        let g = genome(&[("a", b"ACNN"), ("b", b"NNAC")]);
+        assert_eq!(g.n_runs(), &[NRun { start: 2, len: 2 }, NRun { start: 4, len: 2 }]);
+    }
+
+    #[test]
+    fn duplicate_names_are_an_error() {
+        let mut builder = GenomeBuilder::new();
+        builder.push_contig("chr1", b"ACGT").unwrap();
+        let err = builder.push_contig("chr1", b"GG").unwrap_err();
+        assert!(matches!(&err, Error::DuplicateContig { name } if name == "chr1"));
+        assert_eq!(err.to_string(), "duplicate contig name 'chr1'");
+        // The builder is unchanged.
+        assert_eq!(builder.contig_count(), 1);
+        assert_eq!(builder.build().len(), 4);
+    }
+
+    #[test]
+    fn unknown_letters_name_contig_and_position() {
+        for (seq, position, letter) in
+            [(&b"ACGT*A"[..], 5, '*'), (b"1", 1, '1'), (b"acgtn-", 6, '-'), (b"ACU", 3, 'U')]
+        {
+            let mut builder = GenomeBuilder::new();
+            builder.push_contig("ok", b"ACGT").unwrap();
+            let err = builder.push_contig("chr7", seq).unwrap_err();
+            match &err {
+                Error::UnknownLetter { contig, position: p, letter: l } => {
+                    assert_eq!((contig.as_str(), *p, *l), ("chr7", position, letter));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            let msg = err.to_string();
+            assert!(
+                msg.contains("'chr7'") && msg.contains(&format!("position {position}")),
+                "{msg}"
+            );
+            assert_eq!(builder.contig_count(), 1);
+            // The failed contig's name stays free.
+            builder.push_contig("chr7", b"AC").unwrap();
+            assert_eq!(builder.build().len(), 6);
+        }
+    }
+
+    #[test]
+    fn packed_memory_is_a_quarter_byte_per_base() {
+        let g = genome(&[("a", &[b'A'; 1000][..]), ("b", &[b'C'; 1001][..])]);
+        assert_eq!(g.packed.len(), 2001usize.div_ceil(4));
+        let names = 2;
+        assert_eq!(g.heap_bytes(), 501 + 2 * size_of::<Contig>() + names);
+        assert_eq!(size_of::<Contig>(), 32);
+        assert_eq!(size_of::<NRun>(), 16);
+    }
+
+    fn write_fasta(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn from_fasta_plain_gzip_zstd() {
+        use std::io::Write;
+        let text = b">chr1 desc\nACGT\nacgN\n>chr2\nNNNN\nTT\n>empty\n";
+        let dir = tempfile::tempdir().unwrap();
+        let plain = write_fasta(&dir, "g.fa", text);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text).unwrap();
+        let gz = write_fasta(&dir, "g.fa.gz", &gz.finish().unwrap());
+        let zst = write_fasta(&dir, "g.fa.zst", &zstd::encode_all(&text[..], 3).unwrap());
+        for path in [plain, gz, zst] {
+            let g = Genome::from_fasta(&path).unwrap();
+            let names: Vec<&str> = g.contigs().iter().map(|c| &*c.name).collect();
+            assert_eq!(names, ["chr1", "chr2", "empty"]);
+            assert_eq!(g.decode(0..g.len()), b"ACGTACGNNNNNTT");
+            assert_eq!(g.n_runs(), &[NRun { start: 7, len: 1 }, NRun { start: 8, len: 4 }]);
+        }
+    }
+
+    #[test]
+    fn from_fasta_errors_name_file_and_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_fasta(&dir, "bad.fa", b">chr1\nACGT\n>chr2\nAC\nG?T\n");
+        let err = Genome::from_fasta(&path).unwrap_err().to_string();
+        assert!(err.contains("bad.fa") && err.contains("line 3"), "{err}");
+        assert!(err.contains("'chr2'") && err.contains("position 4"), "{err}");
+
+        let path = write_fasta(&dir, "dup.fa", b">chr1\nACGT\n>chr1\nAC\n");
+        let err = Genome::from_fasta(&path).unwrap_err().to_string();
+        assert!(err.contains("dup.fa") && err.contains("duplicate contig name 'chr1'"), "{err}");
+
+        let path = write_fasta(&dir, "empty.fa", b"");
+        assert!(Genome::from_fasta(&path).unwrap().is_empty());
+
+        let missing = dir.path().join("missing.fa");
+        let err = Genome::from_fasta(&missing).unwrap_err().to_string();
+        assert!(err.contains("missing.fa"), "{err}");
+    }
+}
