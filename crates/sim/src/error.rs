@@ -14,6 +14,16 @@ pub enum Error {
         /// Why the value was rejected.
         reason: String,
     },
+    /// An input to the evaluator is malformed.
+    #[error("{input} line {line}: {reason}")]
+    Parse {
+        /// Which input, e.g. `truth BED`.
+        input: &'static str,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The writer failed; output written before the failure may be truncated mid-record.
     #[error("failed to write simulated data")]
     Io(#[from] io::Error),

@@ -7,6 +7,9 @@
 //!   occasional `#` tails), so Q20/Q30/mean-quality statistics are non-trivial.
 //! - [`write_fasta`]: multi-record FASTA with wrapped lines, soft-masked (lowercase) runs and
 //!   `N` gaps.
+//! - [`write_repeat_genome`]: a genome with planted interspersed repeat families (diverged,
+//!   truncated, nested, both strands), tandem arrays and low-complexity decoys, with a truth BED
+//!   and the consensus library; [`evaluate`] scores a repeat detector against that truth.
 //!
 //! The same configuration produces byte-identical output on every run and platform: the random
 //! generator (xoshiro256++) is part of this crate, not a dependency whose stream could change.
@@ -28,13 +31,22 @@
 //! ```
 
 mod error;
+pub mod evaluate;
 mod fasta;
 mod fastq;
 mod genome;
 mod header;
 mod quality;
+mod repeats;
 mod rng;
 
 pub use error::Error;
+pub use evaluate::{
+    AlignmentMatch, EvaluateOptions, Evaluation, FamilyMatch, best_strand_identity, evaluate,
+    local_identity,
+};
 pub use fasta::{FastaConfig, FastaStats, RunSpec, write_fasta};
 pub use fastq::{Amount, FastqConfig, FastqSimulator, FastqStats, write_fastq};
+pub use repeats::{
+    PlantedFamily, RepeatGenomeConfig, RepeatLabel, RepeatTruth, TruthElement, write_repeat_genome,
+};
