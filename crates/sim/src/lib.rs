@@ -9,7 +9,7 @@
 //!   `N` gaps.
 //! - [`write_repeat_genome`]: a genome with planted interspersed repeat families (diverged,
 //!   truncated, nested, both strands), tandem arrays and low-complexity decoys, with a truth BED
-//!   and the consensus library; [`evaluate`] scores a repeat detector against that truth.
+//!   and the consensus library; [`evaluate()`] scores a repeat detector against that truth.
 //!
 //! The same configuration produces byte-identical output on every run and platform: the random
 //! generator (xoshiro256++) is part of this crate, not a dependency whose stream could change.
