@@ -236,6 +236,47 @@ impl Genome {
         self.kmer_at(pos, k).map(|kmer| crate::kmer::canonical(kmer, k))
     }
 
+    /// Every valid k-mer starting in `range`, as `(global position, k-mer)` in position order:
+    /// the same values as [`Genome::kmer_at`] returns `Some` for, computed with a rolling window
+    /// (one step per base instead of k).
+    ///
+    /// ```
+    /// use seqflow_genome::GenomeBuilder;
+    /// let mut builder = GenomeBuilder::new();
+    /// builder.push_contig("a", b"ACGNTT")?.push_contig("b", b"GA")?;
+    /// let genome = builder.build();
+    /// let kmers: Vec<(u64, u64)> = genome.kmers(0..genome.len(), 2).collect();
+    /// assert_eq!(kmers, [(0, 0b00_01), (1, 0b01_10), (4, 0b11_11), (6, 0b10_00)]);
+    /// # Ok::<(), seqflow_genome::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `k` is 0 or greater than 32, or the range reaches past the end.
+    pub fn kmers(&self, range: std::ops::Range<u64>, k: usize) -> Kmers<'_> {
+        assert!((1..=MAX_K).contains(&k), "k = {k} must be in 1..=32");
+        assert!(
+            range.start <= range.end && range.end <= self.len,
+            "range {range:?} past the end ({})",
+            self.len
+        );
+        let k = k as u64;
+        Kmers {
+            genome: self,
+            k,
+            mask: if k == 32 { u64::MAX } else { (1 << (2 * k)) - 1 },
+            pos: range.start,
+            scan_end: if range.is_empty() {
+                range.start
+            } else {
+                (range.end + k - 1).min(self.len)
+            },
+            valid: 0,
+            kmer: 0,
+            contig: self.contigs.partition_point(|c| c.end() <= range.start),
+            run: self.n_runs.partition_point(|r| r.end() <= range.start),
+        }
+    }
+
     /// The bases of `range` as upper-case letters, `N` for every base of an N run (the original
     /// IUPAC letter is not kept).
     ///
@@ -260,6 +301,53 @@ impl Genome {
             + self.n_runs.capacity() * size_of::<NRun>()
             + self.contigs.capacity() * size_of::<Contig>()
             + self.contigs.iter().map(|c| c.name.len()).sum::<usize>()
+    }
+}
+
+/// Iterator over the valid k-mers of a range of a [`Genome`]; see [`Genome::kmers`].
+#[derive(Debug, Clone)]
+pub struct Kmers<'a> {
+    genome: &'a Genome,
+    k: u64,
+    mask: u64,
+    /// Next base to read.
+    pos: u64,
+    /// One past the last base to read.
+    scan_end: u64,
+    /// Consecutive ACGT bases of the current contig ending at `pos - 1`.
+    valid: u64,
+    kmer: u64,
+    /// First contig ending after `pos`.
+    contig: usize,
+    /// First N run ending after `pos`.
+    run: usize,
+}
+
+impl Iterator for Kmers<'_> {
+    type Item = (u64, u64);
+
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let genome = self.genome;
+        while self.pos < self.scan_end {
+            while genome.contigs[self.contig].end() <= self.pos {
+                self.contig += 1;
+                self.valid = 0;
+            }
+            if let Some(run) = genome.n_runs.get(self.run).filter(|r| r.start <= self.pos) {
+                self.pos = run.end();
+                self.run += 1;
+                self.valid = 0;
+                continue;
+            }
+            let base = u64::from(genome.packed_base(self.pos));
+            self.kmer = ((self.kmer << 2) | base) & self.mask;
+            self.pos += 1;
+            self.valid += 1;
+            if self.valid >= self.k {
+                return Some((self.pos - self.k, self.kmer));
+            }
+        }
+        None
     }
 }
 
@@ -460,6 +548,15 @@ mod tests {
                 }
             }
             prop_assert_eq!(g.kmer_at(g.len(), k), None);
+        }
+
+        #[test]
+        fn kmers_match_kmer_at(seqs in contigs_strategy(), k in 1..=32usize, a in 0..1000u64, b in 0..1000u64) {
+            let g = build(&seqs);
+            let (a, b) = (a.min(b).min(g.len()), a.max(b).min(g.len()));
+            let want: Vec<(u64, u64)> =
+                (a..b).filter_map(|p| g.kmer_at(p, k).map(|x| (p, x))).collect();
+            prop_assert_eq!(g.kmers(a..b, k).collect::<Vec<_>>(), want);
         }
 
         #[test]
