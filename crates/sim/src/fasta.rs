@@ -205,7 +205,7 @@ pub fn write_fasta<W: Write>(config: &FastaConfig, mut writer: W) -> Result<Fast
 
 /// Appends `bases` to `out`, breaking lines every `width` bases (`column` carries the position
 /// in the current line across calls; `width` 0 means no breaks).
-fn push_wrapped(out: &mut Vec<u8>, mut bases: &[u8], width: usize, column: &mut usize) {
+pub(crate) fn push_wrapped(out: &mut Vec<u8>, mut bases: &[u8], width: usize, column: &mut usize) {
     if width == 0 {
         out.extend_from_slice(bases);
         return;

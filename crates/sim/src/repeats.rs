@@ -10,6 +10,7 @@ use std::fmt;
 use std::io::Write;
 
 use crate::error::{Error, check_probability};
+use crate::fasta::push_wrapped;
 use crate::genome::{BaseSampler, complement};
 use crate::rng::Rng;
 
@@ -17,6 +18,8 @@ use crate::rng::Rng;
 const LINE_WIDTH: usize = 60;
 /// Shortest part of a consensus a 5'-truncated copy keeps.
 const MIN_FRAGMENT: usize = 50;
+/// Bytes collected before each call to the FASTA writer.
+const WRITE_BUFFER: usize = 1 << 20;
 
 /// Settings for [`write_repeat_genome`]; start from [`RepeatGenomeConfig::new`] and assign fields.
 ///
@@ -54,6 +57,9 @@ pub struct RepeatGenomeConfig {
     /// Most copies per family (default 2,000). Copy numbers are skewed (most families small, a
     /// few huge), then scaled together so the planted bases approach `repeat_fraction`.
     pub max_copies: usize,
+    /// Skew of copy numbers (default 3.0): raw copy numbers are `min × (max/min)^(u^skew)` for
+    /// uniform `u`, so 1.0 is log-uniform and larger values make more families small.
+    pub copy_number_skew: f64,
     /// Largest per-copy divergence from the consensus (default 0.15, at most 0.25). Each family
     /// draws a divergence in `0..=max`; each copy varies it by ±50% (capped at the max).
     pub max_divergence: f64,
@@ -93,6 +99,7 @@ impl RepeatGenomeConfig {
             max_consensus_length: 8_000,
             min_copies: 3,
             max_copies: 2_000,
+            copy_number_skew: 3.0,
             max_divergence: 0.15,
             indel_fraction: 0.1,
             truncated_fraction: 0.3,
@@ -148,6 +155,9 @@ impl RepeatGenomeConfig {
                 "length",
                 format!("{} is too short for {} contigs", self.length, self.contigs),
             );
+        }
+        if !(self.copy_number_skew > 0.0 && self.copy_number_skew.is_finite()) {
+            return invalid("copy_number_skew", format!("{} is not > 0", self.copy_number_skew));
         }
         for (name, value) in [
             ("tandem_per_mb", self.tandem_per_mb),
@@ -278,7 +288,9 @@ impl Segment {
 
 /// Generates the genome for `config` and writes the genome FASTA (60 columns), the truth BED6
 /// (0-based half-open; contig, start, end, label, 0, strand) and the consensus library FASTA.
-/// The whole genome is held in memory (about 1.1 bytes per base).
+/// The genome FASTA is streamed; the background (1 byte per base) and the planted copies (5
+/// bytes per base, with their consensus coordinates) are held in memory: about 700 MB for
+/// 300 Mb.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for an out-of-range setting, [`Error::Io`] if a writer fails.
@@ -362,21 +374,35 @@ pub fn write_repeat_genome(
         tandem_bases: 0,
         low_complexity_bases: 0,
     };
-    let mut contig: Vec<u8> = Vec::new();
+    // Contigs are streamed: bases go through `out` (flushed every MiB), never held whole.
+    let mut out = Vec::with_capacity(WRITE_BUFFER + 2 * LINE_WIDTH);
+    let (mut column, mut contig_len) = (0usize, 0u64);
+    let mut push = |out: &mut Vec<u8>, bases: &[u8], column: &mut usize| -> std::io::Result<()> {
+        for piece in bases.chunks(WRITE_BUFFER) {
+            push_wrapped(out, piece, LINE_WIDTH, column);
+            if out.len() >= WRITE_BUFFER {
+                fasta.write_all(out)?;
+                out.clear();
+            }
+        }
+        Ok(())
+    };
     let (mut bi, mut ci, mut pos) = (0usize, 0usize, 0u64);
     let mut blocks = blocks.into_iter();
-    let mut out = Vec::with_capacity(1 << 20);
+    out.extend_from_slice(b">chr1\n");
     loop {
         let cut = cuts.get(ci).copied().unwrap_or(background_len);
         let ins = points.get(bi).copied().unwrap_or(u64::MAX);
         if ins < cut || (ci == cuts.len() && bi < points.len()) {
-            contig.extend_from_slice(&background[pos as usize..ins as usize]);
+            push(&mut out, &background[pos as usize..ins as usize], &mut column)?;
+            contig_len += ins - pos;
             pos = ins;
             let block = blocks.next().expect("one block per insertion point");
             for segment in block {
-                let start = contig.len() as u64;
-                contig.extend_from_slice(&segment.seq);
+                let start = contig_len;
+                push(&mut out, &segment.seq, &mut column)?;
                 let len = segment.seq.len() as u64;
+                contig_len += len;
                 match segment.label {
                     RepeatLabel::Family(_) => truth.interspersed_bases += len,
                     RepeatLabel::Tandem(_) => truth.tandem_bases += len,
@@ -396,22 +422,26 @@ pub fn write_repeat_genome(
             }
             bi += 1;
         } else {
-            contig.extend_from_slice(&background[pos as usize..cut as usize]);
+            push(&mut out, &background[pos as usize..cut as usize], &mut column)?;
+            contig_len += cut - pos;
             pos = cut;
-            let name = format!("chr{}", truth.contigs.len() + 1);
-            write_record(&mut out, &name, &contig);
-            fasta.write_all(&out)?;
-            out.clear();
-            truth.length += contig.len() as u64;
-            truth.contigs.push((name, contig.len() as u64));
-            contig.clear();
+            if column > 0 {
+                out.push(b'\n');
+                column = 0;
+            }
+            truth.length += contig_len;
+            truth.contigs.push((format!("chr{}", truth.contigs.len() + 1), contig_len));
+            contig_len = 0;
             ci += 1;
             if ci > cuts.len() {
                 break;
             }
+            writeln!(out, ">chr{}", truth.contigs.len() + 1)?;
         }
     }
+    fasta.write_all(&out)?;
     fasta.flush()?;
+    out.clear();
 
     for e in &truth.elements {
         let strand = if e.reverse { '-' } else { '+' };
@@ -461,8 +491,9 @@ fn draw_families(
         let mut consensus = vec![0u8; len];
         sampler.fill(rng, &mut consensus);
         let divergence = config.max_divergence * rng.unit();
-        // u³ puts most of the mass near the minimum: most families small, a few huge.
-        raw.push(cmin * (cmax / cmin).powf(rng.unit().powi(3)));
+        // u^skew (default u³) puts most of the mass near the minimum: most families small,
+        // a few huge.
+        raw.push(cmin * (cmax / cmin).powf(rng.unit().powf(config.copy_number_skew)));
         families.push(PlantedFamily { id, consensus, copies: 0, divergence });
     }
     let target = config.repeat_fraction * config.length as f64;
