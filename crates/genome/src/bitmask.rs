@@ -114,6 +114,9 @@ impl Bitmask {
     ///
     /// `genome` must be the genome this mask was built for.
     ///
+    /// # Panics
+    /// If `genome` is not as long as the mask.
+    ///
     /// # Errors
     /// [`ClaimError::OutOfBounds`] if the range passes the contig's end (or `contig` does not
     /// exist); [`ClaimError::Conflict`] if a base is already claimed.
@@ -123,6 +126,7 @@ impl Bitmask {
         contig: usize,
         local: Range<u64>,
     ) -> Result<ClaimGuard<'_>, ClaimError> {
+        assert_eq!(genome.len(), self.len, "bitmask and genome lengths differ");
         let Some(c) = genome.contigs().get(contig) else {
             return Err(ClaimError::OutOfBounds { range: local, len: 0 });
         };
