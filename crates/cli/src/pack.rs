@@ -315,8 +315,9 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     };
     let bar = bytes_bar("pack", file_size(&args.input), global);
     let pipeline = args.pipeline.pipeline(bar.as_ref());
-    let buffers =
-        Pool::from_fn(pipeline.workers() + pipeline.channel_depth() + 2, || vec![0u8; chunk_size]);
+    let buffers = Pool::from_fn(pipeline.workers() + pipeline.channel_depth() + 2, || {
+        Vec::with_capacity(chunk_size)
+    });
     let mut hasher = Sha256::new();
     let mut original_size = 0u64;
     let source = |emit: &mut seqflow_pipeline::Emitter<_>| -> Result<()> {
