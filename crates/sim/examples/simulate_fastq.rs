@@ -9,6 +9,8 @@
 //! `--reads N` (default 10,000 reads), `--read-length N` (default 150), `--genome-length N`
 //! (default 10,000,000), `--out PATH` (default `-`, stdout). Totals go to stderr.
 
+mod common;
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -46,13 +48,7 @@ fn main() -> ExitCode {
         }
         Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
+            let message = common::error_chain(&e);
             let _ = writeln!(io::stderr(), "simulate_fastq: {message}");
             ExitCode::from(2)
         }

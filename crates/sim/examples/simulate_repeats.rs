@@ -11,6 +11,8 @@
 //! `--out-prefix PREFIX` (required). Writes `PREFIX.fa`, `PREFIX.truth.bed` and
 //! `PREFIX.families.fa`; a summary goes to stderr.
 
+mod common;
+
 use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
@@ -53,13 +55,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
+            let message = common::error_chain(&e);
             eprintln!("simulate_repeats: {message}");
             ExitCode::from(2)
         }
