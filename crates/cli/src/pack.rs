@@ -525,11 +525,10 @@ fn unpack_zstd(
         }
         <[u8; 32]>::from(hasher.finalize())
     });
-    let frames: Vec<FrameEntry> = index.frames().to_vec();
     let mut decoded = 0u64;
     let outcome = pipeline.run_ordered(
         |emit: &mut seqflow_pipeline::Emitter<FrameJob>| {
-            for frame in &frames {
+            for frame in index.frames() {
                 let Ok(mut compressed) = inputs.take() else { return Ok(()) };
                 index.read_frame(packed, frame, &mut compressed)?;
                 emit.progress(compressed.len() as u64);
