@@ -29,14 +29,15 @@ pub enum Error {
     #[error(transparent)]
     Read(#[from] seqflow_seqio::Error),
     /// A record of a genome file was rejected by the builder.
-    #[error("{path}: line {line}: {source}")]
+    #[error("{path}: line {line}: {cause}")]
     Fasta {
         /// Display name of the file.
         path: String,
         /// 1-based line of the record's header.
         line: u64,
-        /// Why the record was rejected (it names the contig).
-        source: Box<Error>,
+        /// Why the record was rejected (it names the contig). Part of the message, not an
+        /// error source, so chains print it once.
+        cause: Box<Error>,
     },
 }
 

@@ -33,6 +33,9 @@ const LETTER_CLASS: [u8; 256] = {
     table
 };
 
+/// The code [`Genome::codes_into`] gives bases of N runs (any value above 3 is "no base").
+pub const N_CODE: u8 = 4;
+
 /// Upper-case letter of each 2-bit base code.
 pub const BASES: [u8; 4] = *b"ACGT";
 
@@ -132,7 +135,7 @@ impl Genome {
                 builder.push_contig(&name, &record.seq()).map_err(|e| Error::Fasta {
                     path: reader.source().to_owned(),
                     line: record.line(),
-                    source: Box::new(e),
+                    cause: Box::new(e),
                 })?;
             }
         }
@@ -301,6 +304,34 @@ impl Genome {
             out[from as usize..to as usize].fill(b'N');
         }
         out
+    }
+
+    /// Appends the 2-bit codes (A=0, C=1, G=2, T=3) of `range` to `out`, with [`N_CODE`] for
+    /// every base of an N run: the form alignment code wants (one byte per base, no letters).
+    ///
+    /// ```
+    /// use seqflow_genome::{GenomeBuilder, N_CODE};
+    /// let mut builder = GenomeBuilder::new();
+    /// builder.push_contig("a", b"ACNT")?;
+    /// let genome = builder.build();
+    /// let mut codes = Vec::new();
+    /// genome.codes_into(1..4, &mut codes);
+    /// assert_eq!(codes, [1, N_CODE, 3]);
+    /// # Ok::<(), seqflow_genome::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If the range reaches past the end.
+    pub fn codes_into(&self, range: std::ops::Range<u64>, out: &mut Vec<u8>) {
+        assert!(range.end <= self.len, "range {range:?} past the end ({})", self.len);
+        let base = out.len();
+        out.extend(range.clone().map(|p| self.packed_base(p)));
+        let first = self.n_runs.partition_point(|r| r.end() <= range.start);
+        for run in self.n_runs[first..].iter().take_while(|r| r.start < range.end) {
+            let from = (run.start.max(range.start) - range.start) as usize;
+            let to = (run.end().min(range.end) - range.start) as usize;
+            out[base + from..base + to].fill(N_CODE);
+        }
     }
 
     /// Heap bytes held: `ceil(len / 4)` packed bytes + 16 per N run + (32 + name length) per

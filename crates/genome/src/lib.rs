@@ -34,5 +34,5 @@ mod sync;
 
 pub use bitmask::{Bitmask, ClaimGuard};
 pub use error::{ClaimError, Error, Result};
-pub use genome::{BASES, Contig, Genome, GenomeBuilder, Kmers, NRun};
+pub use genome::{BASES, Contig, Genome, GenomeBuilder, Kmers, N_CODE, NRun};
 pub use kmer::{MAX_K, canonical, revcomp};
