@@ -1,0 +1,704 @@
+//! [`SeedIndex`]: the frequent canonical k-mers of a genome and where they occur, built in
+//! bounded memory.
+//!
+//! A k-mer is a seed when, after dropping low-complexity k-mers ([`is_low_complexity`]) and
+//! collapsing tandem copies (below), it still occurs at least [`IndexConfig::min_freq`] times.
+//! Each occurrence records the global position of the k-mer's first base and whether the
+//! canonical k-mer lies on the reverse strand there ([`Occurrence`]).
+//!
+//! # Tandem collapse
+//! For each canonical k-mer, occurrences are walked in position order separately per strand;
+//! an occurrence closer than [`IndexConfig::tandem_dist`] to the previous occurrence of the same
+//! strand is dropped. The distance is measured from the previous occurrence whether it was kept
+//! or not, so a whole head-to-tail tandem array collapses to its first copy.
+//!
+//! # How it is built
+//! No table of all k-mers is ever held. Canonical k-mers are hashed (multiplicative hashing,
+//! high bits) into 1024 *sub-bins*; hashing rather than taking a prefix keeps the sub-bins
+//! even although repeats make some prefixes far more frequent than others.
+//!
+//! 1. A counting scan tallies, per scanning thread and per sub-bin, the k-mers that pass the
+//!    complexity filter.
+//! 2. Consecutive sub-bins are grouped greedily into *buckets* of at most
+//!    [`IndexConfig::memory_bytes`] of entries (16 bytes each: the canonical k-mer and the
+//!    [`Occurrence`]).
+//! 3. For each bucket, the genome is scanned again; every thread scans one contiguous slice of
+//!    the genome and writes each entry straight to its final place (the counts of step 1 give
+//!    each thread a disjoint slot range inside every sub-bin, and the threads' ranges follow
+//!    genome order), so no per-thread copy is made. Then threads take runs of sub-bins, sort
+//!    each sub-bin by k-mer with a stable LSD radix sort (so occurrences stay in position
+//!    order; about twice as fast as `sort_unstable` on a `u128` key here), walk runs of equal
+//!    k-mers, collapse tandem copies and keep the frequent ones.
+//! 4. The seeds are finally sorted by k-mer (buckets follow hash order); their occurrences stay
+//!    where they are.
+//!
+//! The result does not depend on [`IndexConfig::threads`] or [`IndexConfig::memory_bytes`].
+//!
+//! # Memory
+//! While building, on top of the genome itself:
+//! - the bucket working set: 16 bytes per entry of the bucket being processed, at most
+//!   `memory_bytes` ([`IndexStats::peak_bucket_bytes`] records the largest; one buffer is
+//!   allocated for the largest bucket and reused);
+//! - per thread: 8 KiB of sub-bin counts, 64 KiB of staged entries, and a radix-sort scratch
+//!   buffer as large as the largest sub-bin it sorts (16 bytes × about 1/1024 of the valid
+//!   k-mers: 16 MB per thread for 1 Gbp);
+//! - the result, which grows across buckets: 8 bytes per kept occurrence plus 24 bytes per kept
+//!   seed ([`SeedIndex::heap_bytes`]).
+//!
+//! With the default 1 GiB a 1 Gbp genome takes about 15 bucket passes plus the counting scan
+//! (each pass re-reads the whole genome, so scanning dominates with many passes). A single
+//! sub-bin larger than `memory_bytes` is an error ([`IndexError::MemoryTooSmall`]), never an
+//! out-of-memory kill.
+//!
+//! ```
+//! use seqflow_genome::GenomeBuilder;
+//! use seqflow_repeats::index::{IndexConfig, SeedIndex};
+//!
+//! let unit = b"GATTACACGTTGCAGG";
+//! let spacer = [b'N'; 600];
+//! let mut builder = GenomeBuilder::new();
+//! builder.push_contig("chr1", &[&unit[..], &spacer, unit, &spacer, unit].concat())?;
+//! let genome = builder.build();
+//!
+//! let config = IndexConfig { k: 12, ..IndexConfig::default() };
+//! let index = SeedIndex::build(&genome, &config)?;
+//! // Five 12-mers in the unit, each found three times.
+//! assert_eq!(index.seeds().len(), 5);
+//! let seed = &index.seeds()[0];
+//! let positions: Vec<u64> = index.occurrences(seed).iter().map(|o| o.pos()).collect();
+//! assert_eq!(positions.len(), 3);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::ops::Range;
+
+use seqflow_genome::{Genome, MAX_K, canonical};
+use serde::Serialize;
+
+/// log2 of the number of hash sub-bins buckets are made of.
+const SUB_BIN_BITS: u32 = 10;
+/// Number of hash sub-bins.
+const SUB_BINS: usize = 1 << SUB_BIN_BITS;
+/// Entries staged per sub-bin before they are written to the bucket (one cache line).
+const STAGE: usize = 4;
+/// Sub-bins with fewer entries are sorted by comparison rather than radix sort.
+const SMALL_BIN: usize = 64;
+/// Bytes per bucket entry: the canonical k-mer and the packed occurrence.
+const ENTRY_BYTES: usize = size_of::<u128>();
+
+/// Settings of [`SeedIndex::build`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexConfig {
+    /// k-mer length, 1..=32. No default: 0 must be replaced (see [`seed_length`]).
+    pub k: usize,
+    /// Fewest occurrences, after tandem collapse, for a k-mer to be kept (default 3).
+    pub min_freq: u32,
+    /// Occurrences of the same k-mer on the same strand closer than this many bases to the
+    /// previous one are tandem copies and dropped (default 500).
+    pub tandem_dist: u64,
+    /// k-mers whose base composition has a Shannon entropy (natural log) below this are
+    /// skipped (default 0.7 nats; the maximum is ln 4 ≈ 1.386).
+    pub min_entropy: f64,
+    /// Budget for the entries of one bucket pass, in bytes (default 1 GiB).
+    pub memory_bytes: usize,
+    /// Scanning and sorting threads (default 1; 0 counts as 1).
+    pub threads: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            k: 0,
+            min_freq: 3,
+            tandem_dist: 500,
+            min_entropy: 0.7,
+            memory_bytes: 1 << 30,
+            threads: 1,
+        }
+    }
+}
+
+/// Errors of [`SeedIndex::build`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// The k-mer length is 0 or greater than 32.
+    #[error("k-mer length {k} is out of range 1..=32")]
+    InvalidK {
+        /// The rejected length.
+        k: usize,
+    },
+    /// One hash sub-bin alone needs more than the memory budget.
+    #[error(
+        "memory budget of {memory_bytes} bytes is too small: one index bucket needs {needed} bytes"
+    )]
+    MemoryTooSmall {
+        /// The configured budget.
+        memory_bytes: usize,
+        /// The bytes of the smallest bucket that could not be split further.
+        needed: usize,
+    },
+}
+
+/// The seed length suited to a genome of `genome_bases` bases: one more than the smallest `l`
+/// with `4^l > genome_bases` (so a random `l`-mer is expected less than once), capped at 32.
+///
+/// ```
+/// use seqflow_repeats::index::seed_length;
+/// assert_eq!(seed_length(230_000), 10);
+/// assert_eq!(seed_length(1_000_000_000), 16);
+/// ```
+pub fn seed_length(genome_bases: u64) -> usize {
+    let mut l = 0;
+    while l < 32 && 4u128.pow(l as u32) <= u128::from(genome_bases) {
+        l += 1;
+    }
+    (l + 1).min(MAX_K)
+}
+
+/// Bits 0, 2, 4, ... of a 64-bit word: the low bit of every 2-bit base.
+const LOW_BITS: u64 = 0x5555_5555_5555_5555;
+
+/// Numbers of A, C, G and T in a k-mer.
+fn composition(kmer: u64, k: usize) -> [usize; 4] {
+    let valid = if k == 32 { LOW_BITS } else { LOW_BITS & ((1 << (2 * k)) - 1) };
+    let mut counts = [0; 4];
+    for (code, n) in (0..4u64).zip(&mut counts) {
+        // 2-bit groups equal to `code` become 00.
+        let diff = kmer ^ (code * LOW_BITS);
+        *n = (!(diff | (diff >> 1)) & valid).count_ones() as usize;
+    }
+    counts
+}
+
+/// Shannon entropy (natural log) of a base composition of `k` bases.
+fn entropy(counts: [usize; 4], k: usize) -> f64 {
+    let k = k as f64;
+    -counts
+        .iter()
+        .filter(|&&n| n > 0)
+        .map(|&n| {
+            let p = n as f64 / k;
+            p * p.ln()
+        })
+        .sum::<f64>()
+}
+
+/// [`is_low_complexity`] for one k as a table lookup on the A, C and G counts.
+struct ComplexityFilter {
+    k: usize,
+    /// `low[(a * (k + 1) + c) * (k + 1) + g]`.
+    low: Vec<bool>,
+}
+
+impl ComplexityFilter {
+    fn new(k: usize, min_entropy: f64) -> Self {
+        let side = k + 1;
+        let mut low = vec![false; side * side * side];
+        for a in 0..=k {
+            for c in 0..=k - a {
+                for g in 0..=k - a - c {
+                    low[(a * side + c) * side + g] =
+                        entropy([a, c, g, k - a - c - g], k) < min_entropy;
+                }
+            }
+        }
+        ComplexityFilter { k, low }
+    }
+
+    fn is_low(&self, kmer: u64) -> bool {
+        let [a, c, g, _] = composition(kmer, self.k);
+        let side = self.k + 1;
+        self.low[(a * side + c) * side + g]
+    }
+}
+
+/// Whether the A/C/G/T composition of `kmer` (k bases, 2 bits each) has a Shannon entropy
+/// (natural log) below `min_entropy`. A k-mer and its reverse complement get the same answer.
+///
+/// ```
+/// use seqflow_repeats::index::is_low_complexity;
+/// assert!(is_low_complexity(0, 14, 0.7)); // AAAAAAAAAAAAAA
+/// assert!(!is_low_complexity(0b00_01_10_11, 4, 0.7)); // ACGT: ln 4
+/// ```
+///
+/// # Panics
+/// If `k` is 0 or greater than 32.
+pub fn is_low_complexity(kmer: u64, k: usize, min_entropy: f64) -> bool {
+    assert!((1..=MAX_K).contains(&k), "k = {k} must be in 1..=32");
+    entropy(composition(kmer, k), k) < min_entropy
+}
+
+/// One occurrence of a canonical k-mer: the global position of its first base and whether the
+/// canonical k-mer is read on the reverse strand there.
+///
+/// Packed as `(pos << 1) | reverse`, so the derived order is position order, forward first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+#[repr(transparent)]
+pub struct Occurrence(u64);
+
+impl Occurrence {
+    /// An occurrence at global position `pos` (below 2^63), on the reverse strand if `reverse`.
+    pub fn new(pos: u64, reverse: bool) -> Self {
+        debug_assert!(pos < 1 << 63, "position {pos} too large");
+        Occurrence((pos << 1) | u64::from(reverse))
+    }
+
+    /// Global position of the k-mer's first base.
+    pub fn pos(self) -> u64 {
+        self.0 >> 1
+    }
+
+    /// Whether the forward k-mer at [`pos`](Self::pos) is the reverse complement of the
+    /// canonical k-mer (palindromes count as forward).
+    pub fn is_reverse(self) -> bool {
+        self.0 & 1 == 1
+    }
+}
+
+/// A frequent canonical k-mer; its occurrences are in [`SeedIndex::occurrences`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    /// The canonical k-mer (the smaller of it and its reverse complement), 2 bits per base,
+    /// first base in the high bits.
+    pub kmer: u64,
+    /// Occurrences kept after tandem collapse (at least [`IndexConfig::min_freq`]).
+    pub count: u32,
+    /// Offset of the first occurrence in the index's occurrence table.
+    first: usize,
+    /// Number of stored occurrences.
+    len: u32,
+}
+
+/// Counters from [`SeedIndex::build`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IndexStats {
+    /// Valid k-mers in the genome (not crossing N runs or contig ends).
+    pub kmers_scanned: u64,
+    /// k-mer occurrences skipped as low complexity.
+    pub low_complexity_skipped: u64,
+    /// Seeds kept.
+    pub distinct_kept: u64,
+    /// Occurrences of kept seeds.
+    pub occurrences_kept: u64,
+    /// Occurrences dropped as tandem copies (of all k-mers, kept or not).
+    pub tandem_collapsed: u64,
+    /// Bucket passes over the genome (the counting scan not included).
+    pub buckets: usize,
+    /// Bytes of entries in the largest bucket.
+    pub peak_bucket_bytes: usize,
+}
+
+/// The seeds of a genome: frequent canonical k-mers sorted by k-mer, each with its
+/// occurrences sorted by position. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct SeedIndex {
+    k: usize,
+    seeds: Vec<Seed>,
+    positions: Vec<Occurrence>,
+    stats: IndexStats,
+}
+
+impl SeedIndex {
+    /// Builds the index of `genome` with `config`.
+    ///
+    /// # Errors
+    /// [`IndexError::InvalidK`] if `config.k` is not in 1..=32; [`IndexError::MemoryTooSmall`]
+    /// if a hash sub-bin holds more than `config.memory_bytes` of entries.
+    pub fn build(genome: &Genome, config: &IndexConfig) -> Result<SeedIndex, IndexError> {
+        let k = config.k;
+        if !(1..=MAX_K).contains(&k) {
+            return Err(IndexError::InvalidK { k });
+        }
+        let builder = Builder::new(genome, config);
+        let counts = builder.count();
+        let mut stats = IndexStats {
+            kmers_scanned: counts.kmers_scanned,
+            low_complexity_skipped: counts.low_complexity_skipped,
+            ..IndexStats::default()
+        };
+        let totals = counts.totals();
+        let buckets = plan_buckets(&totals, config.memory_bytes)?;
+        stats.buckets = buckets.len();
+        let mut seeds = Vec::new();
+        let mut positions = Vec::new();
+        // One allocation for the largest bucket, reused by every pass.
+        let largest = buckets.iter().map(|b| totals[b.clone()].iter().sum::<u64>()).max();
+        let mut entries = Vec::with_capacity(largest.unwrap_or(0) as usize);
+        for bucket in buckets {
+            builder.fill(&counts.per_thread, bucket.clone(), &mut entries);
+            stats.peak_bucket_bytes = stats.peak_bucket_bytes.max(entries.len() * ENTRY_BYTES);
+            builder.collect(&mut entries, &counts, bucket, &mut seeds, &mut positions, &mut stats);
+        }
+        seeds.sort_unstable_by_key(|s: &Seed| s.kmer);
+        seeds.shrink_to_fit();
+        positions.shrink_to_fit();
+        stats.distinct_kept = seeds.len() as u64;
+        stats.occurrences_kept = positions.len() as u64;
+        Ok(SeedIndex { k, seeds, positions, stats })
+    }
+
+    /// The k-mer length.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The seeds, sorted by canonical k-mer.
+    pub fn seeds(&self) -> &[Seed] {
+        &self.seeds
+    }
+
+    /// The occurrences of `seed`, sorted by position.
+    ///
+    /// # Panics
+    /// If `seed` is not from this index (out of range).
+    pub fn occurrences(&self, seed: &Seed) -> &[Occurrence] {
+        &self.positions[seed.first..seed.first + seed.len as usize]
+    }
+
+    /// Counters collected while building.
+    pub fn stats(&self) -> &IndexStats {
+        &self.stats
+    }
+
+    /// Heap bytes held: 24 per seed plus 8 per occurrence (allocated capacity).
+    pub fn heap_bytes(&self) -> usize {
+        self.seeds.capacity() * size_of::<Seed>()
+            + self.positions.capacity() * size_of::<Occurrence>()
+    }
+
+    /// The seed of a canonical k-mer, if it was kept (binary search).
+    pub fn find(&self, canonical_kmer: u64) -> Option<&Seed> {
+        let i = self.seeds.binary_search_by_key(&canonical_kmer, |s| s.kmer).ok()?;
+        Some(&self.seeds[i])
+    }
+}
+
+/// The hash sub-bin of a canonical k-mer.
+fn sub_bin(kmer: u64) -> usize {
+    let h = kmer.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let h = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    (h >> (64 - SUB_BIN_BITS)) as usize
+}
+
+/// Groups consecutive sub-bins into buckets of at most `memory_bytes` of entries; empty
+/// sub-bins at the end join the last bucket, and an empty genome has no bucket.
+fn plan_buckets(totals: &[u64], memory_bytes: usize) -> Result<Vec<Range<usize>>, IndexError> {
+    let capacity = (memory_bytes / ENTRY_BYTES) as u64;
+    let mut buckets = Vec::new();
+    let mut start = 0;
+    let mut size = 0u64;
+    for (s, &n) in totals.iter().enumerate() {
+        if n > capacity {
+            let needed = usize::try_from(n).unwrap_or(usize::MAX).saturating_mul(ENTRY_BYTES);
+            return Err(IndexError::MemoryTooSmall { memory_bytes, needed });
+        }
+        if size + n > capacity {
+            buckets.push(start..s);
+            start = s;
+            size = 0;
+        }
+        size += n;
+    }
+    if size > 0 {
+        buckets.push(start..totals.len());
+    }
+    Ok(buckets)
+}
+
+/// Result of the counting scan.
+struct Counts {
+    /// `per_thread[t][s]`: entries of sub-bin `s` found by thread `t`.
+    per_thread: Vec<Vec<u64>>,
+    kmers_scanned: u64,
+    low_complexity_skipped: u64,
+}
+
+impl Counts {
+    /// Entries per sub-bin over all threads.
+    fn totals(&self) -> Vec<u64> {
+        let mut totals = vec![0u64; SUB_BINS];
+        for counts in &self.per_thread {
+            for (t, c) in totals.iter_mut().zip(counts) {
+                *t += c;
+            }
+        }
+        totals
+    }
+}
+
+/// Shared state of one [`SeedIndex::build`].
+struct Builder<'a> {
+    genome: &'a Genome,
+    config: &'a IndexConfig,
+    /// The genome slice each thread scans.
+    chunks: Vec<Range<u64>>,
+    complexity: ComplexityFilter,
+}
+
+impl<'a> Builder<'a> {
+    fn new(genome: &'a Genome, config: &'a IndexConfig) -> Self {
+        let threads = config.threads.max(1) as u64;
+        let len = genome.len();
+        let chunks = (0..threads).map(|t| len * t / threads..len * (t + 1) / threads).collect();
+        let complexity = ComplexityFilter::new(config.k, config.min_entropy);
+        Builder { genome, config, chunks, complexity }
+    }
+
+    /// Calls `keep(canonical, occurrence)` for the k-mers of a chunk whose canonical form is in
+    /// sub-bins `bins` and passes the complexity filter, and `skipped` for those in `bins` that
+    /// do not.
+    fn scan(
+        &self,
+        chunk: Range<u64>,
+        bins: Range<usize>,
+        mut keep: impl FnMut(usize, u64, Occurrence),
+        mut skipped: impl FnMut(),
+    ) {
+        let k = self.config.k;
+        let width = bins.len();
+        for (pos, kmer) in self.genome.kmers(chunk, k) {
+            let canon = canonical(kmer, k);
+            let bin = sub_bin(canon).wrapping_sub(bins.start);
+            if bin >= width {
+                continue;
+            }
+            if self.complexity.is_low(kmer) {
+                skipped();
+                continue;
+            }
+            keep(bin, canon, Occurrence::new(pos, canon != kmer));
+        }
+    }
+
+    /// The counting scan: entries per thread and sub-bin.
+    fn count(&self) -> Counts {
+        let results: Vec<(Vec<u64>, u64, u64)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .chunks
+                .iter()
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut counts = vec![0u64; SUB_BINS];
+                        let (mut scanned, mut skipped) = (0u64, 0u64);
+                        self.scan(
+                            chunk.clone(),
+                            0..SUB_BINS,
+                            |bin, _, _| {
+                                counts[bin] += 1;
+                                scanned += 1;
+                            },
+                            || skipped += 1,
+                        );
+                        (counts, scanned + skipped, skipped)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut counts =
+            Counts { per_thread: Vec::new(), kmers_scanned: 0, low_complexity_skipped: 0 };
+        for (per_bin, scanned, skipped) in results {
+            counts.per_thread.push(per_bin);
+            counts.kmers_scanned += scanned;
+            counts.low_complexity_skipped += skipped;
+        }
+        counts
+    }
+
+    /// Scans the genome for the entries of the sub-bins in `bucket`, laid out sub-bin by
+    /// sub-bin and, within a sub-bin, thread by thread (so in position order).
+    fn fill(&self, per_thread: &[Vec<u64>], bucket: Range<usize>, entries: &mut Vec<u128>) {
+        let total: u64 = per_thread.iter().map(|c| c[bucket.clone()].iter().sum::<u64>()).sum();
+        entries.clear();
+        entries.resize(usize::try_from(total).expect("bucket fits in memory"), 0);
+        // Give each thread its own slot range inside every sub-bin of the bucket.
+        let mut slots: Vec<Vec<&mut [u128]>> = (0..per_thread.len()).map(|_| Vec::new()).collect();
+        let mut rest = &mut entries[..];
+        for s in bucket.clone() {
+            for (t, counts) in per_thread.iter().enumerate() {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(counts[s] as usize);
+                slots[t].push(head);
+                rest = tail;
+            }
+        }
+        let width = bucket.len();
+        std::thread::scope(|scope| {
+            for (chunk, mut slots) in self.chunks.iter().zip(slots) {
+                let bucket = bucket.clone();
+                scope.spawn(move || {
+                    // Entries are staged a cache line (STAGE entries) at a time per sub-bin, so
+                    // the scattered writes touch far fewer lines and pages.
+                    let mut staged = vec![0u128; width * STAGE];
+                    let mut staged_len = vec![0usize; width];
+                    let mut cursors = vec![0usize; width];
+                    self.scan(
+                        chunk.clone(),
+                        bucket.clone(),
+                        |s, canon, occ| {
+                            let n = staged_len[s];
+                            staged[s * STAGE + n] = (u128::from(canon) << 64) | u128::from(occ.0);
+                            if n + 1 == STAGE {
+                                let at = cursors[s];
+                                slots[s][at..at + STAGE]
+                                    .copy_from_slice(&staged[s * STAGE..(s + 1) * STAGE]);
+                                cursors[s] = at + STAGE;
+                                staged_len[s] = 0;
+                            } else {
+                                staged_len[s] = n + 1;
+                            }
+                        },
+                        || {},
+                    );
+                    for s in 0..width {
+                        let (at, n) = (cursors[s], staged_len[s]);
+                        slots[s][at..at + n].copy_from_slice(&staged[s * STAGE..s * STAGE + n]);
+                        cursors[s] = at + n;
+                    }
+                    let filled = cursors.iter().zip(&slots).all(|(&c, slot)| c == slot.len());
+                    assert!(filled, "counting and filling scans disagree");
+                });
+            }
+        });
+    }
+
+    /// Sorts the sub-bins of a filled bucket, collapses tandem copies and appends the frequent
+    /// k-mers to `seeds` and `positions`, in sub-bin order.
+    fn collect(
+        &self,
+        entries: &mut [u128],
+        counts: &Counts,
+        bucket: Range<usize>,
+        seeds: &mut Vec<Seed>,
+        positions: &mut Vec<Occurrence>,
+        stats: &mut IndexStats,
+    ) {
+        let totals: Vec<usize> =
+            bucket.clone().map(|s| counts.per_thread.iter().map(|c| c[s] as usize).sum()).collect();
+        // Split the sub-bins into one contiguous run per thread with about equal entries.
+        let threads = self.chunks.len();
+        let mut parts: Vec<Vec<usize>> = Vec::with_capacity(threads);
+        let (mut offset, mut s) = (0usize, 0usize);
+        for t in 0..threads {
+            let goal = entries.len() * (t + 1) / threads;
+            let mut sizes = Vec::new();
+            while s < totals.len() && (offset < goal || t + 1 == threads) {
+                sizes.push(totals[s]);
+                offset += totals[s];
+                s += 1;
+            }
+            parts.push(sizes);
+        }
+        let config = self.config;
+        let results: Vec<Collected> = std::thread::scope(|scope| {
+            let mut rest = entries;
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|sizes| {
+                    let (part, tail) = std::mem::take(&mut rest).split_at_mut(sizes.iter().sum());
+                    rest = tail;
+                    scope.spawn(move || collect_part(part, &sizes, config))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for part in results {
+            let base = positions.len();
+            seeds.extend(
+                part.seeds.into_iter().map(|seed| Seed { first: seed.first + base, ..seed }),
+            );
+            positions.extend(part.positions);
+            stats.tandem_collapsed += part.collapsed;
+        }
+    }
+}
+
+/// What one thread keeps from its sub-bins.
+struct Collected {
+    seeds: Vec<Seed>,
+    positions: Vec<Occurrence>,
+    collapsed: u64,
+}
+
+/// Sorts each sub-bin (of `sizes` entries, consecutive in `entries`) and keeps the frequent
+/// k-mers after tandem collapse.
+fn collect_part(entries: &mut [u128], sizes: &[usize], config: &IndexConfig) -> Collected {
+    let mut out = Collected { seeds: Vec::new(), positions: Vec::new(), collapsed: 0 };
+    let mut scratch = Vec::new();
+    let mut rest = entries;
+    for &size in sizes {
+        let (bin, tail) = std::mem::take(&mut rest).split_at_mut(size);
+        rest = tail;
+        // Both orders are (k-mer, position): an entry's low bits are its occurrence.
+        if bin.len() < SMALL_BIN {
+            bin.sort_unstable();
+        } else {
+            radix_sort_by_kmer(bin, &mut scratch, config.k);
+        }
+        for group in bin.chunk_by(|a, b| a >> 64 == b >> 64) {
+            let kmer = (group[0] >> 64) as u64;
+            let first = out.positions.len();
+            let mut last = [None::<u64>; 2];
+            for &entry in group.iter() {
+                let occ = Occurrence(entry as u64);
+                let strand = &mut last[usize::from(occ.is_reverse())];
+                let pos = occ.pos();
+                if strand.is_some_and(|prev| pos - prev < config.tandem_dist) {
+                    out.collapsed += 1;
+                } else {
+                    out.positions.push(occ);
+                }
+                *strand = Some(pos);
+            }
+            let count = out.positions.len() - first;
+            if count >= config.min_freq as usize {
+                let count = u32::try_from(count).expect("fewer than 2^32 occurrences of a k-mer");
+                out.seeds.push(Seed { kmer, count, first, len: count });
+            } else {
+                out.positions.truncate(first);
+            }
+        }
+    }
+    out
+}
+
+/// Stable LSD radix sort of entries by their k-mer (the high 64 bits), at most 11 bits per
+/// pass; `scratch` is resized to the length of `bin`.
+fn radix_sort_by_kmer(bin: &mut [u128], scratch: &mut Vec<u128>, k: usize) {
+    let bits = 2 * k as u32;
+    let passes = bits.div_ceil(11);
+    let digit = bits.div_ceil(passes);
+    let mask = (1usize << digit) - 1;
+    scratch.clear();
+    scratch.resize(bin.len(), 0);
+    let mut offsets = vec![0usize; mask + 1];
+    let mut in_bin = true;
+    for pass in 0..passes {
+        let shift = 64 + pass * digit;
+        let (src, dst): (&[u128], &mut [u128]) =
+            if in_bin { (&*bin, &mut scratch[..]) } else { (&scratch[..], &mut *bin) };
+        offsets.fill(0);
+        for &e in src {
+            offsets[(e >> shift) as usize & mask] += 1;
+        }
+        let mut sum = 0;
+        for o in &mut offsets {
+            (*o, sum) = (sum, sum + *o);
+        }
+        for &e in src {
+            let d = (e >> shift) as usize & mask;
+            dst[offsets[d]] = e;
+            offsets[d] += 1;
+        }
+        in_bin = !in_bin;
+    }
+    if !in_bin {
+        bin.copy_from_slice(scratch);
+    }
+}
