@@ -1,0 +1,249 @@
+//! The annotation pass: every copy of every family in the genome, not only the copies that
+//! carried a seed (what running RepeatMasker with the library would give).
+//!
+//! The consensi's k-mers go into one lookup table; the genome is scanned in chunks on the
+//! engine's workers, each k-mer hit is extended with the same banded alignment as discovery
+//! ([`align_copy`]), and hits inside a copy already aligned from an earlier hit are skipped.
+//! Candidates from all chunks are then resolved by score: the best first, each later one
+//! trimmed to its longest piece not yet annotated and kept if that piece is still at least
+//! `min_length`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
+
+use seqflow_genome::{Genome, canonical};
+use seqflow_pipeline::{Cost, Emitter, Pipeline, Report};
+
+use crate::error::Error;
+use crate::family::{Element, align_copy};
+use crate::index::{Occurrence, is_low_complexity};
+use crate::params::Params;
+
+/// Genome bases scanned per work item.
+const CHUNK: u64 = 1 << 20;
+
+/// One annotated copy: the family's index and the element.
+pub(crate) type Annotation = (u32, Element);
+
+/// Where a k-mer occurs in the library.
+#[derive(Debug, Clone, Copy)]
+struct LibraryKmer {
+    family: u32,
+    offset: u32,
+    /// Whether the consensus reads the canonical k-mer forward there.
+    canonical_forward: bool,
+}
+
+/// Hashes a k-mer (already well mixed by a multiply) for the lookup table.
+#[derive(Default)]
+struct KmerHasher(u64);
+
+impl Hasher for KmerHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, kmer: u64) {
+        self.0 = (kmer ^ (kmer >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Library = HashMap<u64, Vec<LibraryKmer>, BuildHasherDefault<KmerHasher>>;
+
+/// A genome range to scan.
+struct Chunk(Range<u64>);
+
+impl Cost for Chunk {
+    fn cost(&self) -> usize {
+        1
+    }
+}
+
+/// Annotates every copy of `consensi` (2-bit codes) in `genome`; returns them sorted by start,
+/// not overlapping, with the engine's report of the scan.
+pub(crate) fn annotate(
+    genome: &Genome,
+    k: usize,
+    consensi: &[Vec<u8>],
+    params: &Params,
+) -> Result<(Vec<Annotation>, Report), Error> {
+    let library = library(consensi, k, params.min_entropy);
+    let reversed: Vec<Vec<u8>> =
+        consensi.iter().map(|c| c.iter().rev().copied().collect()).collect();
+    let pipeline = Pipeline::builder()
+        .workers(params.threads)
+        .channel_depth(2 * params.threads.max(1))
+        .reorder_window(4 * params.threads.max(1))
+        .build();
+    let mut candidates: Vec<Annotation> = Vec::new();
+    let outcome = pipeline.run_ordered(
+        |emit: &mut Emitter<Chunk>| -> Result<(), Error> {
+            let mut start = 0;
+            while start < genome.len() {
+                let end = (start + CHUNK).min(genome.len());
+                if emit.send(Chunk(start..end)).is_err() {
+                    break;
+                }
+                start = end;
+            }
+            Ok(())
+        },
+        |_| (),
+        |_: &mut (), chunk: Chunk| -> Result<Vec<Annotation>, Error> {
+            Ok(scan_chunk(genome, k, chunk.0, &library, consensi, &reversed, params))
+        },
+        |found: Vec<Annotation>| -> Result<(), Error> {
+            candidates.extend(found);
+            Ok(())
+        },
+    );
+    let outcome = outcome.map_err(Error::from_pipeline)?;
+    Ok((resolve_overlaps(candidates, params.min_length as u64), outcome.report))
+}
+
+/// The k-mers of every consensus (low-complexity ones left out), keyed by canonical k-mer.
+fn library(consensi: &[Vec<u8>], k: usize, min_entropy: f64) -> Library {
+    let mut library = Library::default();
+    for (family, consensus) in consensi.iter().enumerate() {
+        for (offset, window) in consensus.windows(k).enumerate() {
+            let kmer = window.iter().fold(0u64, |km, &c| (km << 2) | u64::from(c));
+            if is_low_complexity(kmer, k, min_entropy) {
+                continue;
+            }
+            let key = canonical(kmer, k);
+            library.entry(key).or_default().push(LibraryKmer {
+                family: family as u32,
+                offset: offset as u32,
+                canonical_forward: key == kmer,
+            });
+        }
+    }
+    library
+}
+
+/// A library hit: a family's k-mer at a genome position, in the orientation of the consensus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    family: u32,
+    reverse: bool,
+    pos: u64,
+    offset: u32,
+}
+
+/// Aligns the library hits of k-mers starting in `range` into candidate annotations.
+fn scan_chunk(
+    genome: &Genome,
+    k: usize,
+    range: Range<u64>,
+    library: &Library,
+    consensi: &[Vec<u8>],
+    reversed: &[Vec<u8>],
+    params: &Params,
+) -> Vec<Annotation> {
+    let mut hits = Vec::new();
+    for (pos, kmer) in genome.kmers(range, k) {
+        let key = canonical(kmer, k);
+        if let Some(entries) = library.get(&key) {
+            let genome_forward = key == kmer;
+            hits.extend(entries.iter().map(|e| Hit {
+                family: e.family,
+                reverse: e.canonical_forward != genome_forward,
+                pos,
+                offset: e.offset,
+            }));
+        }
+    }
+    hits.sort_unstable();
+    let min_score = 2 * k as i32 * params.scoring.match_score;
+    let mut found: Vec<Annotation> = Vec::new();
+    let mut covered: Option<(u32, bool, u64)> = None;
+    for hit in hits {
+        if covered.is_some_and(|(f, r, end)| f == hit.family && r == hit.reverse && hit.pos < end) {
+            continue;
+        }
+        let f = hit.family as usize;
+        let offset = hit.offset as usize;
+        let len = consensi[f].len();
+        let left = &reversed[f][len - offset..];
+        let right = &consensi[f][offset + k..];
+        let element =
+            align_copy(genome, k, Occurrence::new(hit.pos, hit.reverse), left, right, params);
+        covered = Some((hit.family, hit.reverse, element.end));
+        if element.score >= min_score && element.len() >= params.min_length as u64 {
+            found.push((hit.family, element));
+        }
+    }
+    found
+}
+
+/// Best-scoring candidates first; each later one keeps its longest part not yet annotated if
+/// that part is at least `min_length`. Returns the kept annotations sorted by start.
+fn resolve_overlaps(mut candidates: Vec<Annotation>, min_length: u64) -> Vec<Annotation> {
+    candidates.sort_by(|(fa, a), (fb, b)| {
+        b.score.cmp(&a.score).then(a.start.cmp(&b.start)).then(a.end.cmp(&b.end)).then(fa.cmp(fb))
+    });
+    // Accepted intervals by start; they never overlap.
+    let mut taken: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut kept = Vec::new();
+    for (family, element) in candidates {
+        let Some(piece) = longest_free_piece(&taken, element.start..element.end) else { continue };
+        if piece.end - piece.start < min_length {
+            continue;
+        }
+        taken.insert(piece.start, piece.end);
+        kept.push((family, Element { start: piece.start, end: piece.end, ..element }));
+    }
+    kept.sort_by_key(|(family, e)| (e.start, e.end, *family));
+    kept
+}
+
+/// The longest sub-range of `range` that no interval of `taken` covers.
+fn longest_free_piece(taken: &BTreeMap<u64, u64>, range: Range<u64>) -> Option<Range<u64>> {
+    let mut cursor = range.start;
+    // An interval starting before the range may still cover its beginning.
+    if let Some((_, &end)) = taken.range(..range.start).next_back() {
+        cursor = cursor.max(end);
+    }
+    let mut best: Option<Range<u64>> = None;
+    let mut consider = |piece: Range<u64>| {
+        if piece.start < piece.end
+            && best.as_ref().is_none_or(|b| piece.end - piece.start > b.end - b.start)
+        {
+            best = Some(piece);
+        }
+    };
+    for (&start, &end) in taken.range(range.start..range.end) {
+        consider(cursor..start.min(range.end));
+        cursor = cursor.max(end);
+    }
+    consider(cursor..range.end);
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn element(start: u64, end: u64, score: i32) -> Element {
+        Element { start, end, reverse: false, score, consensus_start: 0, consensus_end: 0 }
+    }
+
+    #[test]
+    fn overlaps_go_to_the_best_score_and_leftovers_are_trimmed() {
+        let candidates = vec![
+            (0, element(100, 400, 200)),
+            (1, element(350, 700, 250)), // best
+            (2, element(120, 380, 150)), // inside family 0's copy: dropped
+            (3, element(650, 720, 40)),  // 20 bases left over: too short
+            (4, element(0, 200, 90)),    // 100..200 taken: keeps 0..100
+        ];
+        let kept = resolve_overlaps(candidates, 50);
+        let got: Vec<(u32, u64, u64)> = kept.iter().map(|(f, e)| (*f, e.start, e.end)).collect();
+        assert_eq!(got, vec![(4, 0, 100), (0, 100, 350), (1, 350, 700)]);
+    }
+}

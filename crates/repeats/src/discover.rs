@@ -1,0 +1,373 @@
+//! Family discovery: the most frequent seed first, built in parallel, committed in order.
+//!
+//! ```text
+//!  source: lazy max-heap of seeds ──round of ≤ round_size seeds──▶ workers: build_family
+//!     ▲  (counts re-checked against the mask)                          │ (read-only: genome)
+//!     └──── requeued seeds, "round done" ◀── committer (sink, seed order): claim the seed
+//!                                              copies all-or-nothing, mask the elements
+//! ```
+//!
+//! **Determinism.** The source pops seeds in priority order (count, then k-mer), re-counting each
+//! one's unmasked copies; a seed whose count fell goes back into the heap (lazy max-heap). A
+//! round's seeds are built concurrently, each from the copies that were unmasked when the round
+//! began. The committer takes the results in seed order and claims every seed copy of a family
+//! in the [`Bitmask`] at once; a claim fails only if a family committed earlier *in the same
+//! round* masked one of them, and then the seed goes back to the heap to be re-counted, exactly
+//! as a one-at-a-time run would have re-counted it. Extension and re-alignment read only the
+//! genome, never the mask, so an accepted family is the family a sequential run builds. The
+//! round size is a parameter, not the thread count: any `--threads` gives the same output.
+//!
+//! **Deferral.** Seeds of one family come out of the heap together (every k-mer of a 2,000-copy
+//! family has about 2,000 copies). To keep rounds from building one family sixteen times, a seed
+//! whose copies sit at one fixed offset from most copies of a seed already in the round is
+//! deferred to the next round, where the mask will have taken its copies. Deferral depends only
+//! on the mask and the heap, so it is deterministic too.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use seqflow_genome::{Bitmask, ClaimError, Genome};
+use seqflow_pipeline::{Cost, Emitter, Pipeline, Report};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::family::{Family, build_family};
+use crate::index::{Occurrence, SeedIndex};
+use crate::params::Params;
+
+/// Fewest copies at one relative placement (and at least a tenth of the seed's copies) that
+/// make two seeds one family: 5'-truncated, diverged copies give the k-mers of one family quite
+/// different copy sets, so requiring most copies would let one family into a round many times.
+const MIN_SHARED_COPIES: usize = 3;
+/// Offsets within this many bases count as the same relative placement of two seeds.
+const OFFSET_TOLERANCE: i64 = 16;
+
+/// Counters of the discovery phase.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DiscoveryStats {
+    /// Rounds run.
+    pub rounds: u64,
+    /// Seeds built into a family or found too short.
+    pub seeds_built: u64,
+    /// Families accepted.
+    pub families: u64,
+    /// Seeds built but rejected because an earlier family of their round took a copy.
+    pub conflicts: u64,
+    /// Seeds deferred because a seed of the same family was in the round.
+    pub deferred: u64,
+    /// Seeds re-pushed after their count fell (lazy heap updates).
+    pub recounted: u64,
+}
+
+/// One accepted family with the seed it grew from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Discovered {
+    pub(crate) family: Family,
+    /// Genome position of the seed's first unmasked copy.
+    pub(crate) first_pos: u64,
+}
+
+/// What discovery hands on.
+#[derive(Debug)]
+pub(crate) struct Discovery {
+    pub(crate) families: Vec<Discovered>,
+    pub(crate) stats: DiscoveryStats,
+    pub(crate) report: Report,
+}
+
+/// A seed scheduled in a round.
+#[derive(Debug)]
+struct Scheduled {
+    round: u64,
+    round_len: usize,
+    index: usize,
+    count: u32,
+    kmer: u64,
+    copies: Vec<Occurrence>,
+}
+
+impl Cost for Scheduled {
+    fn cost(&self) -> usize {
+        self.copies.len() * size_of::<Occurrence>()
+    }
+}
+
+/// The committer's answer at the end of a round.
+#[derive(Debug, Default)]
+struct RoundDone {
+    requeue: Vec<(u32, u64)>,
+    stop: bool,
+}
+
+/// Runs discovery over `index`, masking accepted families' elements in `mask`; `on_family`
+/// sees the number of families accepted so far.
+pub(crate) fn discover(
+    genome: &Genome,
+    index: &SeedIndex,
+    mask: &Bitmask,
+    params: &Params,
+    on_family: &mut dyn FnMut(usize),
+) -> Result<Discovery, Error> {
+    let k = index.k();
+    let pipeline = Pipeline::builder()
+        .workers(params.threads)
+        .channel_depth(params.round_size)
+        .reorder_window(2 * params.round_size)
+        .build();
+    // Source → committer: "round r is formed", so round r - 1 may be committed.
+    let (formed_tx, formed_rx) = mpsc::channel::<u64>();
+    // Committer → source: round r is committed, with the seeds to re-queue.
+    let (done_tx, done_rx) = mpsc::channel::<RoundDone>();
+    let mut stats = DiscoveryStats::default();
+    let mut source_stats = DiscoveryStats::default();
+    let mut families = Vec::new();
+    let mut pending = RoundDone::default();
+    let mut committable = 0u64; // rounds up to this one may be committed
+    let source_stats_ref = &mut source_stats;
+    let outcome = pipeline.run_ordered(
+        move |emit: &mut Emitter<Scheduled>| -> Result<(), Error> {
+            let source_stats = source_stats_ref;
+            let mut heap: BinaryHeap<(u32, Reverse<u64>)> =
+                index.seeds().iter().map(|s| (s.count, Reverse(s.kmer))).collect();
+            // Two rounds are in flight: round r is formed (against the mask as rounds ..= r - 2
+            // left it) while round r - 1 is still being built; the committer starts on round
+            // r - 1 only once round r is formed, so the mask read here is always the same.
+            let (mut formed, mut committed) = (0u64, 0u64);
+            let mut previous: Vec<Vec<Occurrence>> = Vec::new();
+            loop {
+                if formed >= committed + 2 {
+                    match wait_done(&done_rx, emit, &mut heap) {
+                        Some(false) => committed += 1,
+                        _ => return Ok(()),
+                    }
+                }
+                let round = next_round(&mut heap, index, mask, params, &previous, source_stats);
+                formed += 1;
+                if formed_tx.send(formed).is_err() {
+                    return Ok(());
+                }
+                if round.is_empty() {
+                    formed -= 1; // nothing to build: the number is reused
+                    if formed == committed {
+                        return Ok(());
+                    }
+                    match wait_done(&done_rx, emit, &mut heap) {
+                        Some(false) => committed += 1,
+                        _ => return Ok(()),
+                    }
+                    continue;
+                }
+                source_stats.rounds += 1;
+                let round_len = round.len();
+                previous = round.iter().map(|(_, _, copies)| copies.clone()).collect();
+                for (i, (count, kmer, copies)) in round.into_iter().enumerate() {
+                    let item =
+                        Scheduled { round: formed, round_len, index: i, count, kmer, copies };
+                    if emit.send(item).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        },
+        |_| (),
+        |_: &mut (), item: Scheduled| -> Result<_, Error> {
+            let started = std::time::Instant::now();
+            let family = build_family(genome, index, item.kmer, &item.copies, params);
+            tracing::debug!(
+                seed = item.kmer,
+                copies = item.copies.len(),
+                consensus = family.as_ref().map_or(0, |f| f.consensus.len()),
+                elements = family.as_ref().map_or(0, |f| f.elements.len()),
+                micros = started.elapsed().as_micros() as u64,
+                "built"
+            );
+            Ok((item, family))
+        },
+        |(item, family): (Scheduled, Option<Family>)| -> Result<(), Error> {
+            // Round r is committed only once round r + 1 is formed (or the source has ended).
+            while committable < item.round {
+                match formed_rx.recv() {
+                    Ok(formed) => committable = formed.saturating_sub(1),
+                    Err(_) => committable = u64::MAX,
+                }
+            }
+            if claim_copies(mask, &item.copies, k)? {
+                stats.seeds_built += 1;
+                if let Some(family) = family {
+                    for element in &family.elements {
+                        mask.set_range(element.start..element.end);
+                    }
+                    families.push(Discovered { family, first_pos: item.copies[0].pos() });
+                    stats.families += 1;
+                    on_family(families.len());
+                }
+            } else {
+                stats.conflicts += 1;
+                pending.requeue.push((item.count, item.kmer));
+            }
+            if item.index + 1 == item.round_len {
+                let mut done = std::mem::take(&mut pending);
+                done.stop = families.len() >= params.max_families;
+                // The source may have stopped already (cancelled); nothing then waits.
+                let _ = done_tx.send(done);
+            }
+            Ok(())
+        },
+    );
+    let outcome = outcome.map_err(Error::from_pipeline)?;
+    stats.rounds = source_stats.rounds;
+    stats.deferred = source_stats.deferred;
+    stats.recounted = source_stats.recounted;
+    families.truncate(params.max_families);
+    Ok(Discovery { families, stats, report: outcome.report })
+}
+
+/// Waits for the committer to finish a round and re-queues its rejected seeds; `Some(stop)`,
+/// or `None` if the pipeline was cancelled.
+fn wait_done(
+    done: &mpsc::Receiver<RoundDone>,
+    emit: &Emitter<Scheduled>,
+    heap: &mut BinaryHeap<(u32, Reverse<u64>)>,
+) -> Option<bool> {
+    let round = loop {
+        match done.recv_timeout(Duration::from_millis(50)) {
+            Ok(round) => break round,
+            Err(mpsc::RecvTimeoutError::Timeout) if !emit.is_cancelled() => continue,
+            Err(_) => return None,
+        }
+    };
+    heap.extend(round.requeue.into_iter().map(|(count, kmer)| (count, Reverse(kmer))));
+    Some(round.stop)
+}
+
+/// Pops the next round: up to `round_size` seeds whose current count (unmasked copies) equals
+/// their heap key and which do not belong to a family already in the round or in the round
+/// still being built (`in_flight`).
+fn next_round(
+    heap: &mut BinaryHeap<(u32, Reverse<u64>)>,
+    index: &SeedIndex,
+    mask: &Bitmask,
+    params: &Params,
+    in_flight: &[Vec<Occurrence>],
+    stats: &mut DiscoveryStats,
+) -> Vec<(u32, u64, Vec<Occurrence>)> {
+    let k = index.k() as u64;
+    let mut round: Vec<(u32, u64, Vec<Occurrence>)> = Vec::new();
+    let mut deferred = Vec::new();
+    while round.len() < params.round_size {
+        let Some((count, Reverse(kmer))) = heap.pop() else { break };
+        let seed = index.find(kmer).expect("heap holds indexed seeds");
+        let copies: Vec<Occurrence> = index
+            .occurrences(seed)
+            .iter()
+            .copied()
+            .filter(|o| mask.is_range_free(o.pos()..o.pos() + k))
+            .collect();
+        let now = copies.len() as u32;
+        if now < params.min_freq {
+            continue;
+        }
+        if now < count {
+            stats.recounted += 1;
+            heap.push((now, Reverse(kmer)));
+            continue;
+        }
+        let window = params.max_extend as i64;
+        let scheduled = round.iter().map(|(_, _, copies)| copies).chain(in_flight);
+        if scheduled.into_iter().any(|other| same_family(&copies, other, window)) {
+            stats.deferred += 1;
+            deferred.push((now, Reverse(kmer)));
+            continue;
+        }
+        round.push((now, kmer, copies));
+    }
+    heap.extend(deferred);
+    round
+}
+
+/// Whether enough of `copies` sit at one fixed offset and relative strand from copies of
+/// `other` (both sorted by position), within `window` bases: then they are k-mers of one family.
+fn same_family(copies: &[Occurrence], other: &[Occurrence], window: i64) -> bool {
+    let mut placements: Vec<(bool, i64)> = Vec::new();
+    for copy in copies {
+        let pos = copy.pos() as i64;
+        let from = other.partition_point(|o| (o.pos() as i64) < pos - window);
+        for o in other[from..].iter().take_while(|o| (o.pos() as i64) <= pos + window) {
+            let offset = pos - o.pos() as i64;
+            // On the reverse strand the offset in the family's frame changes sign.
+            let flipped = copy.is_reverse() != o.is_reverse();
+            let offset = if o.is_reverse() { -offset } else { offset };
+            placements.push((flipped, offset));
+        }
+    }
+    placements.sort_unstable();
+    let mut best = 0;
+    let mut lo = 0;
+    for hi in 0..placements.len() {
+        while placements[lo].0 != placements[hi].0
+            || placements[hi].1 - placements[lo].1 > OFFSET_TOLERANCE
+        {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best >= MIN_SHARED_COPIES && best * 10 >= copies.len()
+}
+
+/// Claims the k-mer range of every copy at once (overlapping copies merged); `false` and
+/// nothing claimed if any base is taken.
+fn claim_copies(mask: &Bitmask, copies: &[Occurrence], k: usize) -> Result<bool, Error> {
+    let mut ranges: Vec<std::ops::Range<u64>> = Vec::with_capacity(copies.len());
+    for copy in copies {
+        let range = copy.pos()..copy.pos() + k as u64;
+        match ranges.last_mut() {
+            Some(last) if last.end >= range.start => last.end = last.end.max(range.end),
+            _ => ranges.push(range),
+        }
+    }
+    let mut guards = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match mask.claim_range_spanning(range) {
+            Ok(guard) => guards.push(guard),
+            Err(ClaimError::Conflict { .. }) => return Ok(false), // guards roll back on drop
+            Err(other) => return Err(Error::Internal(other.to_string())),
+        }
+    }
+    guards.into_iter().for_each(|g| g.keep());
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_at_a_fixed_offset_on_both_strands_are_one_family() {
+        let a: Vec<Occurrence> = [(1000, false), (5000, true), (9000, false)]
+            .map(|(p, r)| Occurrence::new(p, r))
+            .to_vec();
+        // 30 bases to the right in the family frame: +30 forward, -30 on the reverse copy.
+        let b: Vec<Occurrence> = [(1030, false), (4970, true), (9030, false)]
+            .map(|(p, r)| Occurrence::new(p, r))
+            .to_vec();
+        assert!(same_family(&b, &a, 10_000));
+        let unrelated: Vec<Occurrence> = [(1300, false), (5600, true), (9010, true)]
+            .map(|(p, r)| Occurrence::new(p, r))
+            .to_vec();
+        assert!(!same_family(&unrelated, &a, 10_000));
+    }
+
+    #[test]
+    fn claims_are_all_or_nothing() {
+        let mask = Bitmask::new(1000);
+        mask.set_range(500..510);
+        let copies =
+            [Occurrence::new(10, false), Occurrence::new(12, true), Occurrence::new(505, false)];
+        assert!(!claim_copies(&mask, &copies, 14).unwrap());
+        assert!(mask.is_range_free(0..500), "a failed claim leaves nothing behind");
+        assert!(claim_copies(&mask, &copies[..2], 14).unwrap());
+        assert!(!mask.is_range_free(10..26));
+    }
+}

@@ -1,0 +1,372 @@
+//! Building one family from a seed: extend a consensus over all copies, then find each copy's
+//! boundaries by re-aligning it to the consensus.
+//!
+//! Extension (REPrise's rule, with a band that follows each copy): column by column, every
+//! candidate base is scored against every copy with the banded affine alignment; a copy's
+//! contribution is its row score floored at its best score plus the cap penalty (and at 0), so a
+//! copy that has left the repeat no longer votes. The base with the highest total wins. A side
+//! ends when the family total has not grown by `min_improvement` per column since its last best
+//! for `stop_after` columns; the consensus is cut back to that best column.
+
+use std::collections::BTreeMap;
+
+use seqflow_genome::{Genome, canonical};
+
+use crate::dp::{BandRow, Cell, align_outward};
+use crate::flank::Flank;
+use crate::index::{Occurrence, SeedIndex};
+use crate::params::Params;
+
+/// One copy of a family in the genome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Element {
+    /// Global start (0-based, inclusive).
+    pub start: u64,
+    /// Global end (exclusive).
+    pub end: u64,
+    /// Whether the copy reads as the consensus on the reverse strand.
+    pub reverse: bool,
+    /// Alignment score against the consensus.
+    pub score: i32,
+    /// First consensus base the copy covers.
+    pub consensus_start: usize,
+    /// One past the last consensus base the copy covers.
+    pub consensus_end: usize,
+}
+
+impl Element {
+    /// Length in the genome.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Whether the element is empty (never, for reported elements).
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// A family built from one seed, before it is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Family {
+    /// The canonical seed k-mer.
+    pub(crate) seed: u64,
+    /// Unmasked copies of the seed it was built from.
+    pub(crate) seed_copies: usize,
+    /// Consensus as 2-bit codes, in the seed's canonical orientation.
+    pub(crate) consensus: Vec<u8>,
+    /// Re-aligned copies of at least `min_length`, sorted by start, not overlapping.
+    pub(crate) elements: Vec<Element>,
+}
+
+/// Builds the family of `seed` from its unmasked `copies` (sorted by position), or `None` if
+/// the consensus is shorter than `min_length` or fewer than two copies reach it.
+pub(crate) fn build_family(
+    genome: &Genome,
+    index: &SeedIndex,
+    seed: u64,
+    copies: &[Occurrence],
+    params: &Params,
+) -> Option<Family> {
+    let k = index.k();
+    let sample = sample_evenly(copies, params.max_sample);
+    let (mut lefts, mut rights): (Vec<Flank>, Vec<Flank>) =
+        sample.iter().map(|&copy| Flank::around(genome, copy, k)).unzip();
+    let right = extend_consensus(&mut rights, genome, params);
+    let left = extend_consensus(&mut lefts, genome, params);
+
+    let mut consensus: Vec<u8> = left.iter().rev().copied().collect();
+    consensus.extend((0..k).rev().map(|i| ((seed >> (2 * i)) & 3) as u8));
+    consensus.extend_from_slice(&right);
+    if consensus.len() < params.min_length {
+        return None;
+    }
+    let mut elements: Vec<Element> = copies
+        .iter()
+        .map(|&copy| align_copy(genome, k, copy, &left, &right, params))
+        .filter(|e| e.len() >= params.min_length as u64)
+        .collect();
+    elements.extend(other_copies(genome, index, &consensus, &elements, params));
+    remove_overlaps(&mut elements);
+    if elements.len() < 2 {
+        return None;
+    }
+    Some(Family { seed, seed_copies: copies.len(), consensus, elements })
+}
+
+/// Copies of a new consensus that do not carry its seed: every indexed occurrence of one of the
+/// consensus's k-mers outside the elements found so far is re-aligned to the consensus from
+/// that k-mer. Masking them now keeps discovery from rebuilding the same family from each of
+/// its k-mers (a family of 1,000 copies, 5'-truncated and diverged, otherwise comes back once
+/// for every subset of copies sharing a k-mer).
+fn other_copies(
+    genome: &Genome,
+    index: &SeedIndex,
+    consensus: &[u8],
+    found: &[Element],
+    params: &Params,
+) -> Vec<Element> {
+    let k = index.k();
+    let mut covered: BTreeMap<u64, u64> = found.iter().map(|e| (e.start, e.end)).collect();
+    let reversed: Vec<u8> = consensus.iter().rev().copied().collect();
+    let mut extra = Vec::new();
+    for (offset, window) in consensus.windows(k).enumerate() {
+        let kmer = window.iter().fold(0u64, |km, &c| (km << 2) | u64::from(c));
+        let key = canonical(kmer, k);
+        let Some(seed) = index.find(key) else { continue };
+        for &occurrence in index.occurrences(seed) {
+            let pos = occurrence.pos();
+            if covered.range(..=pos).next_back().is_some_and(|(_, &end)| end > pos) {
+                continue;
+            }
+            // The copy reads as the consensus on the strand where the consensus k-mer lies.
+            let reverse = occurrence.is_reverse() == (key == kmer);
+            let copy = Occurrence::new(pos, reverse);
+            let left = &reversed[consensus.len() - offset..];
+            let right = &consensus[offset + k..];
+            let element = align_copy(genome, k, copy, left, right, params);
+            covered.insert(element.start, element.end.max(pos + 1));
+            if element.len() >= params.min_length as u64 {
+                extra.push(element);
+            }
+        }
+    }
+    extra
+}
+
+/// At most `max` copies, evenly spaced through `copies` (all of them if there are few).
+fn sample_evenly(copies: &[Occurrence], max: usize) -> Vec<Occurrence> {
+    if copies.len() <= max {
+        return copies.to_vec();
+    }
+    (0..max).map(|i| copies[i * copies.len() / max]).collect()
+}
+
+/// Per-copy state of an extension.
+#[derive(Debug, Clone, Copy)]
+struct Track {
+    row: BandRow,
+    steer: Cell,
+    best: i32,
+}
+
+/// Extends one side of a consensus over the copies' flanks (read outward); returns the bases
+/// chosen up to the best column, outward from the seed.
+fn extend_consensus(flanks: &mut [Flank], genome: &Genome, params: &Params) -> Vec<u8> {
+    let scoring = &params.scoring;
+    let origin = BandRow::origin(scoring);
+    let start = Track { row: origin, steer: origin.best(scoring), best: 0 };
+    let mut tracks = vec![start; flanks.len()];
+    let mut candidates = vec![[origin; 4]; flanks.len()];
+    let mut cells = vec![[start.steer; 4]; flanks.len()];
+    let mut chosen = Vec::new();
+    // A column must be carried by more than one copy: with three copies, requiring a gain of
+    // three per column would end the family at its first mismatch.
+    let required = i64::from(params.min_improvement).min(flanks.len() as i64 - 1).max(1);
+    let (mut best_total, mut best_column) = (0i64, -1i64);
+    for column in 0..params.max_extend as i64 {
+        let mut totals = [0i64; 4];
+        for (c, track) in tracks.iter().enumerate() {
+            let copy = flanks[c].bases(genome, track.row.next_flank_need(scoring));
+            let floor = (track.best + scoring.cap_penalty).max(0);
+            for base in 0..4u8 {
+                let b = usize::from(base);
+                let cell =
+                    track.row.advance(base, copy, scoring, track.steer, &mut candidates[c][b]);
+                cells[c][b] = cell;
+                totals[b] += i64::from(cell.score.max(floor));
+            }
+        }
+        let base = (0..4).fold(0, |best, b| if totals[b] > totals[best] { b } else { best });
+        chosen.push(base as u8);
+        let mut total = 0i64;
+        for (c, track) in tracks.iter_mut().enumerate() {
+            let cell = cells[c][base];
+            track.row = candidates[c][base];
+            track.steer = cell;
+            track.best = track.best.max(cell.score);
+            total += i64::from(cell.score.max(track.best + scoring.cap_penalty));
+        }
+        if total >= best_total + (column - best_column) * required {
+            (best_total, best_column) = (total, column);
+        }
+        if column - best_column >= params.stop_after as i64 {
+            break;
+        }
+    }
+    chosen.truncate((best_column + 1) as usize);
+    chosen
+}
+
+/// Re-aligns one copy of a `k`-base anchor to a consensus whose parts beside the anchor are
+/// `left` and `right` (both read outward), and returns the copy as an element in genome
+/// coordinates. The copy's boundaries count *copy* bases, so indels never shift the far end,
+/// on either strand.
+pub(crate) fn align_copy(
+    genome: &Genome,
+    k: usize,
+    copy: Occurrence,
+    left: &[u8],
+    right: &[u8],
+    params: &Params,
+) -> Element {
+    let (mut left_flank, mut right_flank) = Flank::around(genome, copy, k);
+    let scoring = &params.scoring;
+    let l = align_outward(left, &mut left_flank, genome, scoring, params.stop_after);
+    let r = align_outward(right, &mut right_flank, genome, scoring, params.stop_after);
+    let pos = copy.pos();
+    let k = k as u64;
+    let (before, after) = if copy.is_reverse() {
+        (r.copy_len as u64, l.copy_len as u64)
+    } else {
+        (l.copy_len as u64, r.copy_len as u64)
+    };
+    Element {
+        start: pos - before,
+        end: pos + k + after,
+        reverse: copy.is_reverse(),
+        score: l.score + r.score + k as i32 * scoring.match_score,
+        consensus_start: left.len() - l.consensus_len,
+        consensus_end: left.len() + k as usize + r.consensus_len,
+    }
+}
+
+/// Sorts elements by start and drops every one that overlaps a higher-scoring one kept before
+/// it (ties: the earlier one stays).
+pub(crate) fn remove_overlaps(elements: &mut Vec<Element>) {
+    elements.sort_by_key(|e| (e.start, e.end));
+    let mut kept: Vec<Element> = Vec::with_capacity(elements.len());
+    for &element in elements.iter() {
+        match kept.last_mut() {
+            Some(last) if last.end > element.start => {
+                if element.score > last.score {
+                    *last = element;
+                }
+            }
+            _ => kept.push(element),
+        }
+    }
+    *elements = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use seqflow_genome::{GenomeBuilder, canonical};
+
+    fn random_bases(rng: &mut StdRng, n: usize) -> Vec<u8> {
+        (0..n).map(|_| b"ACGT"[rng.random_range(0..4)]).collect()
+    }
+
+    fn revcomp(s: &[u8]) -> Vec<u8> {
+        s.iter()
+            .rev()
+            .map(|&b| match b {
+                b'A' => b'T',
+                b'C' => b'G',
+                b'G' => b'C',
+                _ => b'A',
+            })
+            .collect()
+    }
+
+    fn letters(codes: &[u8]) -> Vec<u8> {
+        codes.iter().map(|&c| b"ACGT"[c as usize]).collect()
+    }
+
+    /// A genome of random spacers and copies of `repeat` (some reversed, with small edits),
+    /// returning the genome and the planted (start, end, reverse) of each copy.
+    fn planted(rng: &mut StdRng, copies: &[(bool, Vec<u8>)]) -> (Genome, Vec<(u64, u64, bool)>) {
+        let mut seq = random_bases(rng, 1000);
+        let mut truth = Vec::new();
+        for (reverse, copy) in copies {
+            let start = seq.len() as u64;
+            let oriented = if *reverse { revcomp(copy) } else { copy.clone() };
+            seq.extend_from_slice(&oriented);
+            truth.push((start, seq.len() as u64, *reverse));
+            seq.extend(random_bases(rng, 1000));
+        }
+        let mut builder = GenomeBuilder::new();
+        builder.push_contig("chr", &seq).unwrap();
+        (builder.build(), truth)
+    }
+
+    fn index(genome: &Genome, k: usize) -> SeedIndex {
+        SeedIndex::build(genome, &crate::index::IndexConfig { k, ..Default::default() }).unwrap()
+    }
+
+    fn seed_copies(index: &SeedIndex, kmer: u64) -> Vec<Occurrence> {
+        index.find(kmer).map_or_else(Vec::new, |seed| index.occurrences(seed).to_vec())
+    }
+
+    #[test]
+    fn reverse_strand_copies_with_indels_get_their_true_boundaries() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let repeat = random_bases(&mut rng, 400);
+        let mut with_deletion = repeat.clone();
+        with_deletion.drain(300..306); // 6-base deletion right of the seed
+        let mut with_insertion = repeat.clone();
+        with_insertion.splice(50..50, b"GATTA".iter().copied()); // 5 bases left of the seed (the band)
+        let copies = vec![
+            (false, repeat.clone()),
+            (true, repeat.clone()),
+            (true, with_deletion),
+            (true, with_insertion),
+            (false, repeat.clone()),
+        ];
+        let (genome, truth) = planted(&mut rng, &copies);
+        let k = 16;
+        let seed_at = 200;
+        let forward = repeat[seed_at..seed_at + k]
+            .iter()
+            .fold(0u64, |km, &b| (km << 2) | b"ACGT".iter().position(|&x| x == b).unwrap() as u64);
+        let seed = canonical(forward, k);
+        let index = index(&genome, k);
+        let occurrences = seed_copies(&index, seed);
+        assert_eq!(occurrences.len(), 5);
+        let family = build_family(&genome, &index, seed, &occurrences, &Params::default()).unwrap();
+        let consensus = letters(&family.consensus);
+        let oriented = if seed == forward { repeat.clone() } else { revcomp(&repeat) };
+        assert_eq!(consensus, oriented, "the consensus is the planted repeat");
+        let found: Vec<(u64, u64, bool)> = family
+            .elements
+            .iter()
+            .map(|e| (e.start, e.end, e.reverse != (seed != forward)))
+            .collect();
+        assert_eq!(found, truth, "every copy, both strands, indels included, exactly");
+    }
+
+    #[test]
+    fn extension_stops_where_the_copies_stop_agreeing() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let repeat = random_bases(&mut rng, 300);
+        let copies = vec![(false, repeat.clone()); 6];
+        let (genome, _) = planted(&mut rng, &copies);
+        let k = 15;
+        let kmer = repeat[100..115]
+            .iter()
+            .fold(0u64, |km, &b| (km << 2) | b"ACGT".iter().position(|&x| x == b).unwrap() as u64);
+        let seed = canonical(kmer, k);
+        let index = index(&genome, k);
+        let occurrences = seed_copies(&index, seed);
+        let family = build_family(&genome, &index, seed, &occurrences, &Params::default()).unwrap();
+        assert_eq!(family.consensus.len(), 300);
+        assert_eq!(family.elements.len(), 6);
+    }
+
+    #[test]
+    fn short_or_single_families_are_dropped() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let repeat = random_bases(&mut rng, 30);
+        let copies = vec![(false, repeat.clone()); 4];
+        let (genome, _) = planted(&mut rng, &copies);
+        let kmer = repeat[5..20]
+            .iter()
+            .fold(0u64, |km, &b| (km << 2) | b"ACGT".iter().position(|&x| x == b).unwrap() as u64);
+        let seed = canonical(kmer, 15);
+        let index = index(&genome, 15);
+        let occurrences = seed_copies(&index, seed);
+        assert_eq!(build_family(&genome, &index, seed, &occurrences, &Params::default()), None);
+    }
+}

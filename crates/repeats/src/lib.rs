@@ -1,0 +1,303 @@
+//! De novo interspersed-repeat detection in the RepeatScout / REPrise family, built to scale:
+//! bounded memory, parallel, and the same output on any number of threads.
+//!
+//! [`find_repeats`] runs four phases over a [`Genome`]:
+//!
+//! 1. **Seed index** ([`index`]): canonical k-mers occurring at least `min_freq` times after
+//!    low-complexity filtering and tandem collapse, counted in memory-bounded hash buckets.
+//! 2. **Discovery**: the most frequent seed first (lazy max-heap, counts re-checked against
+//!    the mask of already explained bases); each family's consensus is extended column by
+//!    column over a sample of its copies with a banded affine-gap alignment, every copy is
+//!    re-aligned to find its boundaries, and the copies are masked. Seeds are built in
+//!    parallel rounds and committed in seed order through all-or-nothing claims on a
+//!    [`Bitmask`](seqflow_genome::Bitmask), which makes the result independent of scheduling.
+//! 3. **Redundancy removal**: consensi ≥ 80% identical over ≥ 80% of the shorter one merge.
+//! 4. **Annotation**: every copy of every family, found from the consensi's k-mers and the same
+//!    banded alignment, overlaps resolved by score.
+//!
+//! ```
+//! use seqflow_genome::GenomeBuilder;
+//! use seqflow_repeats::{Params, find_repeats};
+//!
+//! // Four copies of a 120 bp element in a random background.
+//! let mut state = 7u64;
+//! let mut random = |n: usize| -> Vec<u8> {
+//!     (0..n).map(|_| { state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); b"ACGT"[(state >> 62) as usize] }).collect()
+//! };
+//! let element = random(120);
+//! let mut seq = Vec::new();
+//! for _ in 0..4 {
+//!     seq.extend(random(700));
+//!     seq.extend_from_slice(&element);
+//! }
+//! seq.extend(random(700));
+//! let mut builder = GenomeBuilder::new();
+//! builder.push_contig("chr1", &seq)?;
+//! let genome = builder.build();
+//!
+//! let repeats = find_repeats(&genome, &Params::default(), &mut |_| {})?;
+//! assert_eq!(repeats.families.len(), 1);
+//! let family = &repeats.families[0];
+//! // The consensus is the element (on either strand), give or take a base at the ends.
+//! assert!(family.consensus.len().abs_diff(element.len()) <= 2);
+//! assert_eq!(family.copies, 4);
+//! assert_eq!(repeats.elements.len(), 4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod annotate;
+mod discover;
+mod dp;
+mod error;
+mod family;
+mod flank;
+pub mod index;
+pub mod output;
+mod params;
+mod redundancy;
+
+use std::time::Instant;
+
+use seqflow_genome::{BASES, Bitmask, Genome};
+use seqflow_pipeline::Report;
+use serde::Serialize;
+
+pub use discover::DiscoveryStats;
+pub use error::Error;
+pub use family::Element;
+pub use index::{IndexConfig, IndexStats, SeedIndex, seed_length};
+pub use params::{Params, Scoring};
+
+/// A repeat family of the final library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatFamily {
+    /// The seed k-mer it grew from (upper-case letters).
+    pub seed: String,
+    /// Unmasked copies of the seed when the family was built.
+    pub seed_copies: usize,
+    /// Copies in the final annotation.
+    pub copies: usize,
+    /// The consensus (upper-case letters).
+    pub consensus: Vec<u8>,
+}
+
+/// One annotated copy: the index of its family in [`Repeats::families`] and where it lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnnotatedElement {
+    /// Index into [`Repeats::families`].
+    pub family: usize,
+    /// The copy.
+    pub element: Element,
+}
+
+/// A seed of the index, for the seed table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedSummary {
+    /// The canonical k-mer.
+    pub kmer: u64,
+    /// Occurrences after tandem collapse.
+    pub count: u32,
+    /// Global position of its first occurrence.
+    pub first_pos: u64,
+}
+
+/// Wall time of each phase, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PhaseTimes {
+    /// Building the seed index.
+    pub index: f64,
+    /// Building families.
+    pub discovery: f64,
+    /// Removing redundant families.
+    pub redundancy: f64,
+    /// Annotating every copy.
+    pub annotation: f64,
+}
+
+/// Everything a run found, with its statistics.
+#[derive(Debug)]
+pub struct Repeats {
+    /// The seed length used.
+    pub k: usize,
+    /// The library, in discovery order (the most frequent seed first).
+    pub families: Vec<RepeatFamily>,
+    /// Every annotated copy, sorted by start, not overlapping.
+    pub elements: Vec<AnnotatedElement>,
+    /// Every seed of the index, the most frequent first.
+    pub seeds: Vec<SeedSummary>,
+    /// Seed index counters.
+    pub index_stats: IndexStats,
+    /// Discovery counters.
+    pub discovery_stats: DiscoveryStats,
+    /// Families dropped as redundant.
+    pub redundant_families: usize,
+    /// Wall time per phase.
+    pub times: PhaseTimes,
+    /// Engine metrics of the discovery pipeline.
+    pub discovery_report: Report,
+    /// Engine metrics of the annotation pipeline.
+    pub annotation_report: Report,
+}
+
+impl Repeats {
+    /// Bases covered by annotated copies.
+    pub fn masked_bases(&self) -> u64 {
+        self.elements.iter().map(|e| e.element.len()).sum()
+    }
+}
+
+/// A phase of [`find_repeats`], reported as it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Counting k-mers.
+    Indexing,
+    /// Building families; the number accepted so far.
+    Discovering(usize),
+    /// Removing redundant families.
+    Merging,
+    /// Annotating copies.
+    Annotating,
+}
+
+/// Finds the interspersed repeat families of `genome` and annotates their copies.
+///
+/// A genome without any seed (empty, all N, too short, no repeats) gives an empty result.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for an out-of-range parameter, [`Error::Index`] if the memory
+/// budget cannot hold one index bucket, [`Error::Internal`] if a worker panicked.
+pub fn find_repeats(
+    genome: &Genome,
+    params: &Params,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Repeats, Error> {
+    validate(params)?;
+    let k = params.k.unwrap_or_else(|| seed_length(genome.acgt_len()));
+    let mut times = PhaseTimes::default();
+
+    progress(Progress::Indexing);
+    let started = Instant::now();
+    let config = IndexConfig {
+        k,
+        min_freq: params.min_freq,
+        tandem_dist: params.tandem_dist,
+        min_entropy: params.min_entropy,
+        memory_bytes: params.memory_bytes,
+        threads: params.threads,
+    };
+    let index = SeedIndex::build(genome, &config)?;
+    let mut seeds: Vec<SeedSummary> = index
+        .seeds()
+        .iter()
+        .map(|s| SeedSummary {
+            kmer: s.kmer,
+            count: s.count,
+            first_pos: index.occurrences(s)[0].pos(),
+        })
+        .collect();
+    seeds.sort_by_key(|s| (std::cmp::Reverse(s.count), s.kmer));
+    times.index = started.elapsed().as_secs_f64();
+
+    progress(Progress::Discovering(0));
+    let started = Instant::now();
+    let mask = Bitmask::for_genome(genome);
+    let discovery = discover::discover(genome, &index, &mask, params, &mut |n| {
+        progress(Progress::Discovering(n));
+    })?;
+    let index_stats = index.stats().clone();
+    drop(index);
+    drop(mask);
+    times.discovery = started.elapsed().as_secs_f64();
+
+    progress(Progress::Merging);
+    let started = Instant::now();
+    let consensi: Vec<Vec<u8>> =
+        discovery.families.iter().map(|d| d.family.consensus.clone()).collect();
+    let kept = redundancy::non_redundant(
+        &consensi,
+        params.redundancy_identity,
+        params.redundancy_coverage,
+    );
+    let redundant_families = consensi.len() - kept.len();
+    let kept_consensi: Vec<Vec<u8>> = kept.iter().map(|&i| consensi[i].clone()).collect();
+    times.redundancy = started.elapsed().as_secs_f64();
+
+    progress(Progress::Annotating);
+    let started = Instant::now();
+    let (annotations, annotation_report) = annotate::annotate(genome, k, &kept_consensi, params)?;
+    times.annotation = started.elapsed().as_secs_f64();
+
+    // Families left without a copy (all taken by better-scoring families) are dropped.
+    let mut copies = vec![0usize; kept.len()];
+    for (family, _) in &annotations {
+        copies[*family as usize] += 1;
+    }
+    let mut renumber = vec![usize::MAX; kept.len()];
+    let mut families = Vec::new();
+    for (slot, &i) in kept.iter().enumerate() {
+        if copies[slot] == 0 {
+            continue;
+        }
+        renumber[slot] = families.len();
+        let found = &discovery.families[i].family;
+        families.push(RepeatFamily {
+            seed: kmer_string(found.seed, k),
+            seed_copies: found.seed_copies,
+            copies: copies[slot],
+            consensus: letters(&found.consensus),
+        });
+    }
+    let elements = annotations
+        .into_iter()
+        .map(|(family, element)| AnnotatedElement { family: renumber[family as usize], element })
+        .collect();
+    Ok(Repeats {
+        k,
+        families,
+        elements,
+        seeds,
+        index_stats,
+        discovery_stats: discovery.stats,
+        redundant_families,
+        times,
+        discovery_report: discovery.report,
+        annotation_report,
+    })
+}
+
+fn validate(params: &Params) -> Result<(), Error> {
+    let bad = |message: String| Err(Error::InvalidParameter(message));
+    if let Some(k) = params.k {
+        if !(8..=32).contains(&k) {
+            return bad(format!("-k {k}: the seed length must be in 8..=32"));
+        }
+    }
+    if params.min_freq < 2 {
+        return bad(format!("--min-freq {}: a family needs at least 2 copies", params.min_freq));
+    }
+    if params.scoring.band == 0 || params.scoring.band > dp::MAX_BAND {
+        return bad(format!("band {} must be in 1..={}", params.scoring.band, dp::MAX_BAND));
+    }
+    if params.round_size == 0 || params.max_sample < 2 {
+        return bad("round size and sample size must be positive".into());
+    }
+    if params.stop_after == 0 {
+        return bad("--stop-after must be at least 1".into());
+    }
+    Ok(())
+}
+
+/// The 2-bit codes of a k-mer, first base first.
+fn kmer_codes(kmer: u64, k: usize) -> Vec<u8> {
+    (0..k).rev().map(|i| ((kmer >> (2 * i)) & 3) as u8).collect()
+}
+
+/// Upper-case letters of 2-bit codes.
+fn letters(codes: &[u8]) -> Vec<u8> {
+    codes.iter().map(|&c| BASES[usize::from(c)]).collect()
+}
+
+/// The upper-case letters of a k-mer, first base first.
+pub fn kmer_string(kmer: u64, k: usize) -> String {
+    String::from_utf8(letters(&kmer_codes(kmer, k))).expect("ASCII")
+}

@@ -1,0 +1,205 @@
+//! Redundant families: two consensi at least 80% identical over at least 80% of the shorter one
+//! are one family (the criterion of `cd-hit-est -c 0.8`); the longer consensus stays.
+//!
+//! Candidate pairs share k-mers; the diagonal (on either strand) with the most shared k-mers
+//! anchors a banded local alignment (match +1, mismatch −1, gap −2) that carries, in every cell,
+//! the matches and columns of the best path into it, so identity and coverage come without a
+//! traceback.
+
+use std::collections::HashMap;
+
+/// Length of the k-mers that propose candidate pairs.
+const PAIR_K: usize = 11;
+/// Fewest shared k-mers on one diagonal to try an alignment.
+const MIN_SHARED: usize = 2;
+/// Half-width of the band around the anchoring diagonal.
+const BAND: i64 = 48;
+
+/// Indices of the families to keep, given consensi as 2-bit codes in discovery order: families
+/// are visited longest first (ties: earlier first) and dropped when redundant with one kept.
+pub(crate) fn non_redundant(consensi: &[Vec<u8>], identity: f64, coverage: f64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..consensi.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(consensi[i].len()), i));
+    let mut kept: Vec<usize> = Vec::new();
+    let mut kmer_owners: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    for i in order {
+        let query = &consensi[i];
+        let redundant = [false, true].into_iter().any(|reverse| {
+            let oriented = if reverse { reverse_complement(query) } else { query.clone() };
+            best_diagonals(&oriented, &kmer_owners).into_iter().any(|(family, diagonal)| {
+                let target = &consensi[family as usize];
+                let hit = banded_local(target, &oriented, diagonal);
+                let shorter = target.len().min(oriented.len()) as f64;
+                hit.columns > 0
+                    && hit.matches as f64 >= identity * hit.columns as f64
+                    && hit.span_a.min(hit.span_b) as f64 >= coverage * shorter
+            })
+        });
+        if !redundant {
+            for (pos, kmer) in kmers(query) {
+                kmer_owners.entry(kmer).or_default().push((i as u32, pos as u32));
+            }
+            kept.push(i);
+        }
+    }
+    kept.sort_unstable();
+    kept
+}
+
+/// The 2-bit reverse complement of a code sequence.
+pub(crate) fn reverse_complement(codes: &[u8]) -> Vec<u8> {
+    codes.iter().rev().map(|&c| 3 - c).collect()
+}
+
+/// Every `PAIR_K`-mer of `codes` with its position (forward only).
+fn kmers(codes: &[u8]) -> impl Iterator<Item = (usize, u32)> + '_ {
+    codes
+        .windows(PAIR_K)
+        .enumerate()
+        .map(|(pos, w)| (pos, w.iter().fold(0u32, |kmer, &c| (kmer << 2) | u32::from(c))))
+}
+
+/// For each kept family sharing k-mers with `query`, its most populated diagonal
+/// (`query position − family position`) if it has at least `MIN_SHARED` hits.
+fn best_diagonals(query: &[u8], owners: &HashMap<u32, Vec<(u32, u32)>>) -> Vec<(u32, i64)> {
+    let mut hits: Vec<(u32, i64)> = Vec::new();
+    for (pos, kmer) in kmers(query) {
+        if let Some(list) = owners.get(&kmer) {
+            hits.extend(list.iter().map(|&(family, at)| (family, pos as i64 - i64::from(at))));
+        }
+    }
+    hits.sort_unstable();
+    let mut best: Vec<(u32, i64, usize)> = Vec::new();
+    for run in hits.chunk_by(|a, b| a == b) {
+        let (family, diagonal) = run[0];
+        match best.last_mut() {
+            Some(last) if last.0 == family => {
+                if run.len() > last.2 {
+                    *last = (family, diagonal, run.len());
+                }
+            }
+            _ => best.push((family, diagonal, run.len())),
+        }
+    }
+    best.into_iter().filter(|b| b.2 >= MIN_SHARED).map(|b| (b.0, b.1)).collect()
+}
+
+/// The best local alignment of `a` and `b` inside a band around `b_pos − a_pos = diagonal`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LocalHit {
+    pub(crate) score: i32,
+    pub(crate) matches: u32,
+    pub(crate) columns: u32,
+    pub(crate) span_a: usize,
+    pub(crate) span_b: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Path {
+    score: i32,
+    matches: u32,
+    columns: u32,
+    start_a: u32,
+    start_b: u32,
+}
+
+/// Banded Smith-Waterman of `a` (rows) against `b` (columns) around `diagonal`.
+pub(crate) fn banded_local(a: &[u8], b: &[u8], diagonal: i64) -> LocalHit {
+    let width = (2 * BAND + 1) as usize;
+    let empty = Path::default();
+    let mut prev = vec![empty; width];
+    let mut cur = vec![empty; width];
+    let mut best = LocalHit::default();
+    // Cell (i, t): row i of a (1-based, bases consumed), column j = i + diagonal + t - BAND.
+    for i in 1..=a.len() {
+        for t in 0..width {
+            let j = i as i64 + diagonal + t as i64 - BAND;
+            cur[t] = empty;
+            if j < 1 || j > b.len() as i64 {
+                continue;
+            }
+            let j = j as usize;
+            let same = a[i - 1] == b[j - 1];
+            let start = Path {
+                score: 0,
+                matches: 0,
+                columns: 0,
+                start_a: i as u32 - 1,
+                start_b: j as u32 - 1,
+            };
+            let diag = if prev[t].score > 0 { prev[t] } else { start };
+            let mut path = Path {
+                score: diag.score + if same { 1 } else { -1 },
+                matches: diag.matches + u32::from(same),
+                columns: diag.columns + 1,
+                ..diag
+            };
+            // Gap in b (a base of a alone): from (i - 1, j), one slot right in the previous row.
+            if t + 1 < width && prev[t + 1].score - 2 > path.score {
+                let p = prev[t + 1];
+                path = Path { score: p.score - 2, columns: p.columns + 1, ..p };
+            }
+            // Gap in a: from (i, j - 1), one slot left in this row.
+            if t > 0 && cur[t - 1].score - 2 > path.score {
+                let p = cur[t - 1];
+                path = Path { score: p.score - 2, columns: p.columns + 1, ..p };
+            }
+            if path.score <= 0 {
+                continue;
+            }
+            cur[t] = path;
+            if path.score > best.score {
+                best = LocalHit {
+                    score: path.score,
+                    matches: path.matches,
+                    columns: path.columns,
+                    span_a: i - path.start_a as usize,
+                    span_b: j - path.start_b as usize,
+                };
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    fn random(rng: &mut StdRng, n: usize) -> Vec<u8> {
+        (0..n).map(|_| rng.random_range(0..4u8)).collect()
+    }
+
+    fn mutate(rng: &mut StdRng, seq: &[u8], rate: f64) -> Vec<u8> {
+        seq.iter()
+            .map(|&c| if rng.random_bool(rate) { (c + rng.random_range(1..4)) % 4 } else { c })
+            .collect()
+    }
+
+    #[test]
+    fn identity_and_spans_of_a_diverged_piece() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let a = random(&mut rng, 1000);
+        let mut b = random(&mut rng, 100);
+        b.extend(mutate(&mut rng, &a[200..800], 0.1));
+        b.extend(random(&mut rng, 100));
+        let hit = banded_local(&a, &b, -100);
+        let identity = f64::from(hit.matches) / f64::from(hit.columns);
+        assert!((0.85..0.95).contains(&identity), "{hit:?}");
+        assert!(hit.span_a > 560 && hit.span_a <= 600, "{hit:?}");
+    }
+
+    #[test]
+    fn redundant_families_collapse_to_the_longest_on_either_strand() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let long = random(&mut rng, 1200);
+        let close = reverse_complement(&mutate(&mut rng, &long[100..1100], 0.08));
+        let distant = mutate(&mut rng, &long[100..1100], 0.35);
+        let unrelated = random(&mut rng, 900);
+        let part = long[0..400].to_vec(); // all of the shorter one matches: redundant
+        let kept = non_redundant(&[close, long, distant, unrelated, part], 0.8, 0.8);
+        assert_eq!(kept, vec![1, 2, 3]);
+    }
+}
