@@ -6,6 +6,7 @@
 mod output;
 mod pack;
 mod progress;
+mod repeats;
 mod simulate;
 mod size;
 mod stats;
@@ -43,6 +44,8 @@ enum Command {
     Verify(pack::UnpackArgs),
     /// Write a Crypt4GH key pair (passphrase from SEQFLOW_PASSPHRASE, if set).
     Keygen(pack::KeygenArgs),
+    /// Find interspersed repeat families de novo and annotate every copy.
+    Repeats(repeats::RepeatsArgs),
     /// Write reproducible synthetic data (seeded).
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Cat(args) => pack::cat(&args, global),
         Command::Verify(args) => pack::unpack(&args, true, global),
         Command::Keygen(args) => pack::keygen(&args),
+        Command::Repeats(args) => repeats::run(&args, global),
         Command::Simulate(command) => simulate::run(&command, global),
     };
     match result {

@@ -1,0 +1,304 @@
+//! `seqflow repeats`: de novo interspersed-repeat families of a genome and every copy of them.
+//!
+//! Outputs (all written to temporary files and renamed once everything succeeded):
+//! `PREFIX.families.fa`, `PREFIX.bed`, `PREFIX.seeds.tsv`, `PREFIX.masked.fa`,
+//! `PREFIX.summary.json`.
+//!
+//! Peak memory ≈ 0.25 byte/base (2-bit genome) + 0.125 byte/base (mask) + the index: its
+//! bucket working set (at most `--memory`) and 8 bytes per kept seed occurrence (roughly
+//! 8 × repeat bases) + 24 bytes per seed. Discovery adds `round_size` families in flight (each
+//! at most `max_sample` copies × 2 × `max_extend` flank bases).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use seqflow_genome::Genome;
+use seqflow_repeats::output::{MaskStyle, write_bed, write_families, write_masked, write_seeds};
+use seqflow_repeats::{Params, Progress, Repeats, find_repeats};
+use serde::Serialize;
+
+use crate::Global;
+use crate::output::Output;
+use crate::size::parse_size;
+
+/// How `PREFIX.masked.fa` marks repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MaskArg {
+    /// Lower-case repeat bases, upper case elsewhere.
+    Soft,
+    /// Repeat bases become N.
+    Hard,
+}
+
+/// Flags of `seqflow repeats`.
+#[derive(Debug, Args)]
+pub(crate) struct RepeatsArgs {
+    /// Genome FASTA (plain, gzip, BGZF or zstd; `-` for standard input).
+    genome: PathBuf,
+    /// Output prefix: writes PREFIX.families.fa, .bed, .seeds.tsv, .masked.fa, .summary.json.
+    #[arg(short, long, value_name = "PREFIX")]
+    output: PathBuf,
+    /// Seed length (default: ⌈log4 G⌉ + 1 for a genome of G bases).
+    #[arg(short)]
+    k: Option<usize>,
+    /// Fewest copies of a seed (after tandem collapse and masking).
+    #[arg(long, default_value_t = 3)]
+    min_freq: u32,
+    /// Same-strand seed copies closer than this are one tandem copy.
+    #[arg(long, default_value_t = 500)]
+    tandem_dist: u64,
+    /// Shortest consensus and shortest reported element.
+    #[arg(long, default_value_t = 50)]
+    min_length: usize,
+    /// Longest extension on each side of a seed.
+    #[arg(long, default_value_t = 10_000)]
+    max_extend: usize,
+    /// Stop a side after this many columns without improvement.
+    #[arg(long, default_value_t = 100)]
+    stop_after: usize,
+    /// Required family score gain per column.
+    #[arg(long, default_value_t = 3)]
+    min_improvement: i32,
+    /// Most copies used to build one consensus.
+    #[arg(long, default_value_t = 256)]
+    max_sample: usize,
+    /// Stop after this many families.
+    #[arg(long)]
+    max_families: Option<usize>,
+    /// Memory for the k-mer index buckets (K, M, G suffixes).
+    #[arg(long, default_value = "1G", value_parser = parse_size)]
+    memory: u64,
+    /// Worker threads (default: all cores). The output is the same for any value.
+    #[arg(short, long)]
+    threads: Option<usize>,
+    /// How PREFIX.masked.fa marks repeats.
+    #[arg(long, value_enum, default_value_t = MaskArg::Soft)]
+    mask: MaskArg,
+    /// Write the engine's per-stage metrics (discovery and annotation) as JSON to this file.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
+impl RepeatsArgs {
+    fn params(&self) -> Params {
+        let mut params = Params::default();
+        params.k = self.k;
+        params.min_freq = self.min_freq;
+        params.tandem_dist = self.tandem_dist;
+        params.min_length = self.min_length;
+        params.max_extend = self.max_extend;
+        params.stop_after = self.stop_after;
+        params.min_improvement = self.min_improvement;
+        params.max_sample = self.max_sample;
+        params.max_families = self.max_families.unwrap_or(usize::MAX);
+        params.memory_bytes = usize::try_from(self.memory).unwrap_or(usize::MAX);
+        params.threads = self
+            .threads
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        params
+    }
+
+    fn path(&self, suffix: &str) -> PathBuf {
+        let mut name = self.output.clone().into_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    }
+}
+
+/// The run summary written to `PREFIX.summary.json`.
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    genome: String,
+    genome_bases: u64,
+    acgt_bases: u64,
+    contigs: usize,
+    params: &'a Params,
+    k: usize,
+    families: usize,
+    redundant_families_removed: usize,
+    elements: usize,
+    masked_bases: u64,
+    masked_fraction: f64,
+    seconds: Seconds,
+    peak_rss_bytes: Option<u64>,
+    index: &'a seqflow_repeats::IndexStats,
+    discovery: &'a seqflow_repeats::DiscoveryStats,
+}
+
+/// Wall time per phase.
+#[derive(Debug, Serialize)]
+struct Seconds {
+    load: f64,
+    index: f64,
+    discovery: f64,
+    redundancy: f64,
+    annotation: f64,
+    output: f64,
+    total: f64,
+}
+
+/// Runs `seqflow repeats`.
+pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
+    let params = args.params();
+    let started = Instant::now();
+    // Refuse existing outputs before spending any time.
+    let mut outputs = Vec::new();
+    for suffix in [".families.fa", ".bed", ".seeds.tsv", ".masked.fa", ".summary.json"] {
+        outputs.push(Output::create(Some(&args.path(suffix)), args.force)?);
+    }
+    let bar = spinner(global);
+    set_message(bar.as_ref(), "reading genome");
+    let genome = Genome::from_fasta(&args.genome)?;
+    let load = started.elapsed().as_secs_f64();
+
+    let repeats = find_repeats(&genome, &params, &mut |progress| {
+        let message = match progress {
+            Progress::Indexing => "indexing k-mers".to_owned(),
+            Progress::Discovering(n) => format!("building families: {n}"),
+            Progress::Merging => "removing redundant families".to_owned(),
+            Progress::Annotating => "annotating copies".to_owned(),
+        };
+        set_message(bar.as_ref(), &message);
+    })
+    .with_context(|| args.genome.display().to_string())?;
+
+    set_message(bar.as_ref(), "writing");
+    let writing = Instant::now();
+    let [mut families, mut bed, mut seeds, mut masked, mut summary_out] =
+        <[Output; 5]>::try_from(outputs).map_err(|_| anyhow::anyhow!("five outputs"))?;
+    let written = |path: PathBuf| {
+        move |e: std::io::Error| anyhow::Error::new(e).context(path.display().to_string())
+    };
+    write_families(&mut families, &repeats).map_err(written(args.path(".families.fa")))?;
+    write_bed(&mut bed, &genome, &repeats).map_err(written(args.path(".bed")))?;
+    write_seeds(&mut seeds, &genome, &repeats).map_err(written(args.path(".seeds.tsv")))?;
+    let style = match args.mask {
+        MaskArg::Soft => MaskStyle::Soft,
+        MaskArg::Hard => MaskStyle::Hard,
+    };
+    write_masked(&mut masked, &genome, &repeats, style)
+        .map_err(written(args.path(".masked.fa")))?;
+    let output = writing.elapsed().as_secs_f64();
+
+    let masked_bases = repeats.masked_bases();
+    let summary = Summary {
+        genome: args.genome.display().to_string(),
+        genome_bases: genome.len(),
+        acgt_bases: genome.acgt_len(),
+        contigs: genome.contigs().len(),
+        params: &params,
+        k: repeats.k,
+        families: repeats.families.len(),
+        redundant_families_removed: repeats.redundant_families,
+        elements: repeats.elements.len(),
+        masked_bases,
+        masked_fraction: if genome.is_empty() {
+            0.0
+        } else {
+            masked_bases as f64 / genome.len() as f64
+        },
+        seconds: Seconds {
+            load,
+            index: repeats.times.index,
+            discovery: repeats.times.discovery,
+            redundancy: repeats.times.redundancy,
+            annotation: repeats.times.annotation,
+            output,
+            total: started.elapsed().as_secs_f64(),
+        },
+        peak_rss_bytes: peak_rss_bytes(),
+        index: &repeats.index_stats,
+        discovery: &repeats.discovery_stats,
+    };
+    serde_json::to_writer_pretty(&mut summary_out, &summary)?;
+    summary_out.write_all(b"\n")?;
+    write_metrics(args.metrics.as_deref(), &repeats)?;
+    for out in [families, bed, seeds, masked, summary_out] {
+        out.finish()?;
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report(&summary, global);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(summary: &Summary<'_>, global: Global) {
+    if global.quiet {
+        return;
+    }
+    eprintln!(
+        "seqflow repeats: {} families, {} elements, {} bp masked ({:.2}%) in {:.2} s",
+        summary.families,
+        summary.elements,
+        summary.masked_bases,
+        100.0 * summary.masked_fraction,
+        summary.seconds.total
+    );
+    if global.verbose > 0 {
+        let s = &summary.seconds;
+        eprintln!(
+            "  k={} load {:.2} s, index {:.2} s, discovery {:.2} s, redundancy {:.2} s, \
+             annotation {:.2} s, output {:.2} s; peak RSS {} MB",
+            summary.k,
+            s.load,
+            s.index,
+            s.discovery,
+            s.redundancy,
+            s.annotation,
+            s.output,
+            summary.peak_rss_bytes.map_or("?".to_owned(), |b| (b >> 20).to_string())
+        );
+        eprintln!("  index: {:?}", summary.index);
+        eprintln!("  discovery: {:?}", summary.discovery);
+    }
+}
+
+fn write_metrics(path: Option<&Path>, repeats: &Repeats) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    #[derive(Serialize)]
+    struct Metrics<'a> {
+        discovery: &'a seqflow_pipeline::Report,
+        annotation: &'a seqflow_pipeline::Report,
+    }
+    let metrics =
+        Metrics { discovery: &repeats.discovery_report, annotation: &repeats.annotation_report };
+    let json = serde_json::to_vec_pretty(&metrics)?;
+    std::fs::write(path, json).with_context(|| format!("{}: cannot write metrics", path.display()))
+}
+
+/// The process's peak resident set size (`VmHWM` in `/proc/self/status`), where available.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn spinner(global: Global) -> Option<ProgressBar> {
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn set_message(bar: Option<&ProgressBar>, message: &str) {
+    if let Some(bar) = bar {
+        bar.set_message(message.to_owned());
+    }
+}
