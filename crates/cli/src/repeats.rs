@@ -71,6 +71,9 @@ pub(crate) struct RepeatsArgs {
     /// Stop after this many families.
     #[arg(long)]
     max_families: Option<usize>,
+    /// Seeds built speculatively per round (changes the output slightly; not the thread count).
+    #[arg(long, default_value_t = 16, hide = true)]
+    round_size: usize,
     /// Memory for the k-mer index buckets (K, M, G suffixes).
     #[arg(long, default_value = "1G", value_parser = parse_size)]
     memory: u64,
@@ -99,6 +102,7 @@ impl RepeatsArgs {
         params.stop_after = self.stop_after;
         params.min_improvement = self.min_improvement;
         params.max_sample = self.max_sample;
+        params.round_size = self.round_size;
         params.max_families = self.max_families.unwrap_or(usize::MAX);
         params.memory_bytes = usize::try_from(self.memory).unwrap_or(usize::MAX);
         params.threads = self

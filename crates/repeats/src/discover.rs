@@ -24,7 +24,7 @@
 //! on the mask and the heap, so it is deterministic too.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -33,20 +33,28 @@ use seqflow_pipeline::{Cost, Emitter, Pipeline, Report};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::family::{Family, build_family};
-use crate::index::{Occurrence, SeedIndex};
+use crate::family::{Family, build_family, may_extend};
+use crate::index::{Occurrence, Seed, SeedIndex};
 use crate::params::Params;
 
 /// Fewest copies at one relative placement (and at least a tenth of the seed's copies) that
 /// make two seeds one family: 5'-truncated, diverged copies give the k-mers of one family quite
 /// different copy sets, so requiring most copies would let one family into a round many times.
 const MIN_SHARED_COPIES: usize = 3;
+/// Rounds being built at once. Round r is formed against the mask as rounds ..= r − this left
+/// it, and round r − this + 1 is committed only once round r is formed; deeper speculation keeps
+/// workers busy while one large family is built, at the cost of more rejected seeds.
+const ROUNDS_IN_FLIGHT: usize = 2;
+/// Seeds a round may defer before it is closed with the seeds it has.
+const MAX_DEFERRED_PER_ROUND: usize = 8;
 /// Offsets within this many bases count as the same relative placement of two seeds.
 const OFFSET_TOLERANCE: i64 = 16;
 
 /// Counters of the discovery phase.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DiscoveryStats {
+    /// Seeds left after dropping those whose copies share nothing beside them.
+    pub viable_seeds: u64,
     /// Rounds run.
     pub rounds: u64,
     /// Seeds built into a family or found too short.
@@ -111,12 +119,15 @@ pub(crate) fn discover(
     on_family: &mut dyn FnMut(usize),
 ) -> Result<Discovery, Error> {
     let k = index.k();
+    // The queue and the reorder window hold every round in flight: the committer waits for
+    // round r + ROUNDS_IN_FLIGHT - 1 to be formed before it takes round r, so smaller queues
+    // would stall the source before it gets there (a deadlock).
     let pipeline = Pipeline::builder()
         .workers(params.threads)
-        .channel_depth(params.round_size)
-        .reorder_window(2 * params.round_size)
+        .channel_depth(ROUNDS_IN_FLIGHT * params.round_size)
+        .reorder_window(ROUNDS_IN_FLIGHT * params.round_size)
         .build();
-    // Source → committer: "round r is formed", so round r - 1 may be committed.
+    // Source → committer: "round r is formed", so round r - ROUNDS_IN_FLIGHT + 1 may be committed.
     let (formed_tx, formed_rx) = mpsc::channel::<u64>();
     // Committer → source: round r is committed, with the seeds to re-queue.
     let (done_tx, done_rx) = mpsc::channel::<RoundDone>();
@@ -125,43 +136,61 @@ pub(crate) fn discover(
     let mut families = Vec::new();
     let mut pending = RoundDone::default();
     let mut committable = 0u64; // rounds up to this one may be committed
+    let started = std::time::Instant::now();
+    let heap: BinaryHeap<(u32, Reverse<u64>)> = viable_seeds(genome, index, params.threads)
+        .into_iter()
+        .map(|s| (s.count, Reverse(s.kmer)))
+        .collect();
+    stats.viable_seeds = heap.len() as u64;
+    tracing::debug!(seeds = heap.len(), secs = started.elapsed().as_secs_f64(), "viable seeds");
     let source_stats_ref = &mut source_stats;
     let outcome = pipeline.run_ordered(
         move |emit: &mut Emitter<Scheduled>| -> Result<(), Error> {
             let source_stats = source_stats_ref;
-            let mut heap: BinaryHeap<(u32, Reverse<u64>)> =
-                index.seeds().iter().map(|s| (s.count, Reverse(s.kmer))).collect();
-            // Two rounds are in flight: round r is formed (against the mask as rounds ..= r - 2
-            // left it) while round r - 1 is still being built; the committer starts on round
-            // r - 1 only once round r is formed, so the mask read here is always the same.
+            let mut heap = heap;
+            // Up to ROUNDS_IN_FLIGHT rounds are built at once: round r is formed against the
+            // mask as rounds ..= r - ROUNDS_IN_FLIGHT left it, and the committer starts on the
+            // next round only once round r is formed, so the mask read here is always the same.
             let (mut formed, mut committed) = (0u64, 0u64);
-            let mut previous: Vec<Vec<Occurrence>> = Vec::new();
+            let mut in_flight: VecDeque<(u64, Vec<Vec<Occurrence>>)> = VecDeque::new();
             loop {
-                if formed >= committed + 2 {
+                if formed >= committed + ROUNDS_IN_FLIGHT as u64 {
                     match wait_done(&done_rx, emit, &mut heap) {
                         Some(false) => committed += 1,
                         _ => return Ok(()),
                     }
                 }
-                let round = next_round(&mut heap, index, mask, params, &previous, source_stats);
+                while in_flight.front().is_some_and(|(round, _)| *round <= committed) {
+                    in_flight.pop_front();
+                }
+                let scheduled: Vec<&Vec<Occurrence>> =
+                    in_flight.iter().flat_map(|(_, copies)| copies).collect();
+                let round = next_round(&mut heap, index, mask, params, &scheduled, source_stats);
+                if round.is_empty() {
+                    // Nothing new to build yet: let every round in flight be committed, wait for
+                    // all of them, and form again from the fully committed mask (still the same
+                    // state on every run).
+                    if formed == committed {
+                        return Ok(());
+                    }
+                    if formed_tx.send(formed + ROUNDS_IN_FLIGHT as u64 - 1).is_err() {
+                        return Ok(());
+                    }
+                    while committed < formed {
+                        match wait_done(&done_rx, emit, &mut heap) {
+                            Some(false) => committed += 1,
+                            _ => return Ok(()),
+                        }
+                    }
+                    continue;
+                }
                 formed += 1;
                 if formed_tx.send(formed).is_err() {
                     return Ok(());
                 }
-                if round.is_empty() {
-                    formed -= 1; // nothing to build: the number is reused
-                    if formed == committed {
-                        return Ok(());
-                    }
-                    match wait_done(&done_rx, emit, &mut heap) {
-                        Some(false) => committed += 1,
-                        _ => return Ok(()),
-                    }
-                    continue;
-                }
                 source_stats.rounds += 1;
                 let round_len = round.len();
-                previous = round.iter().map(|(_, _, copies)| copies.clone()).collect();
+                in_flight.push_back((formed, round.iter().map(|(_, _, c)| c.clone()).collect()));
                 for (i, (count, kmer, copies)) in round.into_iter().enumerate() {
                     let item =
                         Scheduled { round: formed, round_len, index: i, count, kmer, copies };
@@ -189,7 +218,10 @@ pub(crate) fn discover(
             // Round r is committed only once round r + 1 is formed (or the source has ended).
             while committable < item.round {
                 match formed_rx.recv() {
-                    Ok(formed) => committable = formed.saturating_sub(1),
+                    Ok(formed) => {
+                        committable =
+                            committable.max(formed.saturating_sub(ROUNDS_IN_FLIGHT as u64 - 1));
+                    }
                     Err(_) => committable = u64::MAX,
                 }
             }
@@ -224,6 +256,27 @@ pub(crate) fn discover(
     Ok(Discovery { families, stats, report: outcome.report })
 }
 
+/// The seeds that [`may_extend`], checked on `threads` threads (a chance k-mer whose copies
+/// share nothing beside it is most of a genome's seeds; dropping them here keeps them out of
+/// the rounds).
+fn viable_seeds<'a>(genome: &Genome, index: &'a SeedIndex, threads: usize) -> Vec<&'a Seed> {
+    let seeds = index.seeds();
+    let chunk = seeds.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = seeds
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter(|s| may_extend(genome, index.k(), index.occurrences(s)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("seed probe panicked")).collect()
+    })
+}
+
 /// Waits for the committer to finish a round and re-queues its rejected seeds; `Some(stop)`,
 /// or `None` if the pipeline was cancelled.
 fn wait_done(
@@ -250,7 +303,7 @@ fn next_round(
     index: &SeedIndex,
     mask: &Bitmask,
     params: &Params,
-    in_flight: &[Vec<Occurrence>],
+    in_flight: &[&Vec<Occurrence>],
     stats: &mut DiscoveryStats,
 ) -> Vec<(u32, u64, Vec<Occurrence>)> {
     let k = index.k() as u64;
@@ -275,10 +328,15 @@ fn next_round(
             continue;
         }
         let window = params.max_extend as i64;
-        let scheduled = round.iter().map(|(_, _, copies)| copies).chain(in_flight);
+        let scheduled = round.iter().map(|(_, _, copies)| copies).chain(in_flight.iter().copied());
         if scheduled.into_iter().any(|other| same_family(&copies, other, window)) {
             stats.deferred += 1;
             deferred.push((now, Reverse(kmer)));
+            // The seeds next in line all belong to families in flight: build what we have
+            // rather than digging deeper (each deferral costs a comparison with the round).
+            if deferred.len() >= MAX_DEFERRED_PER_ROUND {
+                break;
+            }
             continue;
         }
         round.push((now, kmer, copies));

@@ -114,7 +114,8 @@ impl BandRow {
             let matched = if copy_len >= 1 && (0..width as i64).contains(&diagonal) {
                 let copy_base = copy.get(copy_len as usize - 1).copied().unwrap_or(u8::MAX);
                 let pair = if copy_base == base { scoring.match_score } else { scoring.mismatch };
-                self.h[diagonal as usize] + pair
+                let diag_h = self.h[diagonal as usize];
+                if diag_h > NEG { diag_h + pair } else { NEG }
             } else {
                 NEG
             };
@@ -137,6 +138,68 @@ impl BandRow {
         }
         best
     }
+}
+
+/// The four rows [`BandRow::advance`] would give for consensus bases A, C, G and T, computed in
+/// one pass: the predecessors and the copy base of each cell are looked up once, and the four
+/// candidates move together (the inner arrays of four let the compiler use vector lanes).
+/// Returns each row's best cell.
+pub(crate) fn advance_all(
+    row: &BandRow,
+    copy: &[u8],
+    scoring: &Scoring,
+    steer: Cell,
+    out: &mut [BandRow; 4],
+) -> [Cell; 4] {
+    let band = scoring.band as i64;
+    let width = 2 * scoring.band + 1;
+    let shift = (steer.slot as i64 - band).signum();
+    let next_row = row.row + 1;
+    let center = row.center + shift;
+    let first_copy_len = next_row as i64 + center - band;
+    let mut left_h = [NEG; 4];
+    let mut left_e = [NEG; 4];
+    let mut best = [Cell { score: NEG, copy_len: 0, slot: scoring.band }; 4];
+    for o in out.iter_mut() {
+        o.row = next_row;
+        o.center = center;
+    }
+    for t in 0..width {
+        let copy_len = first_copy_len + t as i64;
+        if copy_len < 0 {
+            for o in out.iter_mut() {
+                (o.h[t], o.e[t], o.f[t]) = (NEG, NEG, NEG);
+            }
+            continue;
+        }
+        let diagonal = t as i64 + shift;
+        let (diag_h, copy_base) = if copy_len >= 1 && (0..width as i64).contains(&diagonal) {
+            let base = copy.get(copy_len as usize - 1).copied().unwrap_or(u8::MAX);
+            (row.h[diagonal as usize], base)
+        } else {
+            (NEG, u8::MAX)
+        };
+        let vertical = diagonal + 1;
+        let f = if (0..width as i64).contains(&vertical) {
+            let v = vertical as usize;
+            (row.h[v] + scoring.gap_open).max(row.f[v] + scoring.gap_extend).max(NEG)
+        } else {
+            NEG
+        };
+        for b in 0..4 {
+            let pair = if copy_base == b as u8 { scoring.match_score } else { scoring.mismatch };
+            let matched = if diag_h > NEG { diag_h + pair } else { NEG };
+            let e = (left_h[b] + scoring.gap_open).max(left_e[b] + scoring.gap_extend).max(NEG);
+            let h = matched.max(e).max(f);
+            let o = &mut out[b];
+            (o.h[t], o.e[t], o.f[t]) = (h, e, f);
+            (left_h[b], left_e[b]) = (h, e);
+            if h > best[b].score {
+                best[b] = Cell { score: h, copy_len: copy_len as usize, slot: t };
+            }
+        }
+    }
+    best
 }
 
 /// Where a copy's alignment to one side of a consensus ends.
@@ -215,6 +278,31 @@ mod tests {
         let copy = b"TACGTTGCAACGGTTTTACCATGACGTAGCAGGGGGGGG";
         let r = reach(consensus, copy);
         assert_eq!((r.consensus_len, r.copy_len, r.score), (27, 30, 27 - 7));
+    }
+
+    #[test]
+    fn advance_all_gives_the_rows_of_advance() {
+        let scoring = Scoring::default();
+        let copy = codes(b"ACGTTAGCATTACGGATCAGGAC");
+        let consensus = codes(b"ACGTAGCATTTACGGTCAGGACC");
+        let mut row = BandRow::origin(&scoring);
+        let mut steer = row.best(&scoring);
+        for &next_base in &consensus {
+            let mut all = [row; 4];
+            let cells = advance_all(&row, &copy, &scoring, steer, &mut all);
+            for base in 0..4u8 {
+                let mut one = row;
+                let cell = row.advance(base, &copy, &scoring, steer, &mut one);
+                let b = usize::from(base);
+                assert_eq!(cell, cells[b]);
+                assert_eq!(
+                    (one.h, one.e, one.f, one.center),
+                    (all[b].h, all[b].e, all[b].f, all[b].center)
+                );
+            }
+            row = all[usize::from(next_base)];
+            steer = cells[usize::from(next_base)];
+        }
     }
 
     #[test]

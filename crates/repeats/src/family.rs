@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use seqflow_genome::{Genome, canonical};
 
-use crate::dp::{BandRow, Cell, align_outward};
+use crate::dp::{BandRow, Cell, advance_all, align_outward};
 use crate::flank::Flank;
 use crate::index::{Occurrence, SeedIndex};
 use crate::params::Params;
@@ -72,6 +72,9 @@ pub(crate) fn build_family(
     let sample = sample_evenly(copies, params.max_sample);
     let (mut lefts, mut rights): (Vec<Flank>, Vec<Flank>) =
         sample.iter().map(|&copy| Flank::around(genome, copy, k)).unzip();
+    if !any_flanks_agree(&mut lefts, genome) && !any_flanks_agree(&mut rights, genome) {
+        return None;
+    }
     let right = extend_consensus(&mut rights, genome, params);
     let left = extend_consensus(&mut lefts, genome, params);
 
@@ -134,6 +137,47 @@ fn other_copies(
     extra
 }
 
+/// Flank bases compared by [`any_flanks_agree`].
+const PROBE: usize = 24;
+/// Matches (of [`PROBE`]) that make two flanks agree; random flanks give about 6, and 9 at the
+/// best of the shifts tried.
+const PROBE_MATCHES: usize = 14;
+/// Copies whose flanks [`any_flanks_agree`] compares pairwise.
+pub(crate) const PROBE_COPIES: usize = 64;
+
+/// Whether two of the first copies share sequence right beside the seed: the first [`PROBE`]
+/// bases of their flanks match at least [`PROBE_MATCHES`] times at some shift of up to 3 (small
+/// indels). Extension gains only where two copies agree, so a seed that fails this on both
+/// sides (a chance k-mer match) cannot grow into a family, and is dropped without the costly
+/// column-by-column extension. Most seeds of a genome are such chance matches.
+fn any_flanks_agree(flanks: &mut [Flank], genome: &Genome) -> bool {
+    let n = flanks.len().min(PROBE_COPIES);
+    let probes: Vec<Vec<u8>> =
+        flanks[..n].iter_mut().map(|f| f.bases(genome, PROBE + 3).to_vec()).collect();
+    let agree = |a: &[u8], b: &[u8]| {
+        (0..=3).any(|shift| {
+            let matches = |x: &[u8], y: &[u8]| {
+                x.iter().zip(y).take(PROBE).filter(|(p, q)| p == q && **p < 4).count()
+            };
+            matches(&a[shift.min(a.len())..], b) >= PROBE_MATCHES
+                || matches(a, &b[shift.min(b.len())..]) >= PROBE_MATCHES
+        })
+    };
+    (0..n).any(|i| (i + 1..n).any(|j| agree(&probes[i], &probes[j])))
+}
+
+/// Whether a seed with these copies (at most [`PROBE_COPIES`] of them, else it is assumed
+/// viable) could grow into a family: some two copies agree beside the seed. Masking only removes
+/// copies, so a seed that fails this never passes later and can leave the queue for good.
+pub(crate) fn may_extend(genome: &Genome, k: usize, copies: &[Occurrence]) -> bool {
+    if copies.len() > PROBE_COPIES {
+        return true;
+    }
+    let (mut lefts, mut rights): (Vec<Flank>, Vec<Flank>) =
+        copies.iter().map(|&copy| Flank::around(genome, copy, k)).unzip();
+    any_flanks_agree(&mut lefts, genome) || any_flanks_agree(&mut rights, genome)
+}
+
 /// At most `max` copies, evenly spaced through `copies` (all of them if there are few).
 fn sample_evenly(copies: &[Occurrence], max: usize) -> Vec<Occurrence> {
     if copies.len() <= max {
@@ -169,12 +213,9 @@ fn extend_consensus(flanks: &mut [Flank], genome: &Genome, params: &Params) -> V
         for (c, track) in tracks.iter().enumerate() {
             let copy = flanks[c].bases(genome, track.row.next_flank_need(scoring));
             let floor = (track.best + scoring.cap_penalty).max(0);
-            for base in 0..4u8 {
-                let b = usize::from(base);
-                let cell =
-                    track.row.advance(base, copy, scoring, track.steer, &mut candidates[c][b]);
-                cells[c][b] = cell;
-                totals[b] += i64::from(cell.score.max(floor));
+            cells[c] = advance_all(&track.row, copy, scoring, track.steer, &mut candidates[c]);
+            for (total, cell) in totals.iter_mut().zip(&cells[c]) {
+                *total += i64::from(cell.score.max(floor));
             }
         }
         let base = (0..4).fold(0, |best, b| if totals[b] > totals[best] { b } else { best });

@@ -4,14 +4,14 @@
 //! k-mer, the right flank is what follows it and the left flank what precedes it, both read
 //! away from the seed. For a copy on the reverse strand that means reading the genome leftward
 //! and complementing for the right flank, rightward and complementing for the left one. Bases
-//! are fetched lazily in chunks and never past the contig the copy lies in.
+//! are fetched lazily, in reads that double and never past the contig the copy lies in.
 
 use seqflow_genome::{Genome, N_CODE};
 
 use crate::index::Occurrence;
 
-/// Bases fetched at a time.
-const CHUNK: u64 = 256;
+/// Fewest bases fetched at a time.
+const MIN_READ: u64 = 32;
 
 /// Bases read outward from one side of a seed copy (2-bit codes, [`N_CODE`] for N).
 #[derive(Debug, Clone)]
@@ -44,7 +44,9 @@ impl Flank {
     /// Makes at least `len` bases available (fewer at a contig end) and returns them.
     pub(crate) fn bases(&mut self, genome: &Genome, len: usize) -> &[u8] {
         while self.bases.len() < len && self.remaining > 0 {
-            let take = CHUNK.max((len - self.bases.len()) as u64).min(self.remaining);
+            // Small first read (most flanks are probed and dropped), then doubling.
+            let have = self.bases.len() as u64;
+            let take = (len as u64 - have).max(have).max(MIN_READ).min(self.remaining);
             let from = self.bases.len();
             if self.rightward {
                 genome.codes_into(self.cursor..self.cursor + take, &mut self.bases);

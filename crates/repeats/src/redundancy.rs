@@ -12,6 +12,9 @@ use std::collections::HashMap;
 const PAIR_K: usize = 11;
 /// Fewest shared k-mers on one diagonal to try an alignment.
 const MIN_SHARED: usize = 2;
+/// A pair is aligned only if its best diagonal holds at least 1/this of the shorter length in
+/// shared k-mers (a quarter of the ~7% expected at the redundancy threshold).
+const EXPECTED_SHARED_DIVISOR: usize = 60;
 /// Half-width of the band around the anchoring diagonal.
 const BAND: i64 = 48;
 
@@ -26,8 +29,13 @@ pub(crate) fn non_redundant(consensi: &[Vec<u8>], identity: f64, coverage: f64) 
         let query = &consensi[i];
         let redundant = [false, true].into_iter().any(|reverse| {
             let oriented = if reverse { reverse_complement(query) } else { query.clone() };
-            best_diagonals(&oriented, &kmer_owners).into_iter().any(|(family, diagonal)| {
+            best_diagonals(&oriented, &kmer_owners).into_iter().any(|(family, diagonal, shared)| {
                 let target = &consensi[family as usize];
+                // 80% identity over 80% of the shorter one leaves, in expectation, about 7% of
+                // its 11-mers intact on one diagonal; far fewer shared k-mers cannot qualify.
+                if shared * EXPECTED_SHARED_DIVISOR < target.len().min(oriented.len()) {
+                    return false;
+                }
                 let hit = banded_local(target, &oriented, diagonal);
                 let shorter = target.len().min(oriented.len()) as f64;
                 hit.columns > 0
@@ -60,8 +68,8 @@ fn kmers(codes: &[u8]) -> impl Iterator<Item = (usize, u32)> + '_ {
 }
 
 /// For each kept family sharing k-mers with `query`, its most populated diagonal
-/// (`query position − family position`) if it has at least `MIN_SHARED` hits.
-fn best_diagonals(query: &[u8], owners: &HashMap<u32, Vec<(u32, u32)>>) -> Vec<(u32, i64)> {
+/// (`query position − family position`) and its number of hits, if at least `MIN_SHARED`.
+fn best_diagonals(query: &[u8], owners: &HashMap<u32, Vec<(u32, u32)>>) -> Vec<(u32, i64, usize)> {
     let mut hits: Vec<(u32, i64)> = Vec::new();
     for (pos, kmer) in kmers(query) {
         if let Some(list) = owners.get(&kmer) {
@@ -81,7 +89,7 @@ fn best_diagonals(query: &[u8], owners: &HashMap<u32, Vec<(u32, u32)>>) -> Vec<(
             _ => best.push((family, diagonal, run.len())),
         }
     }
-    best.into_iter().filter(|b| b.2 >= MIN_SHARED).map(|b| (b.0, b.1)).collect()
+    best.into_iter().filter(|b| b.2 >= MIN_SHARED).collect()
 }
 
 /// The best local alignment of `a` and `b` inside a band around `b_pos − a_pos = diagonal`.
