@@ -7,7 +7,9 @@
 //!
 //! Flags: `--seed N` (default 1), `--length N` (default 20,000,000), `--families N` (default 50),
 //! `--max-divergence F` (default 0.15, at most 0.25), `--contigs N` (default 1),
-//! `--copy-skew F` (default 3.0; 1.0 is log-uniform), `--fragmented` (random contig cuts), `--lowercase F` (fraction of background lowercased),
+//! `--copy-skew F` (default 1.0, log-uniform), `--full-length-copies N` (default 3, copies
+//! planted whole), `--fragmented` (random contig cuts), `--lowercase F` (fraction of background
+//! lowercased),
 //! `--out-prefix PREFIX` (required). Writes `PREFIX.fa`, `PREFIX.truth.bed` and
 //! `PREFIX.families.fa`; a summary goes to stderr.
 
@@ -80,6 +82,9 @@ fn parse_args(
             "--families" => config.families = value.parse().map_err(|_| bad())?,
             "--max-divergence" => config.max_divergence = value.parse().map_err(|_| bad())?,
             "--copy-skew" => config.copy_number_skew = value.parse().map_err(|_| bad())?,
+            "--full-length-copies" => {
+                config.full_length_copies = value.parse().map_err(|_| bad())?;
+            }
             "--contigs" => config.contigs = value.parse().map_err(|_| bad())?,
             "--lowercase" => config.lowercase_fraction = value.parse().map_err(|_| bad())?,
             "--out-prefix" => prefix = Some(value),

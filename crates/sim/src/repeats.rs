@@ -57,9 +57,14 @@ pub struct RepeatGenomeConfig {
     /// Most copies per family (default 2,000). Copy numbers are skewed (most families small, a
     /// few huge), then scaled together so the planted bases approach `repeat_fraction`.
     pub max_copies: usize,
-    /// Skew of copy numbers (default 3.0): raw copy numbers are `min × (max/min)^(u^skew)` for
+    /// Skew of copy numbers (default 1.0): raw copy numbers are `min × (max/min)^(u^skew)` for
     /// uniform `u`, so 1.0 is log-uniform and larger values make more families small.
     pub copy_number_skew: f64,
+    /// Copies of each family that are planted whole (default 3): never 5'-truncated and never
+    /// split by a nested insertion. A de novo detector can only rebuild the part of a consensus
+    /// that several copies share; with every copy of a 3-copy family free to be truncated, most
+    /// of such a family often exists once in the genome and no method could recover it.
+    pub full_length_copies: usize,
     /// Largest per-copy divergence from the consensus (default 0.15, at most 0.25). Each family
     /// draws a divergence in `0..=max`; each copy varies it by ±50% (capped at the max).
     pub max_divergence: f64,
@@ -99,7 +104,8 @@ impl RepeatGenomeConfig {
             max_consensus_length: 8_000,
             min_copies: 3,
             max_copies: 2_000,
-            copy_number_skew: 3.0,
+            copy_number_skew: 1.0,
+            full_length_copies: 3,
             max_divergence: 0.15,
             indel_fraction: 0.1,
             truncated_fraction: 0.3,
@@ -275,6 +281,8 @@ struct Segment {
     /// Consensus position of each base (families only; empty otherwise).
     map: Vec<u32>,
     divergence: f64,
+    /// Planted whole: a nested insertion must not split it.
+    intact: bool,
 }
 
 impl Segment {
@@ -308,9 +316,10 @@ pub fn write_repeat_genome(
     let mut blocks: Vec<Vec<Segment>> = Vec::new();
     let (mut seq, mut map) = (Vec::new(), Vec::new());
     for family in &mut families {
-        for _ in 0..family.copies {
+        for copy in 0..family.copies {
             let cons = &family.consensus;
-            let start = if rng.chance(config.truncated_fraction) {
+            let intact = copy < config.full_length_copies;
+            let start = if rng.chance(config.truncated_fraction) && !intact {
                 let keep = rng.between(MIN_FRAGMENT.min(cons.len()) as u64, cons.len() as u64);
                 cons.len() - keep as usize
             } else {
@@ -338,6 +347,7 @@ pub fn write_repeat_genome(
                 seq: std::mem::take(&mut seq),
                 map: std::mem::take(&mut map),
                 divergence,
+                intact,
             };
             nest_or_push(&mut rng, config.nested_fraction, &mut blocks, segment);
         }
@@ -568,7 +578,7 @@ fn mutate(
 fn nest_or_push(rng: &mut Rng, p: f64, blocks: &mut Vec<Vec<Segment>>, segment: Segment) {
     if !blocks.is_empty() && rng.chance(p) {
         let h = rng.below(blocks.len() as u64) as usize;
-        if blocks[h].len() == 1 && blocks[h][0].seq.len() >= 40 {
+        if blocks[h].len() == 1 && blocks[h][0].seq.len() >= 40 && !blocks[h][0].intact {
             let mut host = blocks[h].pop().expect("one segment");
             let k = rng.between(20, host.seq.len() as u64 - 20) as usize;
             let right = Segment {
@@ -577,6 +587,7 @@ fn nest_or_push(rng: &mut Rng, p: f64, blocks: &mut Vec<Vec<Segment>>, segment: 
                 seq: host.seq.split_off(k),
                 map: host.map.split_off(k),
                 divergence: host.divergence,
+                intact: false,
             };
             blocks[h] = vec![host, segment, right];
             return;
@@ -597,7 +608,14 @@ fn tandem_array(rng: &mut Rng, sampler: &BaseSampler, id: u32) -> Segment {
             *base = b"ACGT"[rng.below(4) as usize];
         }
     }
-    Segment { label: RepeatLabel::Tandem(id), reverse: false, seq, map: Vec::new(), divergence }
+    Segment {
+        label: RepeatLabel::Tandem(id),
+        reverse: false,
+        seq,
+        map: Vec::new(),
+        divergence,
+        intact: false,
+    }
 }
 
 /// A 30–500 bp poly-A, poly-T or dinucleotide run.
@@ -612,6 +630,7 @@ fn low_complexity_run(rng: &mut Rng, id: u32) -> Segment {
         seq,
         map: Vec::new(),
         divergence: 0.0,
+        intact: false,
     }
 }
 
