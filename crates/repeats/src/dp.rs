@@ -63,6 +63,25 @@ impl BandRow {
         row
     }
 
+    /// A row after `row` consensus bases whose only live cell has consumed `copy_len` copy
+    /// bases with `score`: restarts a copy on a diagonal found again after it was lost.
+    pub(crate) fn anchored(scoring: &Scoring, row: usize, copy_len: usize, score: i32) -> Self {
+        let mut anchored = BandRow {
+            h: [NEG; MAX_WIDTH],
+            e: [NEG; MAX_WIDTH],
+            f: [NEG; MAX_WIDTH],
+            center: copy_len as i64 - row as i64,
+            row,
+        };
+        anchored.h[scoring.band] = score;
+        anchored
+    }
+
+    /// Copy bases consumed at the band's middle cell.
+    pub(crate) fn center_copy_len(&self) -> i64 {
+        self.row as i64 + self.center
+    }
+
     /// Copy bases the flank must hold for the next row to see every base it can use.
     pub(crate) fn next_flank_need(&self, scoring: &Scoring) -> usize {
         (self.row as i64 + self.center + scoring.band as i64 + 2).max(0) as usize

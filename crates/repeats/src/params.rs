@@ -62,7 +62,11 @@ pub struct Params {
     pub max_extend: usize,
     /// A side stops after this many columns without the required improvement (100).
     pub stop_after: usize,
-    /// Required gain of the family score per column since its last best (3).
+    /// Required gain of the family score per column since its last best (3). Families built
+    /// from few copies need less: a gain of one per column is what a single copy gives (the
+    /// consensus copies it), so `n` copies need `min(min_improvement, 1 + (n - 1) / 20)`, which
+    /// stops a family where its copies stop agreeing without ending a three-copy family at its
+    /// first diverged stretch.
     pub min_improvement: i32,
     /// Alignment scores.
     pub scoring: Scoring,
