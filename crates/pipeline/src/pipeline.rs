@@ -50,6 +50,10 @@ impl PipelineBuilder {
     /// largest reorder buffer (default: `2 × (channel_depth + workers)`, the least that keeps
     /// every stage busy). A smaller window still works but stalls the source sooner behind a
     /// slow item. Ignored by unordered runs. 0 is raised to 1.
+    ///
+    /// A source blocked on a full window is woken only once half of it is free again. A sink
+    /// that waits for the source to do something (a feedback loop) must therefore use a window
+    /// the source never fills, or the two can wait for each other forever.
     pub fn reorder_window(mut self, window: usize) -> Self {
         self.reorder_window = Some(window.max(1));
         self
