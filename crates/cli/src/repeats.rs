@@ -183,15 +183,20 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let written = |path: PathBuf| {
         move |e: std::io::Error| anyhow::Error::new(e).context(path.display().to_string())
     };
-    write_families(&mut families, &repeats).map_err(written(args.path(".families.fa")))?;
-    write_bed(&mut bed, &genome, &repeats).map_err(written(args.path(".bed")))?;
-    write_seeds(&mut seeds, &genome, &repeats).map_err(written(args.path(".seeds.tsv")))?;
     let style = match args.mask {
         MaskArg::Soft => MaskStyle::Soft,
         MaskArg::Hard => MaskStyle::Hard,
     };
-    write_masked(&mut masked, &genome, &repeats, style)
-        .map_err(written(args.path(".masked.fa")))?;
+    // The masked genome, the largest output, is written beside the other three.
+    std::thread::scope(|scope| -> Result<()> {
+        let masked_job = scope.spawn(|| write_masked(&mut masked, &genome, &repeats, style));
+        write_families(&mut families, &repeats).map_err(written(args.path(".families.fa")))?;
+        write_bed(&mut bed, &genome, &repeats).map_err(written(args.path(".bed")))?;
+        write_seeds(&mut seeds, &genome, &repeats).map_err(written(args.path(".seeds.tsv")))?;
+        let masked_result =
+            masked_job.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        masked_result.map_err(written(args.path(".masked.fa")))
+    })?;
     let output = writing.elapsed().as_secs_f64();
 
     let masked_bases = repeats.masked_bases();
