@@ -322,14 +322,19 @@ impl SeedIndex {
         stats.buckets = buckets.len();
         let mut seeds = Vec::new();
         let mut positions = Vec::new();
-        // One allocation for the largest bucket, reused by every pass.
-        let largest = buckets.iter().map(|b| totals[b.clone()].iter().sum::<u64>()).max();
-        let mut entries = Vec::with_capacity(largest.unwrap_or(0) as usize);
+        // One allocation for the largest bucket, reused by every pass. `vec![0; n]` takes
+        // zeroed pages from the allocator without writing them, so the pages are first touched
+        // by the filling threads, in parallel, not zeroed here on one thread.
+        let bucket_len = |b: &Range<usize>| totals[b.clone()].iter().sum::<u64>() as usize;
+        let largest = buckets.iter().map(bucket_len).max().unwrap_or(0);
+        let mut buffer = vec![0u128; largest];
         for bucket in buckets {
-            builder.fill(&counts.per_thread, bucket.clone(), &mut entries);
+            let entries = &mut buffer[..bucket_len(&bucket)];
+            builder.fill(&counts.per_thread, bucket.clone(), entries);
             stats.peak_bucket_bytes = stats.peak_bucket_bytes.max(entries.len() * ENTRY_BYTES);
-            builder.collect(&mut entries, &counts, bucket, &mut seeds, &mut positions, &mut stats);
+            builder.collect(entries, &counts, bucket, &mut seeds, &mut positions, &mut stats);
         }
+        drop(buffer);
         seeds.sort_unstable_by_key(|s: &Seed| s.kmer);
         seeds.shrink_to_fit();
         positions.shrink_to_fit();
@@ -510,14 +515,12 @@ impl<'a> Builder<'a> {
     }
 
     /// Scans the genome for the entries of the sub-bins in `bucket`, laid out sub-bin by
-    /// sub-bin and, within a sub-bin, thread by thread (so in position order).
-    fn fill(&self, per_thread: &[Vec<u64>], bucket: Range<usize>, entries: &mut Vec<u128>) {
-        let total: u64 = per_thread.iter().map(|c| c[bucket.clone()].iter().sum::<u64>()).sum();
-        entries.clear();
-        entries.resize(usize::try_from(total).expect("bucket fits in memory"), 0);
+    /// sub-bin and, within a sub-bin, thread by thread (so in position order). `entries` has
+    /// exactly the bucket's length; every slot is overwritten (what it held does not matter).
+    fn fill(&self, per_thread: &[Vec<u64>], bucket: Range<usize>, entries: &mut [u128]) {
         // Give each thread its own slot range inside every sub-bin of the bucket.
         let mut slots: Vec<Vec<&mut [u128]>> = (0..per_thread.len()).map(|_| Vec::new()).collect();
-        let mut rest = &mut entries[..];
+        let mut rest = entries;
         for s in bucket.clone() {
             for (t, counts) in per_thread.iter().enumerate() {
                 let (head, tail) = std::mem::take(&mut rest).split_at_mut(counts[s] as usize);

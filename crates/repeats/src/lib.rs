@@ -186,7 +186,7 @@ pub fn find_repeats(
         threads: params.threads,
     };
     let index = SeedIndex::build(genome, &config)?;
-    let mut seeds: Vec<SeedSummary> = index
+    let seeds: Vec<SeedSummary> = index
         .seeds()
         .iter()
         .map(|s| SeedSummary {
@@ -195,7 +195,6 @@ pub fn find_repeats(
             first_pos: index.occurrences(s)[0].pos(),
         })
         .collect();
-    seeds.sort_by_key(|s| (std::cmp::Reverse(s.count), s.kmer));
     times.index = started.elapsed().as_secs_f64();
 
     progress(Progress::Discovering(0));
@@ -213,11 +212,23 @@ pub fn find_repeats(
     let started = Instant::now();
     let consensi: Vec<Vec<u8>> =
         discovery.families.iter().map(|d| d.family.consensus.clone()).collect();
-    let kept = redundancy::non_redundant(
-        &consensi,
-        params.redundancy_identity,
-        params.redundancy_coverage,
-    );
+    // The seed table is sorted beside redundancy removal, which runs on one thread.
+    let by_count = |mut seeds: Vec<SeedSummary>| {
+        seeds.sort_by_key(|s| (std::cmp::Reverse(s.count), s.kmer));
+        seeds
+    };
+    let non_redundant = || {
+        redundancy::non_redundant(&consensi, params.redundancy_identity, params.redundancy_coverage)
+    };
+    let (kept, seeds) = if params.threads > 1 {
+        std::thread::scope(|scope| {
+            let sorted = scope.spawn(|| by_count(seeds));
+            let kept = non_redundant();
+            (kept, sorted.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        })
+    } else {
+        (non_redundant(), by_count(seeds))
+    };
     let redundant_families = consensi.len() - kept.len();
     let kept_consensi: Vec<Vec<u8>> = kept.iter().map(|&i| consensi[i].clone()).collect();
     times.redundancy = started.elapsed().as_secs_f64();
