@@ -785,6 +785,25 @@ mod tests {
     }
 
     #[test]
+    fn every_family_keeps_its_whole_copies() {
+        let mut c = small(13);
+        c.truncated_fraction = 0.6;
+        c.nested_fraction = 0.3;
+        let (_, _, lib, truth) = run(&c);
+        let consensus = parse_fasta(&lib[..]).unwrap();
+        for (id, (_, cons)) in consensus.iter().enumerate() {
+            // Indels at a copy's ends may shift its consensus range by a base or two.
+            let whole = truth
+                .elements
+                .iter()
+                .filter(|e| e.label == RepeatLabel::Family(id as u32 + 1))
+                .filter(|e| e.consensus_start <= 3 && e.consensus_end + 3 >= cons.len())
+                .count();
+            assert!(whole >= c.full_length_copies, "family {}: {whole} whole copies", id + 1);
+        }
+    }
+
+    #[test]
     fn copy_numbers_are_skewed_and_bounded() {
         let mut c = RepeatGenomeConfig::new(9);
         c.length = 2_000_000;
