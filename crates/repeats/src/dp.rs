@@ -84,7 +84,7 @@ impl BandRow {
 
     /// Copy bases the flank must hold for the next row to see every base it can use.
     pub(crate) fn next_flank_need(&self, scoring: &Scoring) -> usize {
-        (self.row as i64 + self.center + scoring.band as i64 + 2).max(0) as usize
+        (self.center_copy_len() + scoring.band as i64 + 2).max(0) as usize
     }
 
     /// The best cell of this row (first one on ties).
@@ -96,7 +96,7 @@ impl BandRow {
                 slot = t;
             }
         }
-        let copy_len = (self.row as i64 + self.center + slot as i64 - scoring.band as i64).max(0);
+        let copy_len = (self.center_copy_len() + slot as i64 - scoring.band as i64).max(0);
         Cell { score: self.h[slot], copy_len: copy_len as usize, slot }
     }
 
