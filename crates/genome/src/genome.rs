@@ -124,9 +124,21 @@ impl Genome {
     /// line), or a record is rejected ([`Error::Fasta`]: the file, the record's line, and the
     /// contig and position of an unknown letter or a duplicate name).
     pub fn from_fasta(path: impl AsRef<Path>) -> Result<Genome> {
-        let path = path.as_ref();
-        let options = ReaderOptions { format: Some(Format::Fasta), ..ReaderOptions::default() };
-        let mut reader = Reader::from_path(path, options)?;
+        Genome::from_reader(Reader::from_path(path, Genome::reader_options())?)
+    }
+
+    /// The reader options [`Genome::from_fasta`] uses (FASTA only), for callers that open the
+    /// input themselves and use [`Genome::from_reader`].
+    pub fn reader_options() -> ReaderOptions {
+        ReaderOptions { format: Some(Format::Fasta), ..ReaderOptions::default() }
+    }
+
+    /// Reads every record of `reader` (open it with [`Genome::reader_options`]); errors name
+    /// the reader's source.
+    ///
+    /// # Errors
+    /// As [`Genome::from_fasta`].
+    pub fn from_reader(mut reader: Reader) -> Result<Genome> {
         let mut batch = Batch::default();
         let mut builder = GenomeBuilder::new();
         while reader.read_batch(&mut batch)? > 0 {
