@@ -12,6 +12,13 @@ pub enum Error {
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// Writing an output failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The FASTA records given to [`crate::output::MaskedWriter`] are not those the genome was
+    /// read from.
+    #[error("the genome's FASTA changed during the run: {0}")]
+    InputChanged(String),
     /// A pipeline stage panicked or could not start (a bug, reported rather than aborting).
     #[error("internal error: {0}")]
     Internal(String),
