@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 /// Command-line interface.
 #[derive(Debug, Parser)]
-#[command(name = "seqflow", version, about, max_term_width = 100)]
+#[command(name = "seqflow", version, about, max_term_width = 100, after_help = output::RULES)]
 struct Cli {
     /// No progress bar, no summary on stderr.
     #[arg(short, long, global = true)]
@@ -75,6 +75,10 @@ fn main() -> ExitCode {
         .with_writer(io::stderr)
         .init();
     let global = Global { quiet: cli.quiet, verbose: cli.verbose };
+    if let Err(error) = output::remove_temporary_files_on_signals() {
+        eprintln!("seqflow: cannot install signal handlers: {error}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Stats(args) => stats::run(&args, global),
         Command::Pack(args) => pack::pack(&args, global),

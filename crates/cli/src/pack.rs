@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use indicatif::ProgressBar;
 
 use crate::Global;
-use crate::output::Output;
+use crate::output::{Access, Output, OutputSet, commit};
 use crate::progress::{bytes_bar, file_size};
 use crate::size::parse_size;
 
@@ -76,13 +76,17 @@ impl PipelineArgs {
         }
     }
 
-    fn write_metrics(&self, report: &Report) -> Result<()> {
-        if let Some(path) = &self.metrics {
-            std::fs::write(path, serde_json::to_string_pretty(report)? + "\n")
-                .with_context(|| format!("{}: cannot write metrics", path.display()))?;
-        }
-        Ok(())
+    /// Opens the `--metrics` output, if one was asked for.
+    fn metrics_output(&self, outputs: &mut OutputSet) -> Result<Option<Output>> {
+        self.metrics.as_deref().map(|path| outputs.create(Some(path), Access::Shared)).transpose()
     }
+}
+
+/// Writes the pipeline metrics as JSON into their output, if there is one.
+fn write_metrics(output: Option<Output>, report: &Report) -> Result<Option<Output>> {
+    let Some(mut output) = output else { return Ok(None) };
+    output.write_all((serde_json::to_string_pretty(report)? + "\n").as_bytes())?;
+    Ok(Some(output))
 }
 
 /// Flags of `seqflow pack`.
@@ -144,7 +148,8 @@ pub(crate) struct UnpackArgs {
 pub(crate) struct CatArgs {
     /// Packed file.
     input: PathBuf,
-    /// Bytes of the original to print: `START-END` (0-based, end exclusive).
+    /// Bytes of the original to print: `START-END` (0-based, end exclusive). An END past the
+    /// end of the original is cut there; a START past it is an error.
     #[arg(long)]
     range: String,
     /// Secret key for Crypt4GH input (passphrase from SEQFLOW_PASSPHRASE).
@@ -210,6 +215,10 @@ fn load_public_key(path: &Path) -> Result<PublicKey> {
 
 /// Runs `seqflow keygen`.
 pub(crate) fn keygen(args: &KeygenArgs) -> Result<ExitCode> {
+    // Outputs first: a refused file should not cost the user a passphrase.
+    let mut outputs = OutputSet::new(args.force);
+    let mut secret = outputs.create(Some(&args.secret_key), Access::Private)?;
+    let mut public = outputs.create(Some(&args.public_key), Access::Shared)?;
     let passphrase = if args.no_passphrase {
         None
     } else if let Some(given) = env_passphrase() {
@@ -226,13 +235,16 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<ExitCode> {
         }
         Some(first)
     };
+    if passphrase.as_ref().is_some_and(Vec::is_empty) {
+        bail!(
+            "the passphrase is empty, which would leave the secret key unencrypted: \
+             give one, or use --no-passphrase to mean that"
+        );
+    }
     let pair = KeyPair::generate();
-    let mut secret = Output::create(Some(&args.secret_key), args.force)?;
     write_secret_key(&pair.secret, passphrase.as_deref(), &mut secret)?;
-    let mut public = Output::create(Some(&args.public_key), args.force)?;
     write_public_key(&pair.public, &mut public)?;
-    secret.finish()?;
-    public.finish()?;
+    commit([secret, public])?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -277,10 +289,11 @@ impl Write for Sealed {
 }
 
 impl Sealed {
-    fn finish(self) -> Result<()> {
+    /// Ends the encryption, if any, and gives back the output (still to be committed).
+    fn into_output(self) -> Result<Output> {
         match self {
-            Sealed::Plain(out) => out.finish(),
-            Sealed::Encrypted(enc) => enc.finish()?.finish(),
+            Sealed::Plain(out) => Ok(out),
+            Sealed::Encrypted(enc) => Ok(enc.finish()?),
         }
     }
 }
@@ -300,10 +313,26 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     if chunk_size == 0 || chunk_size > seqflow_container::MAX_FRAME_SIZE as usize {
         bail!("--chunk-size must be between 1 byte and 1 GiB");
     }
+    if args.sender_key.is_some() && args.recipient.is_empty() {
+        bail!("--sender-key signs the Crypt4GH header of an encrypted file: give --recipient too");
+    }
+    let mut outputs = OutputSet::new(args.force);
+    for input in [&args.input].into_iter().chain(&args.recipient).chain(&args.sender_key) {
+        outputs.reads(input);
+    }
     let recipients: Vec<PublicKey> =
         args.recipient.iter().map(|p| load_public_key(p)).collect::<Result<_>>()?;
     let mut input = open_input(&args.input)?;
-    let output = Output::create(args.output.as_deref(), args.force)?;
+    let output = outputs.create(args.output.as_deref(), Access::Shared)?;
+    // The `.gzi` goes beside a regular file only (not beside a device, a FIFO or stdout), and
+    // appears with it or not at all.
+    let index_output = match (args.format, args.output.as_deref()) {
+        (PackFormat::Bgzf, Some(path)) if output.is_regular_file() => {
+            Some(outputs.create(Some(&gzi_path(path)), Access::Shared)?)
+        }
+        _ => None,
+    };
+    let metrics_output = args.pipeline.metrics_output(&mut outputs)?;
     let sealed = if recipients.is_empty() {
         Sealed::Plain(output)
     } else {
@@ -336,7 +365,7 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
             }
         }
     };
-    let report = match args.format {
+    let (report, output, index_output) = match args.format {
         PackFormat::Zstd => {
             let mut writer = SeekableWriter::new(sealed);
             let outcome = pipeline
@@ -354,8 +383,8 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
                 .map_err(pipeline_error)?;
             let sha256: [u8; 32] = hasher.finalize().into();
             let meta = PackMetadata::new(original_size, sha256, chunk_size as u32);
-            writer.finish(&meta)?.finish()?;
-            outcome.report
+            let output = writer.finish(&meta)?.into_output()?;
+            (outcome.report, output, None)
         }
         PackFormat::Bgzf => {
             let mut writer = BgzfWriter::new(sealed);
@@ -373,19 +402,21 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
                 )
                 .map_err(pipeline_error)?;
             let (sealed, gzi) = writer.finish()?;
-            sealed.finish()?;
-            if let Some(out) = args.output.as_deref().filter(|p| p.as_os_str() != "-") {
-                let mut index = Output::create(Some(&gzi_path(out)), true)?;
-                gzi.write_to(&mut index)?;
-                index.finish()?;
-            }
-            outcome.report
+            let index_output = match index_output {
+                Some(mut index) => {
+                    gzi.write_to(&mut index)?;
+                    Some(index)
+                }
+                None => None,
+            };
+            (outcome.report, sealed.into_output()?, index_output)
         }
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    args.pipeline.write_metrics(&report)?;
+    let metrics_output = write_metrics(metrics_output, &report)?;
+    commit([Some(output), index_output, metrics_output].into_iter().flatten())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -458,11 +489,23 @@ fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)>
 /// Runs `seqflow unpack` (`verify_only`: `seqflow verify`, which writes nothing).
 pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Result<ExitCode> {
     let name = args.input.display().to_string();
+    let mut outputs = OutputSet::new(args.force);
+    outputs.reads(&args.input);
+    if let Some(key) = &args.secret_key {
+        outputs.reads(key);
+    }
     let (mut packed, kind) = open_packed(&args.input, args.secret_key.as_deref())?;
-    let mut output =
-        if verify_only { None } else { Some(Output::create(args.output.as_deref(), args.force)?) };
+    // Decrypted data is as private as a secret key.
+    let access =
+        if matches!(packed, Packed::Decrypted(_)) { Access::Private } else { Access::Shared };
+    let mut output = match verify_only {
+        true => None,
+        false => Some(outputs.create(args.output.as_deref(), access)?),
+    };
+    let mut metrics_output = None;
     match kind {
         Kind::Zstd => {
+            metrics_output = args.pipeline.metrics_output(&mut outputs)?;
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
             let bar = bytes_bar(&name, Some(index.seek_table_offset()), global);
             let report = unpack_zstd(&index, &mut packed, output.as_mut(), args, bar.as_ref())
@@ -470,7 +513,7 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            args.pipeline.write_metrics(&report)?;
+            metrics_output = write_metrics(metrics_output, &report)?;
         }
         Kind::Bgzf => {
             let mut reader = BgzfReader::scan(&mut packed).with_context(|| name.clone())?;
@@ -484,9 +527,7 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
             copy_bgzf_range(&mut reader, 0..u64::MAX, sink).with_context(|| name.clone())?;
         }
     }
-    if let Some(output) = output {
-        output.finish()?;
-    }
+    commit(output.into_iter().chain(metrics_output))?;
     if verify_only {
         eprintln!("{name}: OK");
     }
@@ -585,12 +626,15 @@ fn parse_range(text: &str) -> Result<std::ops::Range<u64>> {
 pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
     let name = args.input.display().to_string();
     let range = parse_range(&args.range)?;
+    let mut outputs = OutputSet::new(false);
+    outputs.reads(&args.input);
     let (mut packed, kind) = open_packed(&args.input, args.secret_key.as_deref())?;
-    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut stdout = outputs.create(None, Access::Shared)?;
     match kind {
         Kind::Zstd => {
             // Frame by frame, so memory stays one frame whatever the range.
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
+            check_range_start(&name, &range, index.original_size())?;
             let mut decompressor = FrameDecompressor::new()?;
             let mut out = Vec::new();
             for frame in &index.frames()[index.frames_for_range(range.clone())] {
@@ -609,11 +653,41 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
                 Ok(file) => BgzfReader::new(&mut packed, GziIndex::read(BufReader::new(file))?)?,
                 Err(_) => BgzfReader::scan(&mut packed)?,
             };
+            let size = bgzf_original_size(&mut reader).with_context(|| name.clone())?;
+            check_range_start(&name, &range, size)?;
             copy_bgzf_range(&mut reader, range, &mut stdout).with_context(|| name.clone())?;
         }
     }
-    stdout.flush()?;
+    stdout.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a `--range` that starts past the end of the original (one that only ends past it
+/// is cut at the end).
+fn check_range_start(name: &str, range: &std::ops::Range<u64>, size: u64) -> Result<()> {
+    if range.start >= size && range.end > range.start {
+        bail!(
+            "{name}: --range {}-{} starts past the end of the original, which has {size} bytes",
+            range.start,
+            range.end
+        );
+    }
+    Ok(())
+}
+
+/// The size of the original of a BGZF file: decodes only what follows the last index entry.
+fn bgzf_original_size<R: Read + Seek>(reader: &mut BgzfReader<R>) -> Result<u64> {
+    const WINDOW: u64 = 4 << 20;
+    let mut size = reader.index().entries().last().map_or(0, |&(_, uncompressed)| uncompressed);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        reader.read_range(size..size.saturating_add(WINDOW), &mut buf)?;
+        size += buf.len() as u64;
+        if (buf.len() as u64) < WINDOW {
+            return Ok(size);
+        }
+    }
 }
 
 /// Decodes `range` of a BGZF file into `out` in windows of 4 MiB, so memory stays bounded

@@ -1,30 +1,35 @@
 //! `seqflow repeats`: de novo interspersed-repeat families of a genome and every copy of them.
 //!
-//! Outputs (all written to temporary files and renamed once everything succeeded):
+//! Outputs (all written to temporary files and renamed together once everything succeeded):
 //! `PREFIX.families.fa`, `PREFIX.bed`, `PREFIX.seeds.tsv`, `PREFIX.masked.fa`,
-//! `PREFIX.summary.json`.
+//! `PREFIX.summary.json`. PREFIX names files: a directory (or a name ending in `/`) is refused.
+//! The masked genome is written from a second reading of the input, so that it keeps every
+//! letter it does not mask and the whole header lines; standard input and other streams are
+//! copied to a temporary file beside the outputs for that.
 //!
 //! Peak memory ≈ 0.25 byte/base (2-bit genome) + 0.125 byte/base (mask) + the index: its
 //! bucket working set (at most `--memory`) and 8 bytes per kept seed occurrence (roughly
 //! 8 × repeat bases) + 24 bytes per seed. Discovery adds `round_size` families in flight (each
 //! at most `max_sample` copies × 2 × `max_extend` flank bases).
 
-use std::io::{IsTerminal, Write};
+use std::fs::{self, File};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqflow_genome::Genome;
-use seqflow_repeats::output::{MaskStyle, write_bed, write_families, write_masked, write_seeds};
+use seqflow_repeats::output::{MaskStyle, MaskedWriter, write_bed, write_families, write_seeds};
 use seqflow_repeats::{Params, Progress, Repeats, find_repeats};
+use seqflow_seqio::{Batch, Reader};
 use serde::Serialize;
 
 use crate::Global;
-use crate::output::Output;
+use crate::output::{Access, Output, OutputSet, ScratchFile, commit};
 use crate::size::parse_size;
 
 /// How `PREFIX.masked.fa` marks repeats.
@@ -41,7 +46,8 @@ pub(crate) enum MaskArg {
 pub(crate) struct RepeatsArgs {
     /// Genome FASTA (plain, gzip, BGZF or zstd; `-` for standard input).
     genome: PathBuf,
-    /// Output prefix: writes PREFIX.families.fa, .bed, .seeds.tsv, .masked.fa, .summary.json.
+    /// Output prefix: writes PREFIX.families.fa, .bed, .seeds.tsv, .masked.fa, .summary.json
+    /// (`dir/name`, not a directory).
     #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
     /// Seed length (default: ⌈log4 G⌉ + 1 for a genome of G bases).
@@ -112,6 +118,21 @@ impl RepeatsArgs {
         params
     }
 
+    /// Refuses a prefix that names a directory: `-o dir/` would write hidden files
+    /// `dir/.bed`, ….
+    fn check_prefix(&self) -> Result<()> {
+        let prefix = &self.output;
+        if prefix.as_os_str().as_encoded_bytes().ends_with(b"/") || prefix.is_dir() {
+            bail!(
+                "-o {}: is a directory; PREFIX names the output files (`-o {}/NAME` writes \
+                 NAME.families.fa, NAME.bed, … in it)",
+                prefix.display(),
+                prefix.display().to_string().trim_end_matches('/')
+            );
+        }
+        Ok(())
+    }
+
     fn path(&self, suffix: &str) -> PathBuf {
         let mut name = self.output.clone().into_os_string();
         name.push(suffix);
@@ -155,14 +176,20 @@ struct Seconds {
 pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let params = args.params();
     let started = Instant::now();
-    // Refuse existing outputs before spending any time.
+    args.check_prefix()?;
+    // Refuse existing outputs, and outputs that are the genome, before spending any time.
+    let mut files = OutputSet::new(args.force);
+    files.reads(&args.genome);
     let mut outputs = Vec::new();
-    for suffix in [".families.fa", ".bed", ".seeds.tsv", ".masked.fa", ".summary.json"] {
-        outputs.push(Output::create(Some(&args.path(suffix)), args.force)?);
+    for suffix in SUFFIXES {
+        outputs.push(files.create(Some(&args.path(suffix)), Access::Shared)?);
     }
+    let metrics_output =
+        args.metrics.as_deref().map(|path| files.create(Some(path), Access::Shared)).transpose()?;
     let bar = spinner(global);
     set_message(bar.as_ref(), "reading genome");
-    let genome = Genome::from_fasta(&args.genome)?;
+    let source = GenomeSource::open(&args.genome, &args.path(SUFFIXES[0]))?;
+    let genome = Genome::from_reader(source.reader()?)?;
     let load = started.elapsed().as_secs_f64();
 
     let repeats = find_repeats(&genome, &params, &mut |progress| {
@@ -180,22 +207,19 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let writing = Instant::now();
     let [mut families, mut bed, mut seeds, mut masked, mut summary_out] =
         <[Output; 5]>::try_from(outputs).map_err(|_| anyhow::anyhow!("five outputs"))?;
-    let written = |path: PathBuf| {
-        move |e: std::io::Error| anyhow::Error::new(e).context(path.display().to_string())
-    };
     let style = match args.mask {
         MaskArg::Soft => MaskStyle::Soft,
         MaskArg::Hard => MaskStyle::Hard,
     };
-    // The masked genome, the largest output, is written beside the other three.
+    // The masked genome, the largest output, is written beside the other three. Write errors
+    // name their file (the outputs do that).
     std::thread::scope(|scope| -> Result<()> {
-        let masked_job = scope.spawn(|| write_masked(&mut masked, &genome, &repeats, style));
-        write_families(&mut families, &repeats).map_err(written(args.path(".families.fa")))?;
-        write_bed(&mut bed, &genome, &repeats).map_err(written(args.path(".bed")))?;
-        write_seeds(&mut seeds, &genome, &repeats).map_err(written(args.path(".seeds.tsv")))?;
-        let masked_result =
-            masked_job.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        masked_result.map_err(written(args.path(".masked.fa")))
+        let masked_job =
+            scope.spawn(|| write_masked(&mut masked, &source, &genome, &repeats, style));
+        write_families(&mut families, &repeats)?;
+        write_bed(&mut bed, &genome, &repeats)?;
+        write_seeds(&mut seeds, &genome, &repeats)?;
+        masked_job.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
     let output = writing.elapsed().as_secs_f64();
 
@@ -231,10 +255,8 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     };
     serde_json::to_writer_pretty(&mut summary_out, &summary)?;
     summary_out.write_all(b"\n")?;
-    write_metrics(args.metrics.as_deref(), &repeats)?;
-    for out in [families, bed, seeds, masked, summary_out] {
-        out.finish()?;
-    }
+    let metrics_output = write_metrics(metrics_output, &repeats)?;
+    commit([families, bed, seeds, masked, summary_out].into_iter().chain(metrics_output))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -273,8 +295,8 @@ fn report(summary: &Summary<'_>, global: Global) {
     }
 }
 
-fn write_metrics(path: Option<&Path>, repeats: &Repeats) -> Result<()> {
-    let Some(path) = path else { return Ok(()) };
+fn write_metrics(output: Option<Output>, repeats: &Repeats) -> Result<Option<Output>> {
+    let Some(mut output) = output else { return Ok(None) };
     #[derive(Serialize)]
     struct Metrics<'a> {
         discovery: &'a seqflow_pipeline::Report,
@@ -282,8 +304,81 @@ fn write_metrics(path: Option<&Path>, repeats: &Repeats) -> Result<()> {
     }
     let metrics =
         Metrics { discovery: &repeats.discovery_report, annotation: &repeats.annotation_report };
-    let json = serde_json::to_vec_pretty(&metrics)?;
-    std::fs::write(path, json).with_context(|| format!("{}: cannot write metrics", path.display()))
+    serde_json::to_writer_pretty(&mut output, &metrics)?;
+    Ok(Some(output))
+}
+
+/// The suffixes of the output files, in the order they are created.
+const SUFFIXES: [&str; 5] = [".families.fa", ".bed", ".seeds.tsv", ".masked.fa", ".summary.json"];
+
+/// The genome FASTA, readable twice (for the genome, then for the masked copy): the file
+/// itself, or for standard input and other streams (FIFOs, `<(…)`) a copy of their bytes, as
+/// they came (compressed stays compressed), in a temporary file beside the outputs.
+struct GenomeSource {
+    path: PathBuf,
+    name: String,
+    copy: Option<ScratchFile>,
+}
+
+impl GenomeSource {
+    /// `genome` as given on the command line; `beside` is an output, where a copy goes.
+    fn open(genome: &Path, beside: &Path) -> Result<GenomeSource> {
+        let name = genome.display().to_string();
+        let regular = genome.as_os_str() != "-" && fs::metadata(genome).is_ok_and(|m| m.is_file());
+        if regular {
+            return Ok(GenomeSource { path: genome.to_owned(), name, copy: None });
+        }
+        let mut input: Box<dyn Read> = if genome.as_os_str() == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            Box::new(File::open(genome).with_context(|| name.clone())?)
+        };
+        let mut copy = ScratchFile::beside(beside)?;
+        io::copy(&mut input, copy.file()).with_context(|| {
+            format!("{name}: copying it to a temporary file beside the outputs")
+        })?;
+        Ok(GenomeSource { path: genome.to_owned(), name, copy: Some(copy) })
+    }
+
+    /// A FASTA reader from the start; errors name the input as given.
+    fn reader(&self) -> Result<Reader> {
+        Ok(match &self.copy {
+            None => Reader::from_path(&self.path, Genome::reader_options())?,
+            Some(copy) => {
+                let file = copy.reopen().with_context(|| format!("{}: the copy", self.name))?;
+                Reader::new(file, &self.name, Genome::reader_options())?
+            }
+        })
+    }
+}
+
+/// Writes the masked genome from a second reading of the input (see [`MaskedWriter`]).
+fn write_masked(
+    out: &mut Output,
+    source: &GenomeSource,
+    genome: &Genome,
+    repeats: &Repeats,
+    style: MaskStyle,
+) -> Result<()> {
+    let named = |error: seqflow_repeats::Error| match error {
+        seqflow_repeats::Error::InputChanged(_) => {
+            anyhow::Error::new(error).context(source.name.clone())
+        }
+        other => other.into(),
+    };
+    let mut reader = source.reader()?;
+    let mut writer = MaskedWriter::new(out, genome, repeats, style);
+    let mut batch = Batch::default();
+    while reader.read_batch(&mut batch)? > 0 {
+        for record in batch.records() {
+            writer.begin_record(record.header()).map_err(named)?;
+            for line in record.seq_lines() {
+                writer.write_letters(line).map_err(named)?;
+            }
+        }
+    }
+    writer.finish().map_err(named)?;
+    Ok(())
 }
 
 /// The process's peak resident set size (`VmHWM` in `/proc/self/status`), where available.

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use seqflow_pipeline::{Pipeline, PipelineError, Pool, Report, Weighted};
 use seqflow_qc::{Accumulator, Summary, render_table, render_tsv};
 use seqflow_seqio::{Alphabet, Batch, Reader, ReaderOptions, Validation};
 
 use crate::Global;
-use crate::output::Output;
+use crate::output::{Access, OutputSet, commit};
 use crate::size::parse_size;
 
 /// Output formats of `seqflow stats`.
@@ -118,7 +118,16 @@ struct FileMetrics<'a> {
 
 /// Runs `seqflow stats`.
 pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
-    let mut output = Output::create(args.output.as_deref(), args.force)?;
+    let mut outputs = OutputSet::new(args.force);
+    for path in &args.files {
+        outputs.reads(path);
+    }
+    let mut output = outputs.create(args.output.as_deref(), Access::Shared)?;
+    let mut metrics_output = args
+        .metrics
+        .as_deref()
+        .map(|path| outputs.create(Some(path), Access::Shared))
+        .transpose()?;
     let mut rows = Vec::new();
     let mut reports = Vec::new();
     let mut failed = 0;
@@ -144,13 +153,12 @@ pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
         (StatsFormat::Table, _) => render_table(&rows, args.all),
     };
     output.write_all(text.as_bytes())?;
-    output.finish()?;
-    if let Some(path) = &args.metrics {
+    if let Some(metrics_output) = &mut metrics_output {
         let metrics: Vec<_> =
             reports.iter().map(|(file, pipeline)| FileMetrics { file, pipeline }).collect();
-        std::fs::write(path, serde_json::to_string_pretty(&metrics)? + "\n")
-            .with_context(|| format!("{}: cannot write metrics", path.display()))?;
+        metrics_output.write_all((serde_json::to_string_pretty(&metrics)? + "\n").as_bytes())?;
     }
+    commit([Some(output), metrics_output].into_iter().flatten())?;
     Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
