@@ -12,7 +12,7 @@ const LINE_WIDTH: usize = 60;
 /// How [`MaskedWriter`] marks repeat bases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaskStyle {
-    /// Lower-case letters (everything else upper case).
+    /// Lower-case letters (the others stay as they were).
     Soft,
     /// `N`.
     Hard,
@@ -169,21 +169,31 @@ impl<'a, W: Write> MaskedWriter<'a, W> {
             )));
         }
         let elements = &self.repeats.elements;
-        for &letter in letters {
+        let mut rest = letters;
+        while !rest.is_empty() {
             while self.next_element < elements.len()
                 && elements[self.next_element].element.end <= self.pos
             {
                 self.next_element += 1;
             }
-            let masked = elements
-                .get(self.next_element)
-                .is_some_and(|e| e.element.start <= self.pos && self.pos < e.element.end);
-            self.line.push(match (masked, self.style) {
-                (false, _) => letter,
-                (true, MaskStyle::Soft) => letter.to_ascii_lowercase(),
-                (true, MaskStyle::Hard) => b'N',
-            });
-            self.pos += 1;
+            // The letters up to the next element boundary are all masked or all kept.
+            let (masked, boundary) = match elements.get(self.next_element) {
+                Some(e) if e.element.start <= self.pos => (true, e.element.end),
+                Some(e) => (false, e.element.start),
+                None => (false, u64::MAX),
+            };
+            let to_boundary = usize::try_from(boundary - self.pos).unwrap_or(usize::MAX);
+            let n = rest.len().min(LINE_WIDTH - self.line.len()).min(to_boundary);
+            let (piece, tail) = rest.split_at(n);
+            match (masked, self.style) {
+                (false, _) => self.line.extend_from_slice(piece),
+                (true, MaskStyle::Soft) => {
+                    self.line.extend(piece.iter().map(u8::to_ascii_lowercase));
+                }
+                (true, MaskStyle::Hard) => self.line.resize(self.line.len() + n, b'N'),
+            }
+            self.pos += n as u64;
+            rest = tail;
             if self.line.len() == LINE_WIDTH {
                 self.flush_line()?;
             }
