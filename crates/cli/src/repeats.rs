@@ -35,9 +35,9 @@ use crate::size::parse_size;
 /// How `PREFIX.masked.fa` marks repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum MaskArg {
-    /// Lower-case repeat bases, upper case elsewhere.
+    /// Lower-case repeat bases; every other letter as in the input.
     Soft,
-    /// Repeat bases become N.
+    /// Repeat bases become N; every other letter as in the input.
     Hard,
 }
 
