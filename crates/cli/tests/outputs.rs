@@ -278,7 +278,9 @@ fn signals_mid_pack_remove_the_temporary_file() {
         let mut writer = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
         writer.write_all(&data(1 << 20, 5)).unwrap();
         wait_for_temporary_file(dir.path());
-        let killed = Process::new("kill").args(["-s", name, &child.id().to_string()]).status();
+        // `kill` of sh, which every machine has (procps' may be missing).
+        let kill = format!("kill -s {name} {}", child.id());
+        let killed = Process::new("sh").args(["-c", &kill]).status();
         assert!(killed.unwrap().success());
         let status = child.wait().unwrap();
         drop(writer);
