@@ -372,6 +372,15 @@ impl Output {
         }
     }
 
+    /// Opens one output of a command that reads no files (or none it could overwrite): the
+    /// same as an [`OutputSet`] of one, with [`Access::Shared`].
+    ///
+    /// # Errors
+    /// As [`OutputSet::create`].
+    pub(crate) fn create(path: Option<&Path>, force: bool) -> Result<Output> {
+        OutputSet::new(force).create(path, Access::Shared)
+    }
+
     /// Whether this output replaces a regular file (so that files beside it make sense).
     pub(crate) fn is_regular_file(&self) -> bool {
         matches!(self.sink, Sink::Replace { .. })
@@ -472,7 +481,7 @@ struct WriteError {
 
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
+        write!(f, "writing {}", self.name)
     }
 }
 

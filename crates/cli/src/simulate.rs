@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use seqflow_sim::{Amount, FastaConfig, FastqConfig, RunSpec, write_fasta, write_fastq};
 
 use crate::Global;
-use crate::output::{Access, OutputSet};
+use crate::output::Output;
 use crate::size::parse_size;
 
 /// The kinds of data `seqflow simulate` writes.
@@ -29,12 +29,6 @@ pub(crate) struct Destination {
     /// Overwrite an existing output file.
     #[arg(long)]
     force: bool,
-}
-
-impl Destination {
-    fn create(&self) -> Result<crate::output::Output> {
-        OutputSet::new(self.force).create(self.output.as_deref(), Access::Shared)
-    }
 }
 
 /// Flags of `seqflow simulate fastq`.
@@ -92,7 +86,8 @@ pub(crate) fn run(command: &SimulateCommand, _global: Global) -> Result<ExitCode
             config.read_length = args.read_length;
             config.genome_length = args.genome_length as usize;
             config.amount = args.bytes.map_or(Amount::Reads(args.reads), Amount::Bytes);
-            let mut out = args.destination.create()?;
+            let mut out =
+                Output::create(args.destination.output.as_deref(), args.destination.force)?;
             write_fastq(&config, &mut out)?;
             out.finish()?;
         }
@@ -106,7 +101,8 @@ pub(crate) fn run(command: &SimulateCommand, _global: Global) -> Result<ExitCode
                 config.soft_mask = Some(RunSpec::new(2_000, 50, 1_000));
                 config.n_runs = Some(RunSpec::new(50_000, 10, 500));
             }
-            let mut out = args.destination.create()?;
+            let mut out =
+                Output::create(args.destination.output.as_deref(), args.destination.force)?;
             write_fasta(&config, &mut out)?;
             out.finish()?;
         }
