@@ -107,6 +107,13 @@ fn devices_are_written_through_not_replaced() {
         let kind = fs::symlink_metadata(&own_null).unwrap().file_type();
         assert!(kind.is_char_device(), "the device node was replaced");
         assert!(leftovers(dir.path()).is_empty());
+        // A block device holds data: refused without --force (never opened here).
+        let block = dir.path().join("block");
+        let made = Process::new("mknod").arg(&block).args(["b", "7", "250"]).status().unwrap();
+        assert!(made.success());
+        let out = run(&["pack", path(&input), "-o", path(&block)]);
+        assert_one_line_error(&out, &["block device", "--force"]);
+        assert!(fs::symlink_metadata(&block).unwrap().file_type().is_block_device());
     } else if Process::new("sh").args(["-c", "test -w /dev"]).status().unwrap().success() {
         // Root without mknod: a broken build could replace /dev/null itself; don't risk it.
         eprintln!("SKIPPED: cannot mknod a device of our own, and /dev is writable");
