@@ -79,10 +79,11 @@ enum FileKey {
 }
 
 impl FileKey {
-    /// The key of an existing file; `None` for character devices (`/dev/null`, terminals),
-    /// which can be read and written at once without harm.
+    /// The key of an existing file; `None` for character devices (`/dev/null`, terminals) and
+    /// sockets, which can be read and written at once without harm.
     fn of(meta: &fs::Metadata) -> Option<FileKey> {
-        (!meta.file_type().is_char_device())
+        let kind = meta.file_type();
+        (!kind.is_char_device() && !kind.is_socket())
             .then(|| FileKey::Existing { dev: meta.dev(), ino: meta.ino() })
     }
 

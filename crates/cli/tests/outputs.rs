@@ -135,6 +135,16 @@ fn devices_are_written_through_not_replaced() {
     }
     // /dev/stdout is standard output, whatever it is (a pipe here).
     assert_eq!(run_ok(&["pack", path(&input), "-o", "/dev/stdout"]), packed);
+    // /dev/fd/N and /dev/stdout name open files, here regular files the shell opened.
+    let (fd3, redirected) = (dir.path().join("fd3.zst"), dir.path().join("stdout.zst"));
+    for (setup, output, file) in [
+        (format!("exec 3>{}", path(&fd3)), "/dev/fd/3", &fd3),
+        (format!("exec >{}", path(&redirected)), "/dev/stdout", &redirected),
+    ] {
+        let out = run_in_shell(&setup, &["pack", path(&input), "-o", output]);
+        assert!(out.status.success(), "{output}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(fs::read(file).unwrap() == packed, "{output}");
+    }
 }
 
 #[test]
