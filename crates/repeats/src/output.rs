@@ -241,58 +241,6 @@ impl<'a, W: Write> MaskedWriter<'a, W> {
     }
 }
 
-/// Bases of the genome decoded at a time by [`write_masked`].
-const BLOCK: u64 = 1 << 20;
-
-/// Writes the genome with every annotated base masked: upper case elsewhere (the input's own
-/// soft-masking is not kept), `N` for N runs (IUPAC codes become `N` too).
-///
-/// # Errors
-/// Any write error.
-pub fn write_masked(
-    out: &mut impl Write,
-    genome: &Genome,
-    repeats: &Repeats,
-    style: MaskStyle,
-) -> io::Result<()> {
-    let mut next = 0; // first element that may reach the current block
-    for contig in genome.contigs() {
-        writeln!(out, ">{}", contig.name)?;
-        let mut column = 0;
-        let mut start = contig.start;
-        while start < contig.end() {
-            let end = (start + BLOCK).min(contig.end());
-            let mut bases = genome.decode(start..end);
-            while next < repeats.elements.len() && repeats.elements[next].element.end <= start {
-                next += 1;
-            }
-            for annotated in repeats.elements[next..].iter().take_while(|a| a.element.start < end) {
-                let from = (annotated.element.start.max(start) - start) as usize;
-                let to = (annotated.element.end.min(end) - start) as usize;
-                for base in &mut bases[from..to] {
-                    *base = match style {
-                        MaskStyle::Soft => base.to_ascii_lowercase(),
-                        MaskStyle::Hard => b'N',
-                    };
-                }
-            }
-            for &base in &bases {
-                out.write_all(&[base])?;
-                column += 1;
-                if column == LINE_WIDTH {
-                    out.write_all(b"\n")?;
-                    column = 0;
-                }
-            }
-            start = end;
-        }
-        if column > 0 {
-            out.write_all(b"\n")?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
