@@ -254,9 +254,10 @@ impl<'a> Drawer<'a> {
     }
 
     /// Per-site probability of an event somewhere on the tree, for a pairwise rate `d`
-    /// (the expected path between two haplotypes is 2 units long, so `d / 2` per unit).
+    /// (the expected path between two haplotypes is 2 units long, so `d / 2` per unit);
+    /// `Pangenome::simulate` has checked that it stays at most 0.5.
     fn tree_wide(&self, pairwise: f64) -> Geometric {
-        Geometric::new((pairwise / 2.0 * self.total_length).min(0.5))
+        Geometric::new(pairwise / 2.0 * self.total_length)
     }
 
     fn branch(&self, rng: &mut Rng) -> u32 {
@@ -305,7 +306,7 @@ impl<'a> Drawer<'a> {
             }
         });
 
-        let per_leaf = |rate: f64| Geometric::new((rate * f64::from(self.leaves)).min(0.5));
+        let per_leaf = |rate: f64| Geometric::new(rate * f64::from(self.leaves));
         let mut rng = self.rng(Stream::Ambiguity, c);
         Self::walk(&mut rng, per_leaf(cfg.ambiguity_rate), len, |rng, pos| {
             let leaf = rng.below(u64::from(self.leaves)) as u32;

@@ -158,6 +158,32 @@ impl PangenomeConfig {
     }
 }
 
+/// Refuses rates so high that an event would fall on more than every other base: events are
+/// drawn as a Bernoulli process along each contig with at most one per base.
+fn check_event_density(config: &PangenomeConfig, tree: &Genealogy) -> Result<(), Error> {
+    let along_tree = tree.total_length() / 2.0;
+    let leaves = config.haplotypes as f64;
+    for (setting, p) in [
+        ("snp_diversity", config.snp_diversity * along_tree),
+        ("indel_diversity", config.indel_diversity * along_tree),
+        ("sv_diversity", config.sv_diversity * along_tree),
+        ("ambiguity_rate", config.ambiguity_rate * leaves),
+        ("n_run_rate", config.n_run_rate * leaves),
+    ] {
+        if p > 0.5 {
+            return Err(Error::InvalidConfig {
+                setting,
+                reason: format!(
+                    "too high for {} haplotypes: {p:.3} events per base of the base genome \
+                     (at most 0.5)",
+                    config.haplotypes
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// What [`Pangenome::write_haplotype`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HaplotypeStats {
@@ -186,6 +212,7 @@ impl<'a> Pangenome<'a> {
     pub fn simulate(base: &'a BaseGenome, config: &PangenomeConfig) -> Result<Self, Error> {
         config.validate()?;
         let tree = Genealogy::kingman(config.haplotypes, &mut Rng::new(config.seed, 0));
+        check_event_density(config, &tree)?;
         let events = events::draw_events(config, &tree, base.contigs());
         Ok(Pangenome { base, config: config.clone(), tree, events })
     }

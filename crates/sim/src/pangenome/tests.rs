@@ -336,4 +336,8 @@ fn invalid_settings_are_refused() {
     config.sv_min_length = 10;
     config.sv_max_length = 5;
     assert!(Pangenome::simulate(&base, &config).is_err());
+    let mut config = PangenomeConfig::new(1, 50);
+    config.snp_diversity = 0.2;
+    let dense = Pangenome::simulate(&base, &config).unwrap_err().to_string();
+    assert!(dense.contains("snp_diversity") && dense.contains("too high"), "{dense}");
 }
