@@ -1,11 +1,15 @@
 //! `seqflow simulate`: seeded synthetic reads and genomes, byte-identical for a given seed.
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use seqflow_sim::{Amount, FastaConfig, FastqConfig, RunSpec, write_fasta, write_fastq};
+use seqflow_sim::{
+    Amount, BaseGenome, FastaConfig, FastqConfig, Pangenome, PangenomeConfig, RunSpec, write_fasta,
+    write_fastq,
+};
 
 use crate::Global;
 use crate::output::Output;
@@ -18,6 +22,8 @@ pub(crate) enum SimulateCommand {
     Fastq(FastqArgs),
     /// A multi-record FASTA genome.
     Fasta(FastaArgs),
+    /// Haplotypes of a base genome along a coalescent tree (SNPs, indels, SVs, IUPAC, N runs).
+    Pangenome(PangenomeArgs),
 }
 
 /// Where the data goes.
@@ -78,6 +84,44 @@ pub(crate) struct FastaArgs {
     destination: Destination,
 }
 
+/// Flags of `seqflow simulate pangenome`.
+#[derive(Debug, Args)]
+pub(crate) struct PangenomeArgs {
+    /// Base genome FASTA (plain, gzip, BGZF or zstd): the common ancestor of the haplotypes.
+    #[arg(long)]
+    base: PathBuf,
+    /// Number of haplotypes.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    haplotypes: usize,
+    /// Random seed: the same seed and base give the same bytes.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output directory: hapNN.fa per haplotype, truth.tsv (events), tree.nwk (genealogy).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Expected SNP differences per base between two haplotypes.
+    #[arg(long, default_value_t = 0.003)]
+    snp_diversity: f64,
+    /// Expected short-indel differences per base between two haplotypes.
+    #[arg(long, default_value_t = 0.0004)]
+    indel_diversity: f64,
+    /// Expected structural-variant differences per base between two haplotypes.
+    #[arg(long, default_value_t = 2e-6)]
+    sv_diversity: f64,
+    /// IUPAC ambiguity codes per base of each haplotype.
+    #[arg(long, default_value_t = 1e-5)]
+    ambiguity_rate: f64,
+    /// N runs per base of each haplotype.
+    #[arg(long, default_value_t = 2e-6)]
+    n_run_rate: f64,
+    /// Letters per line (0: one line per contig).
+    #[arg(long, default_value_t = 80)]
+    line_width: usize,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
 /// Runs `seqflow simulate`.
 pub(crate) fn run(command: &SimulateCommand, _global: Global) -> Result<ExitCode> {
     match command {
@@ -106,6 +150,48 @@ pub(crate) fn run(command: &SimulateCommand, _global: Global) -> Result<ExitCode
             write_fasta(&config, &mut out)?;
             out.finish()?;
         }
+        SimulateCommand::Pangenome(args) => simulate_pangenome(args)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes every haplotype, the truth table and the tree; each file appears under its final
+/// name only when complete.
+fn simulate_pangenome(args: &PangenomeArgs) -> Result<()> {
+    let mut config = PangenomeConfig::new(args.seed, args.haplotypes);
+    config.snp_diversity = args.snp_diversity;
+    config.indel_diversity = args.indel_diversity;
+    config.sv_diversity = args.sv_diversity;
+    config.ambiguity_rate = args.ambiguity_rate;
+    config.n_run_rate = args.n_run_rate;
+    config.line_width = args.line_width;
+    config.validate()?;
+    let base = BaseGenome::from_fasta(&args.base)?;
+    let pangenome = Pangenome::simulate(&base, &config)?;
+    let names: Vec<String> = ["truth.tsv".to_owned(), "tree.nwk".to_owned()]
+        .into_iter()
+        .chain((0..pangenome.haplotypes()).map(|i| format!("{}.fa", pangenome.haplotype_name(i))))
+        .collect();
+    if let Some(existing) = names.iter().map(|n| args.output.join(n)).find(|p| p.exists()) {
+        if !args.force {
+            bail!("{}: already exists (use --force to overwrite)", existing.display());
+        }
+    }
+    fs::create_dir_all(&args.output)
+        .with_context(|| format!("{}: cannot create the directory", args.output.display()))?;
+    let create = |name: &str| Output::create(Some(&args.output.join(name)), args.force);
+    let mut truth = create("truth.tsv")?;
+    pangenome.write_truth(&mut truth)?;
+    truth.finish()?;
+    let mut tree = create("tree.nwk")?;
+    std::io::Write::write_all(&mut tree, pangenome.newick().as_bytes())?;
+    tree.finish()?;
+    for (i, name) in names[2..].iter().enumerate() {
+        let mut out = create(name)?;
+        pangenome
+            .write_haplotype(i, &mut out)
+            .with_context(|| format!("{}", Path::new(&args.output).join(name).display()))?;
+        out.finish()?;
+    }
+    Ok(())
 }
