@@ -201,6 +201,7 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
         batch_size: args.batch_size as usize,
         max_record_len: args.max_record_len as usize,
         decode_threads: threads,
+        fasta_pieces: true,
         ..ReaderOptions::default()
     };
     let mut reader = Reader::from_path(path, options)?;
