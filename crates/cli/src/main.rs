@@ -110,22 +110,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// A flag value out of its bounds is one line (`seqflow: invalid value …`), exit code 2, like
-/// every other error; help, version and other usage errors keep clap's own output.
+/// A usage error (a flag value out of its bounds, an unknown flag, a missing argument) is one
+/// line (`seqflow: invalid value …`), exit code 2, like every other error; help and version go
+/// to standard output as usual.
 fn usage_error(error: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    match error.kind() {
-        ErrorKind::ValueValidation => {
-            let text = error.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            eprintln!("seqflow: {}", first.strip_prefix("error: ").unwrap_or(first));
-            ExitCode::from(2)
-        }
-        _ => {
-            let _ = error.print();
-            ExitCode::from(if error.use_stderr() { 2 } else { 0 })
-        }
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
     }
+    let text = error.to_string();
+    let paragraph: Vec<&str> =
+        text.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+    let line = paragraph.join(" ");
+    eprintln!("seqflow: {}", line.strip_prefix("error: ").unwrap_or(&line));
+    ExitCode::from(2)
 }
 
 /// A closed standard output (`seqflow stats … | head`) ends the program quietly.

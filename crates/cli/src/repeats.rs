@@ -52,13 +52,13 @@ pub(crate) struct RepeatsArgs {
     #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
     /// Seed length (default: ⌈log4 G⌉ + 1 for a genome of G bases).
-    #[arg(short, value_parser = count_in(8, 32))]
+    #[arg(short, value_parser = count_in(8usize, 32))]
     k: Option<usize>,
     /// Fewest copies of a seed (after tandem collapse and masking), 2 to 1000000.
-    #[arg(long, default_value_t = 3, value_parser = count_in(2, 1_000_000))]
+    #[arg(long, default_value_t = 3, value_parser = count_in(2u32, 1_000_000))]
     min_freq: u32,
     /// Same-strand seed copies closer than this are one tandem copy (0 to 1000000000).
-    #[arg(long, default_value_t = 500, value_parser = count_in(0, 1_000_000_000))]
+    #[arg(long, default_value_t = 500, value_parser = count_in(0u64, 1_000_000_000))]
     tandem_dist: u64,
     /// Shortest consensus and shortest reported element (1 to 1000000).
     #[arg(long, default_value_t = 50, value_parser = count_in(1, MAX_LENGTH_FLAG))]
@@ -70,16 +70,16 @@ pub(crate) struct RepeatsArgs {
     #[arg(long, default_value_t = 100, value_parser = count_in(1, MAX_LENGTH_FLAG))]
     stop_after: usize,
     /// Required family score gain per column (0 to 1000).
-    #[arg(long, default_value_t = 3, value_parser = count_in(0, 1000))]
+    #[arg(long, default_value_t = 3, value_parser = count_in(0i32, 1000))]
     min_improvement: i32,
     /// Most copies used to build one consensus (2 to 65536).
-    #[arg(long, default_value_t = 256, value_parser = count_in(2, 1 << 16))]
+    #[arg(long, default_value_t = 256, value_parser = count_in(2usize, 1 << 16))]
     max_sample: usize,
     /// Stop after this many families (at least 1).
     #[arg(long, value_parser = count_in(1, usize::MAX))]
     max_families: Option<usize>,
     /// Seeds built speculatively per round (changes the output slightly; not the thread count).
-    #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1, 1024))]
+    #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1usize, 1024))]
     round_size: usize,
     /// Memory for the k-mer index buckets, 1M to 1T (K, M, G, T suffixes).
     #[arg(long, default_value = "1G", value_parser = size_in(1 << 20, 1 << 40))]

@@ -53,6 +53,9 @@ pub(crate) struct Span {
 /// Page size assumed for buffer alignment.
 const PAGE: usize = 4096;
 
+/// Fresh-input room a new batch buffer gets before input shows it needs more.
+pub(crate) const INITIAL_ROOM: usize = 1 << 20;
+
 /// A reusable batch of FASTA or FASTQ records.
 ///
 /// ```
@@ -175,8 +178,12 @@ impl Batch {
 
     /// Prepares the buffer to receive `carry` followed by up to `room` fresh bytes, arranged so
     /// that the fresh bytes start on a page boundary. Returns the index where fresh bytes go.
+    ///
+    /// The buffer starts with room for at most [`INITIAL_ROOM`] fresh bytes and grows as input
+    /// arrives (see `Reader::fill`), so a large batch size costs memory only when the input
+    /// fills it.
     pub(crate) fn reset_with(&mut self, carry: &[u8], room: usize) -> usize {
-        let needed = carry.len() + room + 2 * PAGE;
+        let needed = carry.len() + room.min(INITIAL_ROOM) + 2 * PAGE;
         if self.buf.len() < needed {
             self.buf.resize(needed, 0);
         }

@@ -333,10 +333,18 @@ impl Reader {
 
     /// Reads input into `batch.buf[filled..limit]` until the window is full or the input
     /// ends; at the end, makes sure the data ends with a line break.
+    ///
+    /// The buffer grows (doubling) only as input arrives, so a window larger than the input
+    /// never costs its full size.
     fn fill(&mut self, batch: &mut Batch, mut filled: usize, limit: usize) -> Result<usize> {
-        let limit = limit.min(batch.buf.len() - 1); // keep room for a final '\n'
         while filled < limit && !self.eof {
-            match self.input.read(&mut batch.buf[filled..limit]) {
+            let room_end = batch.buf.len() - 1; // keep room for a final '\n'
+            if filled >= room_end {
+                let new_len = batch.buf.len().saturating_mul(2).min(limit + 1).max(filled + 2);
+                batch.buf.resize(new_len, 0);
+                continue;
+            }
+            match self.input.read(&mut batch.buf[filled..limit.min(room_end)]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
