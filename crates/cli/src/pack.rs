@@ -479,29 +479,95 @@ fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)>
     if path.as_os_str() == "-" {
         bail!("unpack, cat and verify need a file (the seek table is at its end), not stdin");
     }
-    let mut file = BufReader::new(File::open(path).with_context(|| format!("{}", path.display()))?);
+    let name = path.display();
+    let mut file = File::open(path).with_context(|| format!("{name}"))?;
+    let len = match file.seek(SeekFrom::End(0)) {
+        Ok(len) => len,
+        Err(e) if e.raw_os_error() == Some(29) || e.kind() == io::ErrorKind::NotSeekable => bail!(
+            "{name}: not a seekable file (a pipe?): unpack, cat and verify read the seek table \
+             at the end of a regular file"
+        ),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("{name}"))),
+    };
+    if len == 0 {
+        bail!("{name}: empty file (0 bytes), not a packed file");
+    }
+    file.seek(SeekFrom::Start(0)).with_context(|| format!("{name}"))?;
+    let mut file = BufReader::new(file);
     let mut magic = Vec::new();
-    read_up_to(&mut file, CRYPT4GH_MAGIC.len(), &mut magic)?;
-    file.seek(SeekFrom::Start(0))?;
+    read_up_to(&mut file, CRYPT4GH_MAGIC.len(), &mut magic).with_context(|| format!("{name}"))?;
+    file.seek(SeekFrom::Start(0)).with_context(|| format!("{name}"))?;
     let mut packed = if magic == CRYPT4GH_MAGIC[..] {
-        let key = secret_key.ok_or_else(|| {
-            anyhow!("{}: is Crypt4GH-encrypted; give --secret-key", path.display())
-        })?;
+        let key = secret_key
+            .ok_or_else(|| anyhow!("{name}: is Crypt4GH-encrypted; give --secret-key"))?;
         let secret = load_secret_key(key)?;
-        let decryptor =
-            SeekableDecryptor::new(file, &secret).with_context(|| format!("{}", path.display()))?;
+        let decryptor = SeekableDecryptor::new(file, &secret).with_context(|| format!("{name}"))?;
         Packed::Decrypted(Box::new(decryptor))
+    } else if looks_like_damaged_crypt4gh(&magic) {
+        bail!(
+            "{name}: damaged Crypt4GH magic: starts with \"{}\", expected \"crypt4gh\"",
+            magic.escape_ascii()
+        );
     } else {
         Packed::Plain(file)
     };
+    // Decrypting segment 0 happens here: its failure must name the file too.
     let mut head = Vec::new();
-    read_up_to(&mut packed, 2, &mut head)?;
-    packed.seek(SeekFrom::Start(0))?;
+    read_up_to(&mut packed, 4, &mut head).with_context(|| format!("{name}"))?;
+    packed.seek(SeekFrom::Start(0)).with_context(|| format!("{name}"))?;
     let kind = match &head[..] {
         [0x1f, 0x8b, ..] => Kind::Bgzf,
-        _ => Kind::Zstd,
+        // A zstd frame, or a skippable frame (an empty original has only seqflow's metadata).
+        [0x28, 0xb5, 0x2f, 0xfd] | [0x50..=0x5f, 0x2a, 0x4d, 0x18] => Kind::Zstd,
+        _ => bail!(
+            "{name}: not a packed file: it starts with none of the zstd, BGZF (gzip) or \
+             Crypt4GH magic bytes"
+        ),
     };
     Ok((packed, kind))
+}
+
+/// Eight bytes that differ from `crypt4gh` in one or two places: a flipped bit or byte in an
+/// encrypted file's magic, not some other format.
+fn looks_like_damaged_crypt4gh(magic: &[u8]) -> bool {
+    magic.len() == CRYPT4GH_MAGIC.len()
+        && magic.iter().zip(CRYPT4GH_MAGIC.iter()).filter(|(a, b)| a != b).count() <= 2
+}
+
+/// Reads the `.gzi` beside a BGZF file and checks every entry against the blocks it points
+/// to (walking the block headers, without inflating): an entry that is off by a byte would
+/// otherwise make `cat` return shifted bytes. Returns the checked index, or `None` without a
+/// `.gzi`.
+fn checked_gzi<R: Read + Seek>(packed: &mut R, path: &Path) -> Result<Option<GziIndex>> {
+    let gzi = gzi_path(path);
+    let file = match File::open(&gzi) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("{}", gzi.display()))),
+    };
+    let given =
+        GziIndex::read(BufReader::new(file)).with_context(|| format!("{}", gzi.display()))?;
+    let blocks = BgzfReader::scan(&mut *packed).with_context(|| format!("{}", path.display()))?;
+    let starts = blocks.index().entries();
+    for (i, &(compressed, original)) in given.entries().iter().enumerate() {
+        match starts.binary_search_by_key(&compressed, |&(c, _)| c) {
+            Ok(j) if starts[j].1 == original => {}
+            Ok(j) => bail!(
+                "{}: entry {i} says the block at byte {compressed} of {} starts at original \
+                 byte {original}, but the blocks before it hold {} bytes",
+                gzi.display(),
+                path.display(),
+                starts[j].1
+            ),
+            Err(_) => bail!(
+                "{}: entry {i} points to byte {compressed} of {}, which is not the start of a \
+                 BGZF block",
+                gzi.display(),
+                path.display()
+            ),
+        }
+    }
+    Ok(Some(given))
 }
 
 /// Runs `seqflow unpack` (`verify_only`: `seqflow verify`, which writes nothing).
@@ -523,6 +589,9 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
             args.pipeline.write_metrics(&report)?;
         }
         Kind::Bgzf => {
+            if verify_only {
+                checked_gzi(&mut packed, &args.input)?;
+            }
             let mut reader = BgzfReader::scan(&mut packed).with_context(|| name.clone())?;
             if !reader.has_eof_block()? {
                 bail!("{name}: BGZF file has no EOF block (truncated?)");
@@ -743,6 +812,10 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
             let mut decompressor = FrameDecompressor::new()?;
             let mut out = Vec::new();
+            // The whole original can be checked against the SHA-256 recorded when packing
+            // (frames swapped together with their seek-table entries pass every frame check).
+            let mut whole =
+                (range.start == 0 && range.end >= index.original_size()).then(Sha256::new);
             for frame in &index.frames()[index.frames_for_range(range.clone())] {
                 let part = frame.decompressed_range();
                 let part = part.start.max(range.start)..part.end.min(range.end);
@@ -750,14 +823,25 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
                 index
                     .read_range(&mut packed, part, &mut decompressor, &mut out)
                     .with_context(|| name.clone())?;
+                if let Some(hasher) = whole.as_mut() {
+                    hasher.update(&out);
+                }
                 stdout.write_all(&out)?;
+            }
+            if let Some(hasher) = whole {
+                if <[u8; 32]>::from(hasher.finalize()) != *index.sha256() {
+                    stdout.flush()?;
+                    bail!(
+                        "{name}: SHA-256 of the decoded data does not match the one recorded \
+                         when packing"
+                    );
+                }
             }
         }
         Kind::Bgzf => {
-            let gzi = gzi_path(&args.input);
-            let mut reader = match File::open(&gzi) {
-                Ok(file) => BgzfReader::new(&mut packed, GziIndex::read(BufReader::new(file))?)?,
-                Err(_) => BgzfReader::scan(&mut packed)?,
+            let mut reader = match checked_gzi(&mut packed, &args.input)? {
+                Some(index) => BgzfReader::new(&mut packed, index)?,
+                None => BgzfReader::scan(&mut packed).with_context(|| name.clone())?,
             };
             copy_bgzf_range(&mut reader, range, &mut stdout).with_context(|| name.clone())?;
         }

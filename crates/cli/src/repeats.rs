@@ -81,8 +81,8 @@ pub(crate) struct RepeatsArgs {
     /// Seeds built speculatively per round (changes the output slightly; not the thread count).
     #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1usize, 1024))]
     round_size: usize,
-    /// Memory for the k-mer index buckets, 1M to 1T (K, M, G, T suffixes).
-    #[arg(long, default_value = "1G", value_parser = size_in(1 << 20, 1 << 40))]
+    /// Memory for the k-mer index buckets, 1K to 1T (K, M, G, T suffixes).
+    #[arg(long, default_value = "1G", value_parser = size_in(1 << 10, 1 << 40))]
     memory: u64,
     /// Worker threads, 1 to 1024 (default: all cores). The output is the same for any value.
     #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]

@@ -142,6 +142,13 @@ fn every_numeric_flag_is_bounded_at_parse_time() {
         row(&repeats, "--min-improvement", "1000", ["1001", "99999999999"], false),
         row(&repeats, "--max-sample", "65536", ["65537", "99999999999"], true),
         row(&repeats, "--memory", "1T", ["1025G", "100P"], true),
+        row(
+            &repeats,
+            "--max-families",
+            "18446744073709551615",
+            ["18446744073709551616", "1e99"],
+            true,
+        ),
         row(&fastq, "--read-length", "1048576", ["1048577", "99999999999"], true),
         row(&fastq, "--genome-length", "4G", ["4097M", "100P"], true),
         row(&fastq, "--bytes", "1024T", ["1025T", "99999T"], true),
