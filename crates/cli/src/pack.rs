@@ -10,7 +10,8 @@
 //!
 //! Peak memory of pack: `(threads + channel_depth + 2) × chunk_size` of input buffers, plus at
 //! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks of
-//! ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of ≤ `4 × chunk_size + 8 MiB`:
+//! ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
+//! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
 //! with the defaults (1 MiB, 2 threads, depth 4) under 50 MiB, whatever the file size.
 //!
 //! Peak memory of unpack and verify: frames in flight are bounded by *bytes*, not count: at
@@ -415,9 +416,10 @@ fn check_level(format: PackFormat, level: i32) -> Result<()> {
 }
 
 /// Per-worker compressor state counted in pack's bound: a zstd context sized for the chunk
-/// (window and tables, at most about 4 × chunk size at the highest levels) plus 8 MiB.
+/// (window and match tables: at most about 4 × the chunk, and zstd's largest window, 128 MiB
+/// at level 22, caps what the chunk can ask for) plus 8 MiB.
 fn compressor_bytes(chunk_size: u64) -> u64 {
-    times(4, chunk_size).saturating_add(8 << 20)
+    times(4, chunk_size.min(256 << 20)).saturating_add(8 << 20)
 }
 
 /// Refuses pack settings whose peak-memory bound (module docs) is above the limit.
