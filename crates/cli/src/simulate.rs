@@ -12,8 +12,16 @@ use seqflow_sim::{
 };
 
 use crate::Global;
+use crate::limits::times;
 use crate::output::Output;
-use crate::size::parse_size;
+use crate::size::{count_in, human_size, size_in};
+
+/// Longest simulated read (and `--line-width`): 1 Mbp.
+const MAX_READ_LENGTH: usize = 1 << 20;
+/// Largest random genome `simulate fastq` holds in memory: 4 GiB (one byte per base).
+const MAX_GENOME_LENGTH: u64 = 4 << 30;
+/// Longest simulated FASTA record (streamed, so only bounded to keep files sane): 1 Tbp.
+const MAX_RECORD_LENGTH: u64 = 1 << 40;
 
 /// The kinds of data `seqflow simulate` writes.
 #[derive(Debug, Subcommand)]
@@ -46,14 +54,14 @@ pub(crate) struct FastqArgs {
     /// Number of reads.
     #[arg(long, conflicts_with = "bytes", default_value_t = 10_000)]
     reads: u64,
-    /// Stop after about this many bytes of FASTQ (K, M, G suffixes).
-    #[arg(long, value_parser = parse_size)]
+    /// Stop after about this many bytes of FASTQ, 1 to 1P (K, M, G, T suffixes).
+    #[arg(long, value_parser = size_in(1, 1 << 50))]
     bytes: Option<u64>,
-    /// Read length.
-    #[arg(long, default_value_t = 150)]
+    /// Read length, 1 to 1048576.
+    #[arg(long, default_value_t = 150, value_parser = count_in(1, MAX_READ_LENGTH))]
     read_length: usize,
-    /// Length of the random genome the reads come from.
-    #[arg(long, default_value = "10M", value_parser = parse_size)]
+    /// Length of the random genome the reads come from, 1 to 4G (held in memory).
+    #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH))]
     genome_length: u64,
     #[command(flatten)]
     destination: Destination,
@@ -68,14 +76,14 @@ pub(crate) struct FastaArgs {
     /// Number of records.
     #[arg(long, default_value_t = 4)]
     records: u64,
-    /// Shortest record.
-    #[arg(long, default_value_t = 50_000)]
+    /// Shortest record, 0 to 1T.
+    #[arg(long, default_value_t = 50_000, value_parser = count_in(0, MAX_RECORD_LENGTH))]
     min_length: u64,
-    /// Longest record.
-    #[arg(long, default_value_t = 500_000)]
+    /// Longest record, 0 to 1T.
+    #[arg(long, default_value_t = 500_000, value_parser = count_in(0, MAX_RECORD_LENGTH))]
     max_length: u64,
-    /// Letters per line (0: one line per record).
-    #[arg(long, default_value_t = 60)]
+    /// Letters per line, 0 to 1048576 (0: one line per record).
+    #[arg(long, default_value_t = 60, value_parser = count_in(0, MAX_READ_LENGTH))]
     line_width: usize,
     /// Add lowercase (soft-masked) runs and N runs.
     #[arg(long)]
@@ -123,9 +131,22 @@ pub(crate) struct PangenomeArgs {
 }
 
 /// Runs `seqflow simulate`.
-pub(crate) fn run(command: &SimulateCommand, _global: Global) -> Result<ExitCode> {
+///
+/// Peak memory: `simulate fastq` holds its random genome (1 byte per base) and a few reads'
+/// worth of buffers (`64 × read length + 2 MiB`); `simulate fasta` streams, about 2 MiB.
+pub(crate) fn run(command: &SimulateCommand, global: Global) -> Result<ExitCode> {
     match command {
         SimulateCommand::Fastq(args) => {
+            let bound = args
+                .genome_length
+                .saturating_add(times(64, args.read_length as u64))
+                .saturating_add(2 << 20);
+            let formula = format!(
+                "genome {} + 64 × read length {} + 2 MiB",
+                human_size(args.genome_length),
+                args.read_length
+            );
+            global.memory.check("simulate fastq", bound, &formula, "--genome-length")?;
             let mut config = FastqConfig::new(args.seed);
             config.read_length = args.read_length;
             config.genome_length = args.genome_length as usize;
