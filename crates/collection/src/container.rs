@@ -1,0 +1,1 @@
+//! container (work in progress).

@@ -1,0 +1,1 @@
+//! details (work in progress).

@@ -1,0 +1,26 @@
+//! Genome-collection archives in the AGC format 3.0 (the archives of the C++ `agc` tool).
+//!
+//! An AGC archive stores many assemblies of one species as LZ-diff deltas against group
+//! references, grouped by the splitter k-mers that cut every contig into segments. This crate
+//! reads such archives with true random access: a contig range decodes only the segments it
+//! overlaps.
+//!
+//! The layers, bottom-up:
+//! * [`varint`]: the two integer codings (archive varint, collection cvarint) and zigzag.
+//! * [`container`]: parts and the footer: [`container::ArchiveReader`] with positional reads,
+//!   [`container::ArchiveWriter`] that appends parts and writes the footer.
+//! * [`names`]: base-64 stream names and the delta coding of contig names.
+//! * [`details`]: the per-segment descriptors of a metadata batch.
+//! * [`payload`]: segment payloads (reference parts, delta and raw packs, tuple packing) and
+//!   the small `params` / `file_type_info` streams.
+//!
+//! The byte layout is specified in `docs/formats/agc.md`.
+
+pub mod container;
+pub mod details;
+mod error;
+pub mod names;
+pub mod payload;
+pub mod varint;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! names (work in progress).

@@ -1,0 +1,1 @@
+//! varint (work in progress).
