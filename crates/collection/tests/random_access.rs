@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use seqflow_collection::CollectionReader;
 use seqflow_collection::container::{CountingReadAt, ReadAt, StreamInfo};
 use seqflow_collection::names::{delta_stream_name, reference_stream_name};
 use seqflow_collection::reader::RAW_GROUPS;
-use seqflow_collection::CollectionReader;
 
 /// Records every positional read.
 struct RecordingSource {
@@ -33,7 +33,8 @@ fn part_offsets(streams: &[StreamInfo], name: &str, parts: &[usize]) -> Vec<u64>
 
 #[test]
 fn a_range_query_reads_only_the_parts_it_needs() {
-    let data = std::fs::read(format!("{}/tests/data/pan8.agc", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let data =
+        std::fs::read(format!("{}/tests/data/pan8.agc", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let file_len = data.len() as u64;
     let source = RecordingSource { data, reads: Mutex::new(Vec::new()) };
     let reader = CollectionReader::new(source).unwrap();
@@ -50,7 +51,13 @@ fn a_range_query_reads_only_the_parts_it_needs() {
     let pack = reader.params().pack_cardinality;
     let k = u64::from(reader.params().kmer_length);
     let mut allowed: HashSet<u64> = HashSet::new();
-    for name in ["file_type_info", "params", "collection-samples", "collection-contigs", "collection-details"] {
+    for name in [
+        "file_type_info",
+        "params",
+        "collection-samples",
+        "collection-contigs",
+        "collection-details",
+    ] {
         allowed.extend(part_offsets(streams, name, &[0]));
     }
     let mut start = 0u64;
@@ -80,7 +87,10 @@ fn a_range_query_reads_only_the_parts_it_needs() {
     for &(offset, len) in &reads {
         total += len as u64;
         let is_footer = offset >= footer_start;
-        assert!(is_footer || allowed.contains(&offset), "read of {len} bytes at {offset} is not needed");
+        assert!(
+            is_footer || allowed.contains(&offset),
+            "read of {len} bytes at {offset} is not needed"
+        );
     }
     // Footer + tail, and each needed part (+ at most 9 bytes of metadata varint) once.
     let parts_bytes: u64 = streams
