@@ -8,7 +8,8 @@
 //! ordered sink writes chunks in request order, so the output is the same for any
 //! `--threads`. With `--gzip` every chunk becomes one gzip member, compressed by the worker.
 //!
-//! Peak memory: about `(2·threads + 3) × 4.1 MB` of chunks in flight plus, per worker, a
+//! Peak memory (the engine's bound with reorder window `threads + 1`): about
+//! `(threads + 2) × 4.1 MB` of formatted chunks in flight plus, per worker, 4 MB of codes, a
 //! 16 MiB cache of decoded parts and one decoded segment; the archive is read with `pread`,
 //! never as a whole.
 
