@@ -464,22 +464,23 @@ fn write_requests(
 /// The FASTA bytes of one chunk: the header line for the first chunk of a record, then the
 /// bases in lines (chunks start at whole lines); the last line of a record ends with `\n`.
 fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(codes.len() + codes.len() / line_length.max(1) + 256);
-    if let Some(header) = &chunk.header {
-        out.push(b'>');
-        out.extend_from_slice(header.as_bytes());
-        out.push(b'\n');
+    let header = chunk.header.as_ref().map_or(0, |h| h.len() + 2);
+    let width = if line_length == 0 { codes.len().max(1) } else { line_length };
+    let lines = codes.len().div_ceil(width);
+    let mut out = vec![0u8; header + codes.len() + lines];
+    if let Some(name) = &chunk.header {
+        out[0] = b'>';
+        out[1..header - 1].copy_from_slice(name.as_bytes());
+        out[header - 1] = b'\n';
     }
-    if line_length == 0 {
-        out.extend(codes.iter().map(|&c| CODE_TO_LETTER[usize::from(c)]));
-        if chunk.last && !codes.is_empty() {
-            out.push(b'\n');
+    for (dst, src) in out[header..].chunks_mut(width + 1).zip(codes.chunks(width)) {
+        for (letter, &code) in dst.iter_mut().zip(src) {
+            *letter = CODE_TO_LETTER[usize::from(code)];
         }
-    } else {
-        for line in codes.chunks(line_length) {
-            out.extend(line.iter().map(|&c| CODE_TO_LETTER[usize::from(c)]));
-            out.push(b'\n');
-        }
+        dst[src.len()] = b'\n';
+    }
+    if line_length == 0 && !chunk.last && !codes.is_empty() {
+        out.pop(); // the line goes on in the next chunk
     }
     out
 }
