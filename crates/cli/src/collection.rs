@@ -8,10 +8,10 @@
 //! ordered sink writes chunks in request order, so the output is the same for any
 //! `--threads`. With `--gzip` every chunk becomes one gzip member, compressed by the worker.
 //!
-//! Peak memory (the engine's bound with reorder window `threads + 1`): about
-//! `(threads + 2) × 4.1 MB` of formatted chunks in flight plus, per worker, 4 MB of codes, a
-//! 16 MiB cache of decoded parts and one decoded segment; the archive is read with `pread`,
-//! never as a whole.
+//! Peak memory: a pool of `3·threads + 4` reused output buffers of ~4.1 MB (formatted
+//! chunks; the engine keeps at most `threads + 2` of them in flight) plus, per worker, 4 MB of
+//! codes, a 16 MiB cache of decoded parts and one decoded segment; the archive is read with
+//! `pread`, never as a whole.
 
 use std::fs;
 use std::io::Write;
@@ -28,7 +28,7 @@ use seqflow_collection::container::FileSource;
 use seqflow_collection::query::{ContigQuery, output_header};
 use seqflow_collection::reader::CODE_TO_LETTER;
 use seqflow_collection::{CollectionReader, Contig, Error as CollectionError, SegmentDecoder};
-use seqflow_pipeline::{Emitter, Pipeline, Weighted};
+use seqflow_pipeline::{Emitter, Pipeline, Pool, PoolGuard, Weighted};
 
 use crate::Global;
 use crate::output::Output;
@@ -418,6 +418,10 @@ fn write_requests(
         .build();
     let line_length = flags.line_length;
     let gzip = flags.gzip;
+    // Output buffers are reused: fresh multi-megabyte allocations cost page faults and unmap
+    // shootdowns that stop two workers from scaling. Every output alive at once (reorder
+    // window, output channel, one per worker, the sink's) has a buffer.
+    let buffers = Pool::from_fn(3 * threads + 4, Vec::new);
     pipeline
         .run_ordered(
             |emit: &mut Emitter<Weighted<Chunk>>| -> Result<()> {
@@ -429,7 +433,7 @@ fn write_requests(
                 Ok(())
             },
             |_| -> Result<Worker> { Ok(Worker { decoder: reader.decoder()?, codes: Vec::new() }) },
-            |worker: &mut Result<Worker>, item: Weighted<Chunk>| -> Result<(usize, Vec<u8>)> {
+            |worker: &mut Result<Worker>, item: Weighted<Chunk>| -> Result<(usize, Fasta)> {
                 let worker = worker.as_mut().map_err(|e| anyhow!("{e:#}"))?;
                 let chunk = item.into_inner();
                 worker.codes.clear();
@@ -441,19 +445,24 @@ fn write_requests(
                         &mut worker.codes,
                     )?;
                 }
-                let fasta = format_chunk(&chunk, &worker.codes, line_length);
+                let mut fasta = buffers.take().map_err(|_| anyhow!("output buffers closed"))?;
+                format_chunk(&chunk, &worker.codes, line_length, &mut fasta);
                 let bytes = match gzip {
                     Some(level) => {
                         let mut encoder = GzEncoder::new(Vec::new(), Compression::new(level));
                         encoder.write_all(&fasta)?;
-                        encoder.finish()?
+                        Fasta::Gzip(encoder.finish()?)
                     }
-                    None => fasta,
+                    None => Fasta::Plain(fasta),
                 };
                 Ok((chunk.destination, bytes))
             },
-            |(destination, bytes): (usize, Vec<u8>)| -> Result<()> {
-                destinations.get(destination)?.write_all(&bytes)?;
+            |(destination, bytes): (usize, Fasta)| -> Result<()> {
+                let bytes = match &bytes {
+                    Fasta::Plain(buffer) => &buffer[..],
+                    Fasta::Gzip(compressed) => &compressed[..],
+                };
+                destinations.get(destination)?.write_all(bytes)?;
                 Ok(())
             },
         )
@@ -461,13 +470,21 @@ fn write_requests(
     destinations.finish()
 }
 
-/// The FASTA bytes of one chunk: the header line for the first chunk of a record, then the
-/// bases in lines (chunks start at whole lines); the last line of a record ends with `\n`.
-fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize) -> Vec<u8> {
+/// A formatted chunk: plain FASTA in a pooled buffer, or one gzip member.
+enum Fasta {
+    Plain(PoolGuard<Vec<u8>>),
+    Gzip(Vec<u8>),
+}
+
+/// The FASTA bytes of one chunk into `out` (cleared first): the header line for the first
+/// chunk of a record, then the bases in lines (chunks start at whole lines); the last line of
+/// a record ends with `\n`.
+fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize, out: &mut Vec<u8>) {
     let header = chunk.header.as_ref().map_or(0, |h| h.len() + 2);
     let width = if line_length == 0 { codes.len().max(1) } else { line_length };
     let lines = codes.len().div_ceil(width);
-    let mut out = vec![0u8; header + codes.len() + lines];
+    out.clear();
+    out.resize(header + codes.len() + lines, 0);
     if let Some(name) = &chunk.header {
         out[0] = b'>';
         out[1..header - 1].copy_from_slice(name.as_bytes());
@@ -482,5 +499,4 @@ fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize) -> Vec<u8> {
     if line_length == 0 && !chunk.last && !codes.is_empty() {
         out.pop(); // the line goes on in the next chunk
     }
-    out
 }
