@@ -7,6 +7,8 @@
 //! engine decodes in parallel, each worker with its own ZSTD context and part cache; the
 //! ordered sink writes chunks in request order, so the output is the same for any
 //! `--threads`. With `--gzip` every chunk becomes one gzip member, compressed by the worker.
+//! Plain FASTA files are written by the workers themselves at offsets computed from the
+//! metadata; the sink then only renames finished files in order.
 //!
 //! Peak memory: a pool of `3·threads + 4` reused output buffers of ~4.1 MB (formatted
 //! chunks; the engine keeps at most `threads + 2` of them in flight) plus, per worker, 4 MB of
