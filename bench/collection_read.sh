@@ -24,7 +24,7 @@ fi
 
 cargo build --release -q -p seqflow-cli
 SEQFLOW=target/release/seqflow
-WORK=$(mktemp -d)
+WORK=$(mktemp -d -p "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )")
 trap 'rm -rf "$WORK"' EXIT
 
 # Median wall time in milliseconds of RUNS runs of a command (output to /dev/null).
@@ -42,7 +42,7 @@ median_ms() {
 }
 
 SAMPLE=$("$SEQFLOW" collection listset "$ARCHIVE" | sed -n 2p)
-CONTIG=$("$SEQFLOW" collection listctg "$ARCHIVE" "$SAMPLE" | sed -n '2s/^ *//; 2s/ .*//p')
+CONTIG=$("$SEQFLOW" collection listctg "$ARCHIVE" "$SAMPLE" | sed -n '2{s/^ *//; s/ .*//; p}')
 LENGTH=$("$SEQFLOW" collection getctg "$ARCHIVE" "$CONTIG@$SAMPLE" -l 0 | sed -n 2p | tr -d '\n' | wc -c)
 FROM=$(( LENGTH / 2 ))
 TO=$(( FROM + 9999 ))
