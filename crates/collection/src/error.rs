@@ -16,6 +16,14 @@ pub enum Error {
     /// The bytes do not follow the format: what was expected and where.
     #[error("{0}")]
     Format(String),
+
+    /// An input FASTA could not be read (the seqio error names file, line, byte, record).
+    #[error(transparent)]
+    Sequence(#[from] seqflow_seqio::Error),
+
+    /// An input is unusable for an archive: what is wrong and where (file, line, record).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// `Result` with this crate's [`Error`].

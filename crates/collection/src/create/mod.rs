@@ -1,0 +1,6 @@
+//! Creating and appending archives (`seqflow collection create` / `append`).
+
+pub mod input;
+pub mod kmer;
+pub mod lz_encoder;
+pub mod splitters;
