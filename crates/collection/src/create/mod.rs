@@ -4,3 +4,6 @@ pub mod input;
 pub mod kmer;
 pub mod lz_encoder;
 pub mod splitters;
+pub mod compressor;
+pub mod group;
+pub mod placement;
