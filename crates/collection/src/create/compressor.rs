@@ -21,28 +21,10 @@ use super::group::{Group, GroupPart, PartCompressor};
 use super::input::Contig;
 use super::kmer::Kmer;
 use super::placement::{GroupIndex, GroupKey, NO_SPLITTER, Placed, RAW_KEY, Target};
+use crate::payload::Params;
 
 /// Number of raw groups (ids 0..16).
 pub const RAW_GROUPS: u32 = 16;
-
-/// The four archive parameters (`params` stream).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Params {
-    /// k-mer length (`-k`).
-    pub k: u32,
-    /// Minimum LZ match length (`-l`).
-    pub min_match_len: u32,
-    /// Pack size and metadata batch size (`-b`).
-    pub pack_cardinality: u32,
-    /// Expected segment size (`-s`).
-    pub segment_size: u32,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params { k: 31, min_match_len: 20, pack_cardinality: 50, segment_size: 60_000 }
-    }
-}
 
 /// Where a segment of a contig is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,11 +173,11 @@ impl Compressor {
 
     /// Step 1: splitter occurrences cut every contig into overlapping segments.
     fn cut(&self, samples: &[SampleContigs]) -> Vec<Cut> {
-        let k = self.params.k as usize;
+        let k = self.params.kmer_length as usize;
         let mut cuts = Vec::new();
         for (si, sample) in samples.iter().enumerate() {
             for (ci, contig) in sample.contigs.iter().enumerate() {
-                let mut kmer = Kmer::new(self.params.k);
+                let mut kmer = Kmer::new(self.params.kmer_length);
                 let mut start = 0usize;
                 let mut front: Option<Kmer> = None;
                 for (pos, &c) in contig.codes.iter().enumerate() {
@@ -225,7 +207,7 @@ impl Compressor {
             keys: &self.keys,
             terminators: &self.terminators,
             groups: &self.groups,
-            k: self.params.k,
+            k: self.params.kmer_length,
             concatenated: self.concatenated,
         };
         let next = AtomicUsize::new(0);
@@ -300,7 +282,7 @@ impl Compressor {
             by_group.entry(id).or_default().push(item);
         }
         for _ in &new_keys {
-            self.groups.push(Group::new_lz(self.params.pack_cardinality, self.params.min_match_len));
+            self.groups.push(Group::new_lz(self.params.pack_cardinality, self.params.min_match_length));
         }
         // AGC deals group 0's sorted list over groups 0..16: the i-th dealing step with a
         // destination other than 0 takes the list's next item; the items left stay in 0.

@@ -11,15 +11,10 @@
 //! same size; their slot 0 is a dummy `0x7F` so that every raw stream exists.
 
 use super::lz_encoder::LzEncoder;
+use crate::payload::{LEVEL_PACK, LEVEL_REFERENCE_PLAIN, LEVEL_REFERENCE_TUPLES, encode_pack, encode_reference, join_pack};
 
-/// Separator after each item of a pack.
-const ITEM_END: u8 = 0xFF;
 /// The dummy first item of a raw group.
 const RAW_DUMMY: u8 = 0x7F;
-/// zstd levels AGC uses.
-const LEVEL_PACK: i32 = 17;
-const LEVEL_TUPLES: i32 = 13;
-const LEVEL_PLAIN: i32 = 19;
 
 /// A finished part of a group stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,89 +27,28 @@ pub struct GroupPart {
     pub metadata: u64,
 }
 
-/// Compresses parts: zstd with a context owned by one worker.
+/// The zstd contexts of one worker, one per level AGC uses for group parts.
 pub struct PartCompressor {
-    zstd: zstd::bulk::Compressor<'static>,
+    pack: zstd::bulk::Compressor<'static>,
+    plain: zstd::bulk::Compressor<'static>,
+    tuples: zstd::bulk::Compressor<'static>,
 }
 
 impl Default for PartCompressor {
     fn default() -> Self {
-        PartCompressor { zstd: zstd::bulk::Compressor::new(0).expect("zstd context") }
+        let make = |level| zstd::bulk::Compressor::new(level).expect("zstd context");
+        PartCompressor { pack: make(LEVEL_PACK), plain: make(LEVEL_REFERENCE_PLAIN), tuples: make(LEVEL_REFERENCE_TUPLES) }
     }
 }
 
 impl PartCompressor {
-    fn compress(&mut self, data: &[u8], level: i32) -> Vec<u8> {
-        self.zstd.set_compression_level(level).expect("valid zstd level");
-        self.zstd.compress(data).expect("zstd compression into a growable buffer")
+    fn pack_part(&mut self, items: &[Vec<u8>]) -> (Vec<u8>, u64) {
+        encode_pack(&mut self.pack, &join_pack(items)).expect("zstd compression into memory")
     }
 
-    /// A pack (or plain data): zstd frame + marker 0 when that saves a byte, else as is.
-    fn pack_part(&mut self, data: &[u8], level: i32) -> (Vec<u8>, u64) {
-        let mut packed = self.compress(data, level);
-        if packed.len() + 1 < data.len() {
-            packed.push(0);
-            (packed, data.len() as u64)
-        } else {
-            (data.to_vec(), 0)
-        }
-    }
-
-    /// A group reference: AGC's periodicity test chooses tuples or plain codes.
     fn reference_part(&mut self, codes: &[u8]) -> (Vec<u8>, u64) {
-        if is_periodic(codes) {
-            return self.pack_part(codes, LEVEL_PLAIN);
-        }
-        let tuples = bytes_to_tuples(codes);
-        let mut packed = self.compress(&tuples, LEVEL_TUPLES);
-        if packed.len() + 1 < codes.len() {
-            packed.push(1);
-            (packed, codes.len() as u64)
-        } else {
-            (codes.to_vec(), 0)
-        }
+        encode_reference(&mut self.plain, &mut self.tuples, codes).expect("zstd compression into memory")
     }
-}
-
-/// AGC's test: some shift p in 4..32 with `s[j] == s[j+p]` for at least half of the ACGT
-/// positions.
-fn is_periodic(s: &[u8]) -> bool {
-    for shift in 4..32usize {
-        let mut equal = 0u32;
-        let mut counted = 0u32;
-        for j in 0..s.len().saturating_sub(shift) {
-            equal += u32::from(s[j] == s[j + shift]);
-            counted += u32::from(s[j] < 4);
-        }
-        if counted > 0 && f64::from(equal) / f64::from(counted) >= 0.5 {
-            return true;
-        }
-    }
-    false
-}
-
-/// Packs codes into tuples: 4 per byte if all < 4, 3 (base 6) if < 6, 2 (base 16) if < 16,
-/// else verbatim; then the last partial tuple and a marker `(per_byte << 4) | remainder`.
-fn bytes_to_tuples(codes: &[u8]) -> Vec<u8> {
-    let max = codes.iter().copied().max().unwrap_or(0);
-    let (per_byte, base): (usize, u32) = match max {
-        0..=3 => (4, 4),
-        4..=5 => (3, 6),
-        6..=15 => (2, 16),
-        _ => {
-            let mut out = codes.to_vec();
-            out.push(0x10);
-            return out;
-        }
-    };
-    let fold = |chunk: &[u8]| chunk.iter().fold(0u32, |acc, &c| acc * base + u32::from(c)) as u8;
-    let mut out = Vec::with_capacity(codes.len() / per_byte + 2);
-    let chunks = codes.chunks_exact(per_byte);
-    let rest = chunks.remainder();
-    out.extend(chunks.map(fold));
-    out.push(fold(rest));
-    out.push(((per_byte as u8) << 4) | (codes.len() % per_byte) as u8);
-    out
 }
 
 /// The writing state of one group.
@@ -196,12 +130,8 @@ impl Group {
         if self.open_pack.is_empty() {
             return;
         }
-        let mut pack = Vec::with_capacity(self.open_pack.iter().map(|d| d.len() + 1).sum());
-        for item in self.open_pack.drain(..) {
-            pack.extend_from_slice(&item);
-            pack.push(ITEM_END);
-        }
-        let (data, metadata) = compressor.pack_part(&pack, LEVEL_PACK);
+        let (data, metadata) = compressor.pack_part(&self.open_pack);
+        self.open_pack.clear();
         parts.push(GroupPart { is_reference: false, data, metadata });
     }
 }
@@ -209,26 +139,6 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tuples_follow_agc_layout() {
-        assert_eq!(bytes_to_tuples(&[0, 1, 2, 3, 3]), vec![0b00_01_10_11, 3, 0x41]);
-        assert_eq!(bytes_to_tuples(&[4, 0, 1, 5]), vec![4 * 36 + 1, 5, 0x31]);
-        assert_eq!(bytes_to_tuples(&[15, 1]), vec![0xF1, 0, 0x20]);
-    }
-
-    #[test]
-    fn periodicity() {
-        assert!(is_periodic(&[0, 1, 2, 3].repeat(100)));
-        let mut state = 7u64;
-        let random: Vec<u8> = (0..1000)
-            .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                (state >> 62) as u8
-            })
-            .collect();
-        assert!(!is_periodic(&random));
-    }
 
     #[test]
     fn members_ids_and_packs() {
