@@ -28,9 +28,14 @@ pub struct ArchiveOutput<W: Write> {
 }
 
 impl<W: Write> ArchiveOutput<W> {
-    /// Starts an archive on `out`: the 16 raw group streams come first, as in AGC.
+    /// Starts an archive on `out`. Streams are registered in AGC's order: the three
+    /// collection streams first (C++ `agc append` copies them by stream id and needs them at
+    /// ids 0..3), then the raw groups, then the groups as they are created.
     pub fn new(out: W, params: Params, raw_groups: u32) -> ArchiveOutput<W> {
         let mut writer = ArchiveWriter::new(out);
+        for name in ["collection-samples", "collection-contigs", "collection-details"] {
+            writer.register_stream(name);
+        }
         for group in 0..raw_groups {
             writer.register_stream(&delta_stream_name(group));
         }
