@@ -70,7 +70,11 @@ impl<W: Write> ArchiveOutput<W> {
     /// Write errors.
     pub fn write_parts(&mut self, parts: Vec<NamedPart>) -> std::io::Result<()> {
         for NamedPart { group, part } in parts {
-            let name = if part.is_reference { reference_stream_name(group) } else { delta_stream_name(group) };
+            let name = if part.is_reference {
+                reference_stream_name(group)
+            } else {
+                delta_stream_name(group)
+            };
             let id = self.writer.register_stream(&name);
             self.writer.add_part(id, &part.data, part.metadata)?;
         }
@@ -97,7 +101,8 @@ impl<W: Write> ArchiveOutput<W> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.open_batch);
-        let names: Vec<Vec<String>> = batch.iter().map(|s| s.contigs.iter().map(|c| c.name.clone()).collect()).collect();
+        let names: Vec<Vec<String>> =
+            batch.iter().map(|s| s.contigs.iter().map(|c| c.name.clone()).collect()).collect();
         let raw_names = encode_contig_names(&names);
         let packed_names = self.names_zstd.compress(&raw_names)?;
         let id = self.writer.register_stream("collection-contigs");
@@ -161,7 +166,9 @@ impl<W: Write> ArchiveOutput<W> {
         let packed = zstd::bulk::compress(&raw, LEVEL_SAMPLES)?;
         let id = self.writer.register_stream("collection-samples");
         self.writer.add_part(id, &packed, raw.len() as u64)?;
-        let (data, pairs) = FileTypeInfo::agc_3_0("seqflow", concat!("seqflow ", env!("CARGO_PKG_VERSION"))).encode();
+        let (data, pairs) =
+            FileTypeInfo::agc_3_0("seqflow", concat!("seqflow ", env!("CARGO_PKG_VERSION")))
+                .encode();
         let id = self.writer.register_stream("file_type_info");
         self.writer.add_part(id, &data, pairs)?;
         self.writer.finish()

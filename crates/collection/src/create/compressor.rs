@@ -115,7 +115,12 @@ pub struct Compressor {
 
 impl Compressor {
     /// A compressor for a new archive with the given splitters.
-    pub fn new(params: Params, splitters: &[u64], concatenated: bool, threads: usize) -> Compressor {
+    pub fn new(
+        params: Params,
+        splitters: &[u64],
+        concatenated: bool,
+        threads: usize,
+    ) -> Compressor {
         let mut keys = HashMap::new();
         keys.insert(RAW_KEY, 0);
         Compressor {
@@ -164,7 +169,11 @@ impl Compressor {
             .iter()
             .map(|s| SamplePlaces {
                 name: s.name.clone(),
-                contigs: s.contigs.iter().map(|c| ContigPlaces { name: c.name.clone(), segments: Vec::new() }).collect(),
+                contigs: s
+                    .contigs
+                    .iter()
+                    .map(|c| ContigPlaces { name: c.name.clone(), segments: Vec::new() })
+                    .collect(),
             })
             .collect();
         let parts = self.store(work, &mut places);
@@ -187,14 +196,28 @@ impl Compressor {
                     }
                     kmer.push(c);
                     if kmer.is_full() && self.splitters.contains(&kmer.canonical()) {
-                        cuts.push(Cut { sample: si, contig: ci, start, end: pos + 1, front, back: Some(kmer) });
+                        cuts.push(Cut {
+                            sample: si,
+                            contig: ci,
+                            start,
+                            end: pos + 1,
+                            front,
+                            back: Some(kmer),
+                        });
                         start = pos + 1 - k;
                         front = Some(kmer);
                         kmer.reset();
                     }
                 }
                 if start < contig.codes.len() {
-                    cuts.push(Cut { sample: si, contig: ci, start, end: contig.codes.len(), front, back: None });
+                    cuts.push(Cut {
+                        sample: si,
+                        contig: ci,
+                        start,
+                        end: contig.codes.len(),
+                        front,
+                        back: None,
+                    });
                 }
             }
         }
@@ -211,7 +234,8 @@ impl Compressor {
             concatenated: self.concatenated,
         };
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<(Placed, Option<Placed>)>>> = Mutex::new((0..cuts.len()).map(|_| None).collect());
+        let results: Mutex<Vec<Option<(Placed, Option<Placed>)>>> =
+            Mutex::new((0..cuts.len()).map(|_| None).collect());
         let worker = || {
             let mut local = Vec::new();
             loop {
@@ -220,7 +244,8 @@ impl Compressor {
                     break;
                 }
                 let cut = &cuts[i];
-                let codes = samples[cut.sample].contigs[cut.contig].codes[cut.start..cut.end].to_vec();
+                let codes =
+                    samples[cut.sample].contigs[cut.contig].codes[cut.start..cut.end].to_vec();
                 local.push((i, index.place(codes, cut.front, cut.back)));
             }
             let mut all = results.lock().expect("placement results");
@@ -229,11 +254,21 @@ impl Compressor {
             }
         };
         run_workers(self.threads.min(cuts.len().max(1)), &worker);
-        results.into_inner().expect("placement results").into_iter().map(|r| r.expect("every cut placed")).collect()
+        results
+            .into_inner()
+            .expect("placement results")
+            .into_iter()
+            .map(|r| r.expect("every cut placed"))
+            .collect()
     }
 
     /// Part numbers per contig (a split segment takes two).
-    fn number_parts(&self, samples: &[SampleContigs], cuts: Vec<Cut>, placed: Vec<(Placed, Option<Placed>)>) -> Vec<Pending> {
+    fn number_parts(
+        &self,
+        samples: &[SampleContigs],
+        cuts: Vec<Cut>,
+        placed: Vec<(Placed, Option<Placed>)>,
+    ) -> Vec<Pending> {
         let mut pending = Vec::with_capacity(placed.len());
         let mut next_part: HashMap<(usize, usize), u32> = HashMap::new();
         for (cut, (first, second)) in cuts.into_iter().zip(placed) {
@@ -274,7 +309,9 @@ impl Compressor {
         let mut new_ids: HashMap<GroupKey, u32> = HashMap::new();
         let first_new = self.groups.len() as u32;
         for item in new_items {
-            let Target::New(key) = item.placed.target else { unreachable!("only new targets here") };
+            let Target::New(key) = item.placed.target else {
+                unreachable!("only new targets here")
+            };
             let id = *new_ids.entry(key).or_insert_with(|| {
                 new_keys.push(key);
                 first_new + new_keys.len() as u32 - 1
@@ -282,7 +319,8 @@ impl Compressor {
             by_group.entry(id).or_default().push(item);
         }
         for _ in &new_keys {
-            self.groups.push(Group::new_lz(self.params.pack_cardinality, self.params.min_match_length));
+            self.groups
+                .push(Group::new_lz(self.params.pack_cardinality, self.params.min_match_length));
         }
         // AGC deals group 0's sorted list over groups 0..16: the i-th dealing step with a
         // destination other than 0 takes the list's next item; the items left stay in 0.
@@ -324,15 +362,21 @@ impl Compressor {
     }
 
     /// Step 4: groups store their segments in parallel; parts come back in group order.
-    fn store(&mut self, work: Vec<(u32, Option<GroupKey>, Vec<Pending>)>, places: &mut [SamplePlaces]) -> Vec<NamedPart> {
+    fn store(
+        &mut self,
+        work: Vec<(u32, Option<GroupKey>, Vec<Pending>)>,
+        places: &mut [SamplePlaces],
+    ) -> Vec<NamedPart> {
         let mut jobs: Vec<(u32, &mut Group, Vec<Pending>)> = Vec::with_capacity(work.len());
-        let mut work_by_id: HashMap<u32, Vec<Pending>> = work.into_iter().map(|(id, _, list)| (id, list)).collect();
+        let mut work_by_id: HashMap<u32, Vec<Pending>> =
+            work.into_iter().map(|(id, _, list)| (id, list)).collect();
         for (id, group) in self.groups.iter_mut().enumerate() {
             if let Some(list) = work_by_id.remove(&(id as u32)) {
                 jobs.push((id as u32, group, list));
             }
         }
-        let jobs: Vec<Mutex<Option<(u32, &mut Group, Vec<Pending>)>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+        let jobs: Vec<Mutex<Option<(u32, &mut Group, Vec<Pending>)>>> =
+            jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
         type Stored = (u32, Vec<GroupPart>, Vec<(usize, usize, u32, SegmentPlace)>);
         let results: Mutex<Vec<Stored>> = Mutex::new(Vec::new());
         let next = AtomicUsize::new(0);
@@ -343,7 +387,8 @@ impl Compressor {
                 if i >= jobs.len() {
                     break;
                 }
-                let (id, group, list) = jobs[i].lock().expect("job").take().expect("job taken once");
+                let (id, group, list) =
+                    jobs[i].lock().expect("job").take().expect("job taken once");
                 let mut parts = Vec::new();
                 let mut descriptors = Vec::with_capacity(list.len());
                 for item in list {
@@ -379,8 +424,12 @@ impl Compressor {
 
     /// Flushes every group's open pack (end of the archive); parts in group order.
     pub fn finish(&mut self) -> Vec<NamedPart> {
-        let jobs: Vec<Mutex<Option<(u32, &mut Group)>>> =
-            self.groups.iter_mut().enumerate().map(|(i, g)| Mutex::new(Some((i as u32, g)))).collect();
+        let jobs: Vec<Mutex<Option<(u32, &mut Group)>>> = self
+            .groups
+            .iter_mut()
+            .enumerate()
+            .map(|(i, g)| Mutex::new(Some((i as u32, g))))
+            .collect();
         let results: Mutex<Vec<(u32, Vec<GroupPart>)>> = Mutex::new(Vec::new());
         let next = AtomicUsize::new(0);
         let worker = || {
@@ -399,7 +448,12 @@ impl Compressor {
         run_workers(self.threads, &worker);
         let mut results = results.into_inner().expect("results");
         results.sort_by_key(|r| r.0);
-        results.into_iter().flat_map(|(id, parts)| parts.into_iter().map(move |part| NamedPart { group: id, part })).collect()
+        results
+            .into_iter()
+            .flat_map(|(id, parts)| {
+                parts.into_iter().map(move |part| NamedPart { group: id, part })
+            })
+            .collect()
     }
 }
 

@@ -11,7 +11,10 @@
 //! same size; their slot 0 is a dummy `0x7F` so that every raw stream exists.
 
 use super::lz_encoder::LzEncoder;
-use crate::payload::{LEVEL_PACK, LEVEL_REFERENCE_PLAIN, LEVEL_REFERENCE_TUPLES, encode_pack, encode_reference, join_pack};
+use crate::payload::{
+    LEVEL_PACK, LEVEL_REFERENCE_PLAIN, LEVEL_REFERENCE_TUPLES, encode_pack, encode_reference,
+    join_pack,
+};
 
 /// The dummy first item of a raw group.
 const RAW_DUMMY: u8 = 0x7F;
@@ -37,7 +40,11 @@ pub struct PartCompressor {
 impl Default for PartCompressor {
     fn default() -> Self {
         let make = |level| zstd::bulk::Compressor::new(level).expect("zstd context");
-        PartCompressor { pack: make(LEVEL_PACK), plain: make(LEVEL_REFERENCE_PLAIN), tuples: make(LEVEL_REFERENCE_TUPLES) }
+        PartCompressor {
+            pack: make(LEVEL_PACK),
+            plain: make(LEVEL_REFERENCE_PLAIN),
+            tuples: make(LEVEL_REFERENCE_TUPLES),
+        }
     }
 }
 
@@ -47,7 +54,8 @@ impl PartCompressor {
     }
 
     fn reference_part(&mut self, codes: &[u8]) -> (Vec<u8>, u64) {
-        encode_reference(&mut self.plain, &mut self.tuples, codes).expect("zstd compression into memory")
+        encode_reference(&mut self.plain, &mut self.tuples, codes)
+            .expect("zstd compression into memory")
     }
 }
 
@@ -93,7 +101,12 @@ impl Group {
     }
 
     /// Adds a segment; returns its in-group id. Finished parts are appended to `parts`.
-    pub fn add(&mut self, codes: &[u8], compressor: &mut PartCompressor, parts: &mut Vec<GroupPart>) -> u32 {
+    pub fn add(
+        &mut self,
+        codes: &[u8],
+        compressor: &mut PartCompressor,
+        parts: &mut Vec<GroupPart>,
+    ) -> u32 {
         if self.raw {
             if self.open_pack.len() == self.pack_cardinality {
                 self.flush(compressor, parts);

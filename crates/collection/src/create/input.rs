@@ -81,7 +81,12 @@ impl ContigReader {
     pub fn open(path: &Path) -> Result<ContigReader> {
         let options = ReaderOptions { format: Some(Format::Fasta), ..ReaderOptions::default() };
         let reader = Reader::from_path(path, options)?;
-        Ok(ContigReader { reader, batch: Batch::default(), next_in_batch: 0, path: path.display().to_string() })
+        Ok(ContigReader {
+            reader,
+            batch: Batch::default(),
+            next_in_batch: 0,
+            path: path.display().to_string(),
+        })
     }
 
     /// The next contig, or `None` at the end of the file.

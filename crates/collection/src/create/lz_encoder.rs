@@ -181,7 +181,13 @@ impl LzEncoder {
         3 + s[3..].iter().take_while(|&&c| c == N_CODE).count()
     }
 
-    fn best_match(&self, code: u64, text: &[u8], pos: usize, literals_before: usize) -> Option<Match> {
+    fn best_match(
+        &self,
+        code: u64,
+        text: &[u8],
+        pos: usize,
+        literals_before: usize,
+    ) -> Option<Match> {
         let mut best = Match { ref_pos: 0, back: 0, forward: 0 };
         let mut min_to_update = self.min_match_len;
         let mut slot = murmur64(code) as usize & self.table_mask;
@@ -196,7 +202,9 @@ impl LzEncoder {
             let forward = s.iter().zip(r).take_while(|(a, b)| a == b).count();
             if forward >= self.key_len {
                 let mut back = 0;
-                while back < literals_before.min(h_pos) && text[pos - back - 1] == self.reference[h_pos - back - 1] {
+                while back < literals_before.min(h_pos)
+                    && text[pos - back - 1] == self.reference[h_pos - back - 1]
+                {
                     back += 1;
                 }
                 if back + forward > min_to_update {
@@ -341,7 +349,7 @@ impl LzEncoder {
     /// token is put on its first position (`prefix`) or its last one.
     pub fn coding_costs(&self, text: &[u8], prefix: bool) -> Vec<u32> {
         let mut costs = Vec::with_capacity(text.len());
-        let mut put = |costs: &mut Vec<u32>, token: u32, span: usize| {
+        let put = |costs: &mut Vec<u32>, token: u32, span: usize| {
             if prefix {
                 costs.push(token);
                 costs.extend(std::iter::repeat_n(0, span - 1));
@@ -384,12 +392,10 @@ impl LzEncoder {
             i -= m.back;
             let len = m.back + m.forward;
             let diff = ref_pos as i64 - pred as i64;
-            let token = if diff >= 0 {
-                decimal_len(diff as u32)
-            } else {
-                decimal_len((-diff) as u32) + 1
-            } + decimal_len((len - self.min_match_len) as u32)
-                + 2;
+            let token =
+                if diff >= 0 { decimal_len(diff as u32) } else { decimal_len((-diff) as u32) + 1 }
+                    + decimal_len((len - self.min_match_len) as u32)
+                    + 2;
             put(&mut costs, token, len);
             pred = ref_pos + len;
             i += len;

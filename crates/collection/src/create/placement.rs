@@ -73,7 +73,12 @@ impl GroupIndex<'_> {
     }
 
     /// Places one segment of a contig; returns one or (when split) two placed segments.
-    pub fn place(&self, segment: Vec<u8>, front: Option<Kmer>, back: Option<Kmer>) -> (Placed, Option<Placed>) {
+    pub fn place(
+        &self,
+        segment: Vec<u8>,
+        front: Option<Kmer>,
+        back: Option<Kmer>,
+    ) -> (Placed, Option<Placed>) {
         let mut segment = segment;
         let mut segment_rc: Option<Vec<u8>> = None;
         let (mut key, mut rc) = match (front, back) {
@@ -115,8 +120,11 @@ impl GroupIndex<'_> {
                 }
                 segment_rc = Some(seg_rc);
             } else {
-                let (k1, k2, use_rc) =
-                    if f.canonical() > b.canonical() { (b.canonical(), f.canonical(), true) } else { (f.canonical(), b.canonical(), false) };
+                let (k1, k2, use_rc) = if f.canonical() > b.canonical() {
+                    (b.canonical(), f.canonical(), true)
+                } else {
+                    (f.canonical(), b.canonical(), false)
+                };
                 let (dir, rev) = if use_rc { (&seg_rc, &segment) } else { (&segment, &seg_rc) };
                 match self.missing_middle(k1, k2, dir, rev) {
                     None => segment_rc = Some(seg_rc),
@@ -148,17 +156,26 @@ impl GroupIndex<'_> {
                                 key = (middle, fv);
                             }
                             let bv = b.canonical();
-                            let (key2, rc2) = if middle < bv { ((middle, bv), false) } else { ((bv, middle), true) };
+                            let (key2, rc2) = if middle < bv {
+                                ((middle, bv), false)
+                            } else {
+                                ((bv, middle), true)
+                            };
                             let id2 = self.keys[&key2];
                             let codes2 = if rc2 { reverse_complement(&segment2) } else { segment2 };
-                            second = Some(Placed { target: Target::Known(id2), codes: codes2, reverse_complemented: rc2 });
+                            second = Some(Placed {
+                                target: Target::Known(id2),
+                                codes: codes2,
+                                reverse_complemented: rc2,
+                            });
                         }
                     }
                 }
             }
             known = self.keys.get(&key).copied();
         }
-        let codes = if rc { segment_rc.unwrap_or_else(|| reverse_complement(&segment)) } else { segment };
+        let codes =
+            if rc { segment_rc.unwrap_or_else(|| reverse_complement(&segment)) } else { segment };
         let target = match known {
             Some(id) => Target::Known(id),
             None => Target::New(key),
@@ -171,7 +188,11 @@ impl GroupIndex<'_> {
     fn with_one_splitter(&self, kmer: Kmer, forward: &[u8], reverse: &[u8]) -> (GroupKey, bool) {
         let value = kmer.canonical();
         let one_sided = || {
-            if kmer.is_forward_oriented() { ((value, NO_SPLITTER), false) } else { ((NO_SPLITTER, value), true) }
+            if kmer.is_forward_oriented() {
+                ((value, NO_SPLITTER), false)
+            } else {
+                ((NO_SPLITTER, value), true)
+            }
         };
         let Some(others) = self.terminators.get(&value) else {
             return one_sided();
@@ -180,7 +201,8 @@ impl GroupIndex<'_> {
         let mut candidates: Vec<(GroupKey, bool, &super::lz_encoder::LzEncoder)> = others
             .iter()
             .filter_map(|&other| {
-                let (key, use_rc) = if other < value { ((other, value), true) } else { ((value, other), false) };
+                let (key, use_rc) =
+                    if other < value { ((other, value), true) } else { ((value, other), false) };
                 self.encoder_of(key).map(|e| (key, use_rc, e))
             })
             .collect();
@@ -189,12 +211,16 @@ impl GroupIndex<'_> {
             ((seg_len - ref_size).abs(), ref_size)
         });
         let mut best_key = RAW_KEY;
-        let mut best_cost = if forward.len() < 16 { forward.len() as u64 } else { forward.len() as u64 - 16 };
+        let mut best_cost =
+            if forward.len() < 16 { forward.len() as u64 } else { forward.len() as u64 - 16 };
         let mut best_rc = false;
         for (key, use_rc, encoder) in candidates {
             let text = if use_rc { reverse } else { forward };
             let cost = u64::from(encoder.estimate(text, best_cost as u32));
-            if cost < best_cost || (cost == best_cost && key < best_key) || (cost == best_cost && key == best_key && !use_rc) {
+            if cost < best_cost
+                || (cost == best_cost && key < best_key)
+                || (cost == best_cost && key == best_key && !use_rc)
+            {
                 best_cost = cost;
                 best_key = key;
                 best_rc = use_rc;
@@ -205,7 +231,13 @@ impl GroupIndex<'_> {
 
     /// AGC's `find_cand_segment_with_missing_middle_splitter`: the shared neighbour and the
     /// best cut position (0 or the length mean "whole segment into one group").
-    fn missing_middle(&self, front: u64, back: u64, forward: &[u8], reverse: &[u8]) -> Option<(u64, usize)> {
+    fn missing_middle(
+        &self,
+        front: u64,
+        back: u64,
+        forward: &[u8],
+        reverse: &[u8],
+    ) -> Option<(u64, usize)> {
         let a = self.terminators.get(&front)?;
         let b = self.terminators.get(&back)?;
         let middle = first_shared(a, b)?;

@@ -42,7 +42,12 @@ pub struct CreateOptions {
 impl Default for CreateOptions {
     fn default() -> Self {
         CreateOptions {
-            params: Params { kmer_length: 31, min_match_length: 20, pack_cardinality: 50, segment_size: 60_000 },
+            params: Params {
+                kmer_length: 31,
+                min_match_length: 20,
+                pack_cardinality: 50,
+                segment_size: 60_000,
+            },
             threads: 1,
             concatenated: false,
             queue_memory: 1 << 30,
@@ -101,12 +106,15 @@ pub fn create(
     let reference = inputs.first().ok_or_else(|| Error::Input("no input FASTA given".into()))?;
     let names = sample_names(inputs, options.concatenated)?;
     let params = options.params;
-    let splitters = select_splitters(reference, params.kmer_length, u64::from(params.segment_size))?;
+    let splitters =
+        select_splitters(reference, params.kmer_length, u64::from(params.segment_size))?;
     let temp = TempOutput::new(output)?;
     let mut compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
     let mut archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
-    let queue: PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>> = PriorityQueue::new(options.queue_memory);
-    let mut summary = CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
+    let queue: PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>> =
+        PriorityQueue::new(options.queue_memory);
+    let mut summary =
+        CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
     let samples_done = AtomicU64::new(0);
     let bases_done = AtomicU64::new(0);
     let samples_total = if options.concatenated { 0 } else { inputs.len() as u64 };
@@ -123,7 +131,9 @@ pub fn create(
             };
             let (places, parts) = compressor.add_unit(&unit.samples);
             archive.register_groups(compressor.group_count());
-            if let Err(error) = archive.write_parts(parts).and_then(|()| archive.add_samples(places)) {
+            if let Err(error) =
+                archive.write_parts(parts).and_then(|()| archive.add_samples(places))
+            {
                 result = Err(error.into());
                 break;
             }
@@ -162,7 +172,10 @@ fn sample_names(inputs: &[PathBuf], concatenated: bool) -> Result<Vec<String>> {
         let mut seen = HashSet::new();
         for (name, path) in names.iter().zip(inputs) {
             if !seen.insert(name.as_str()) {
-                return Err(Error::Input(format!("{}: duplicate sample name '{name}'", path.display())));
+                return Err(Error::Input(format!(
+                    "{}: duplicate sample name '{name}'",
+                    path.display()
+                )));
             }
         }
     }
@@ -170,7 +183,12 @@ fn sample_names(inputs: &[PathBuf], concatenated: bool) -> Result<Vec<String>> {
 }
 
 /// The reader thread: units in order into the queue; the first error ends it.
-fn read_units(inputs: &[PathBuf], names: &[String], options: &CreateOptions, queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>) {
+fn read_units(
+    inputs: &[PathBuf],
+    names: &[String],
+    options: &CreateOptions,
+    queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
+) {
     let mut next_unit = 0u64;
     let mut push = |unit: Result<Unit>| -> bool {
         let cost = unit.as_ref().map_or(0, |u| u.bases as usize);
@@ -194,13 +212,19 @@ fn read_units(inputs: &[PathBuf], names: &[String], options: &CreateOptions, que
             for contig in contigs {
                 let sample = contig.name.split_whitespace().next().unwrap_or("").to_owned();
                 if !seen_samples.insert(sample.clone()) {
-                    push(Err(Error::Input(format!("{}: duplicate sample name '{sample}' (-c: one sample per record)", path.display()))));
+                    push(Err(Error::Input(format!(
+                        "{}: duplicate sample name '{sample}' (-c: one sample per record)",
+                        path.display()
+                    ))));
                     return;
                 }
                 pending_bases += contig.codes.len() as u64;
                 pending.push(SampleContigs { name: sample, contigs: vec![contig] });
                 if pending.len() == options.params.pack_cardinality as usize {
-                    let unit = Unit { samples: std::mem::take(&mut pending), bases: std::mem::take(&mut pending_bases) };
+                    let unit = Unit {
+                        samples: std::mem::take(&mut pending),
+                        bases: std::mem::take(&mut pending_bases),
+                    };
                     if !push(Ok(unit)) {
                         return;
                     }
@@ -227,7 +251,11 @@ fn read_sample(path: &Path) -> Result<Vec<Contig>> {
     let mut seen = HashSet::new();
     while let Some(contig) = reader.next_contig()? {
         if !seen.insert(contig.name.clone()) {
-            return Err(Error::Input(format!("{}: contig '{}' appears twice", path.display(), contig.name)));
+            return Err(Error::Input(format!(
+                "{}: contig '{}' appears twice",
+                path.display(),
+                contig.name
+            )));
         }
         contigs.push(contig);
     }
@@ -246,7 +274,9 @@ struct TempOutput {
 
 impl TempOutput {
     fn new(target: &Path) -> Result<TempOutput> {
-        let file_name = target.file_name().ok_or_else(|| Error::Input(format!("{}: not a file name", target.display())))?;
+        let file_name = target
+            .file_name()
+            .ok_or_else(|| Error::Input(format!("{}: not a file name", target.display())))?;
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(file_name);
         temp_name.push(format!(".tmp{}", std::process::id()));
@@ -255,7 +285,8 @@ impl TempOutput {
     }
 
     fn file(&self) -> Result<File> {
-        File::create(&self.temp).map_err(|e| Error::Input(format!("{}: cannot create: {e}", self.temp.display())))
+        File::create(&self.temp)
+            .map_err(|e| Error::Input(format!("{}: cannot create: {e}", self.temp.display())))
     }
 
     fn commit(mut self) -> Result<()> {

@@ -197,7 +197,8 @@ mod tests {
 
     /// AGC's rule with a full sort of all k-mers, as the C++ code does it.
     fn reference_rule(contigs: &[Vec<u8>], k: u32, segment_size: u64) -> Vec<u64> {
-        let mut all: Vec<u64> = contigs.iter().flat_map(|c| canonical_kmers(c, k).map(|(_, v)| v)).collect();
+        let mut all: Vec<u64> =
+            contigs.iter().flat_map(|c| canonical_kmers(c, k).map(|(_, v)| v)).collect();
         all.sort_unstable();
         let mut singletons = Vec::new();
         let mut i = 0;
@@ -223,7 +224,9 @@ mod tests {
                     kmer.push(c);
                     if kmer.is_full() {
                         recent.push(kmer.canonical());
-                        if since >= segment_size && singletons.binary_search(&kmer.canonical()).is_ok() {
+                        if since >= segment_size
+                            && singletons.binary_search(&kmer.canonical()).is_ok()
+                        {
                             splitters.push(kmer.canonical());
                             since = 0;
                             kmer.reset();
@@ -268,9 +271,17 @@ mod tests {
     #[test]
     fn equals_the_full_sort_rule() {
         for seed in 0..6 {
-            let contigs = vec![repetitive_contig(seed, 30_000), repetitive_contig(seed + 100, 7_000), vec![0, 1, 2]];
+            let contigs = vec![
+                repetitive_contig(seed, 30_000),
+                repetitive_contig(seed + 100, 7_000),
+                vec![0, 1, 2],
+            ];
             for (k, seg) in [(15u32, 1000u64), (21, 500), (31, 3000), (17, 100)] {
-                assert_eq!(select_splitters_in(&contigs, k, seg), reference_rule(&contigs, k, seg), "seed {seed} k {k} s {seg}");
+                assert_eq!(
+                    select_splitters_in(&contigs, k, seg),
+                    reference_rule(&contigs, k, seg),
+                    "seed {seed} k {k} s {seg}"
+                );
             }
         }
     }
