@@ -26,12 +26,7 @@ use crate::{Error, Result};
 /// threads may read at once.
 pub trait ReadAt: Send + Sync {
     /// The length of the archive in bytes.
-    fn len(&self) -> u64;
-
-    /// Whether the archive is empty.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    fn size(&self) -> u64;
 
     /// Fills `buf` with the bytes starting at `offset`.
     ///
@@ -60,7 +55,7 @@ impl FileSource {
 }
 
 impl ReadAt for FileSource {
-    fn len(&self) -> u64 {
+    fn size(&self) -> u64 {
         self.len
     }
 
@@ -89,7 +84,7 @@ impl ReadAt for FileSource {
 }
 
 impl ReadAt for Vec<u8> {
-    fn len(&self) -> u64 {
+    fn size(&self) -> u64 {
         self.as_slice().len() as u64
     }
 
@@ -99,7 +94,7 @@ impl ReadAt for Vec<u8> {
 }
 
 impl ReadAt for &[u8] {
-    fn len(&self) -> u64 {
+    fn size(&self) -> u64 {
         <[u8]>::len(self) as u64
     }
 
@@ -145,8 +140,8 @@ impl<R: ReadAt> CountingReadAt<R> {
 }
 
 impl<R: ReadAt> ReadAt for CountingReadAt<R> {
-    fn len(&self) -> u64 {
-        self.inner.len()
+    fn size(&self) -> u64 {
+        self.inner.size()
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
@@ -157,8 +152,8 @@ impl<R: ReadAt> ReadAt for CountingReadAt<R> {
 }
 
 impl<R: ReadAt + ?Sized> ReadAt for std::sync::Arc<R> {
-    fn len(&self) -> u64 {
-        (**self).len()
+    fn size(&self) -> u64 {
+        (**self).size()
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
@@ -218,7 +213,7 @@ impl<R: ReadAt> ArchiveReader<R> {
     /// [`Error::Format`] when the file is too short, the footer length or an entry is out of
     /// range; [`Error::Io`] on read errors.
     pub fn open(source: R) -> Result<ArchiveReader<R>> {
-        let file_len = source.len();
+        let file_len = source.size();
         if file_len < 9 {
             return Err(Error::format(format!(
                 "not an AGC archive: {file_len} bytes is too short to hold a footer"
