@@ -107,7 +107,7 @@ pub struct Compressor {
     params: Params,
     concatenated: bool,
     threads: usize,
-    splitters: HashSet<u64>,
+    splitters: SplitterSet,
     keys: HashMap<GroupKey, u32>,
     terminators: HashMap<u64, Vec<u64>>,
     groups: Vec<Group>,
@@ -127,7 +127,7 @@ impl Compressor {
             params,
             concatenated,
             threads: threads.max(1),
-            splitters: splitters.iter().copied().collect(),
+            splitters: SplitterSet::new(splitters),
             keys,
             terminators: HashMap::new(),
             groups: (0..RAW_GROUPS).map(|_| Group::new_raw(params.pack_cardinality)).collect(),
@@ -141,9 +141,7 @@ impl Compressor {
 
     /// The splitters, sorted (for the `splitters` stream).
     pub fn sorted_splitters(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.splitters.iter().copied().collect();
-        v.sort_unstable();
-        v
+        self.splitters.sorted.clone()
     }
 
     /// Every group key with its id, sorted (for the `segment-splitters` stream).
@@ -161,10 +159,14 @@ impl Compressor {
     /// Compresses one registration unit; returns the places of its samples and the finished
     /// group parts in the order they must be written.
     pub fn add_unit(&mut self, samples: &[SampleContigs]) -> (Vec<SamplePlaces>, Vec<NamedPart>) {
+        let t = std::time::Instant::now();
         let cuts = self.cut(samples);
+        let t_cut = t.elapsed();
         let placed = self.place_all(samples, &cuts);
+        let t_place = t.elapsed();
         let pending = self.number_parts(samples, cuts, placed);
         let work = self.register(pending);
+        let t_reg = t.elapsed();
         let mut places: Vec<SamplePlaces> = samples
             .iter()
             .map(|s| SamplePlaces {
@@ -177,25 +179,72 @@ impl Compressor {
             })
             .collect();
         let parts = self.store(work, &mut places);
+        if std::env::var_os("SEQFLOW_TIMING").is_some() {
+            eprintln!("cut {t_cut:?} place {t_place:?} register {t_reg:?} store {:?}", t.elapsed());
+        }
         (places, parts)
     }
 
-    /// Step 1: splitter occurrences cut every contig into overlapping segments.
+    /// Step 1: splitter occurrences cut every contig into overlapping segments. Long
+    /// contigs are searched in chunks on all workers; a splitter occurrence less than k
+    /// bases after the previous one is then dropped, exactly as AGC's restarted k-mer does.
     fn cut(&self, samples: &[SampleContigs]) -> Vec<Cut> {
+        const CHUNK: usize = 1 << 20;
         let k = self.params.kmer_length as usize;
-        let mut cuts = Vec::new();
+        let mut chunks = Vec::new();
         for (si, sample) in samples.iter().enumerate() {
             for (ci, contig) in sample.contigs.iter().enumerate() {
+                for start in (0..contig.codes.len()).step_by(CHUNK) {
+                    chunks.push((si, ci, start, (start + CHUNK).min(contig.codes.len())));
+                }
+            }
+        }
+        let found: Vec<Mutex<Vec<(usize, Kmer)>>> =
+            chunks.iter().map(|_| Mutex::new(Vec::new())).collect();
+        let next = AtomicUsize::new(0);
+        let worker = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= chunks.len() {
+                    break;
+                }
+                let (si, ci, start, end) = chunks[i];
+                let codes = &samples[si].contigs[ci].codes;
                 let mut kmer = Kmer::new(self.params.kmer_length);
-                let mut start = 0usize;
-                let mut front: Option<Kmer> = None;
-                for (pos, &c) in contig.codes.iter().enumerate() {
+                let mut hits = Vec::new();
+                for (pos, &c) in
+                    codes.iter().enumerate().take(end).skip(start.saturating_sub(k - 1))
+                {
                     if c > 3 {
                         kmer.reset();
                         continue;
                     }
                     kmer.push(c);
-                    if kmer.is_full() && self.splitters.contains(&kmer.canonical()) {
+                    if pos >= start && kmer.is_full() && self.splitters.contains(kmer.canonical()) {
+                        hits.push((pos, kmer));
+                    }
+                }
+                *found[i].lock().expect("chunk hits") = hits;
+            }
+        };
+        run_workers(self.threads.min(chunks.len().max(1)), &worker);
+        let mut cuts = Vec::new();
+        let mut hits = found.into_iter().map(|m| m.into_inner().expect("chunk hits"));
+        let mut chunk_iter = chunks.iter().peekable();
+        for (si, sample) in samples.iter().enumerate() {
+            for (ci, contig) in sample.contigs.iter().enumerate() {
+                let mut start = 0usize;
+                let mut front: Option<Kmer> = None;
+                let mut last_end: Option<usize> = None;
+                while let Some(&&(csi, cci, _, _)) = chunk_iter.peek() {
+                    if (csi, cci) != (si, ci) {
+                        break;
+                    }
+                    chunk_iter.next();
+                    for (pos, kmer) in hits.next().expect("hits per chunk") {
+                        if last_end.is_some_and(|last| pos < last + k) {
+                            continue;
+                        }
                         cuts.push(Cut {
                             sample: si,
                             contig: ci,
@@ -206,7 +255,7 @@ impl Compressor {
                         });
                         start = pos + 1 - k;
                         front = Some(kmer);
-                        kmer.reset();
+                        last_end = Some(pos);
                     }
                 }
                 if start < contig.codes.len() {
@@ -454,6 +503,39 @@ impl Compressor {
                 parts.into_iter().map(move |part| NamedPart { group: id, part })
             })
             .collect()
+    }
+}
+
+/// The splitters with a one-bit-per-slot filter in front of the hash set: almost every
+/// k-mer of a contig is rejected by one bit test.
+struct SplitterSet {
+    filter: Vec<u64>,
+    set: HashSet<u64>,
+    sorted: Vec<u64>,
+}
+
+impl SplitterSet {
+    const FILTER_BITS: u32 = 22;
+
+    fn slot(value: u64) -> usize {
+        (value.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::FILTER_BITS)) as usize
+    }
+
+    fn new(splitters: &[u64]) -> SplitterSet {
+        let mut filter = vec![0u64; (1 << Self::FILTER_BITS) / 64];
+        for &s in splitters {
+            let slot = Self::slot(s);
+            filter[slot / 64] |= 1 << (slot % 64);
+        }
+        let mut sorted = splitters.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        SplitterSet { filter, set: splitters.iter().copied().collect(), sorted }
+    }
+
+    fn contains(&self, value: u64) -> bool {
+        let slot = Self::slot(value);
+        self.filter[slot / 64] >> (slot % 64) & 1 == 1 && self.set.contains(&value)
     }
 }
 

@@ -37,6 +37,8 @@ pub struct CreateOptions {
     pub concatenated: bool,
     /// Budget of the input queue in bytes of sequence.
     pub queue_memory: usize,
+    /// Budget of one k-mer counting pass of the splitter selection, in bytes.
+    pub splitter_memory: usize,
 }
 
 impl Default for CreateOptions {
@@ -51,6 +53,7 @@ impl Default for CreateOptions {
             threads: 1,
             concatenated: false,
             queue_memory: 1 << 30,
+            splitter_memory: super::splitters::DEFAULT_MEMORY,
         }
     }
 }
@@ -106,8 +109,17 @@ pub fn create(
     let reference = inputs.first().ok_or_else(|| Error::Input("no input FASTA given".into()))?;
     let names = sample_names(inputs, options.concatenated)?;
     let params = options.params;
-    let splitters =
-        select_splitters(reference, params.kmer_length, u64::from(params.segment_size))?;
+    let t = std::time::Instant::now();
+    let splitters = select_splitters(
+        reference,
+        params.kmer_length,
+        u64::from(params.segment_size),
+        options.splitter_memory,
+        options.threads,
+    )?;
+    if std::env::var_os("SEQFLOW_TIMING").is_some() {
+        eprintln!("splitters {:?}", t.elapsed());
+    }
     let temp = TempOutput::new(output)?;
     let mut compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
     let mut archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);

@@ -8,186 +8,217 @@
 //! never overlap. At the contig end, the right-most singleton after the last splitter is
 //! taken too.
 //!
-//! AGC finds singletons by sorting every k-mer of the reference (8 bytes per base). Here
-//! only the k-mers the scan actually asks about are counted, so memory does not grow with the
-//! reference: the scan is *simulated* with the statuses known so far; where it meets a
-//! k-mer of unknown status it asks for that k-mer and the next [`WINDOW`] ones (a stretch
-//! usually starts on a singleton, and when it does not the answer is close by) and goes on
-//! as if it were a singleton. One pass over the reference then counts exactly the asked
-//! k-mers (saturating at 2). Rounds repeat until a simulation meets no unknown status; its
-//! splitters are then exactly AGC's. Memory: the counted k-mers (≈ `WINDOW` × 16 B per
-//! `segment_size` bases of reference, ≈ 70 B per kb at the defaults) plus one contig.
+//! AGC finds singletons by sorting every k-mer of the reference at once (8 bytes per base).
+//! Here the k-mers are counted in passes over the reference, each pass taking the k-mers
+//! whose hash falls in its share of the hash space: the pass sorts only those (at most
+//! `memory` bytes of them, 16 bytes per k-mer with its position), sorts them in 256 buckets
+//! on all threads, and marks the positions of the singletons in a bitmap of one bit per
+//! reference base. A final pass runs AGC's scan on the bitmap. Peak memory: `memory` + 1 bit
+//! per reference base + the largest contig; time: one read of the reference per pass + 2.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::input::ContigReader;
 use super::kmer::Kmer;
 use crate::Result;
 
-/// K-mers asked about after an unknown status at a splitter candidate.
-pub const WINDOW: usize = 256;
+/// Default budget of one counting pass, in bytes.
+pub const DEFAULT_MEMORY: usize = 128 << 20;
 
-/// Occurrence count of an asked k-mer, saturating at 2.
-type Counts = HashMap<u64, u8>;
+/// MurMur3 finaliser, to spread k-mers over passes.
+fn spread(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
 
-/// Selects the splitters of the reference FASTA at `reference` (sorted, distinct).
+/// A source of the reference's contigs that can be read several times.
+trait Contigs {
+    fn each(&self, f: &mut dyn FnMut(usize, &[u8])) -> Result<()>;
+}
+
+struct FastaContigs<'a>(&'a Path);
+
+impl Contigs for FastaContigs<'_> {
+    fn each(&self, f: &mut dyn FnMut(usize, &[u8])) -> Result<()> {
+        let mut reader = ContigReader::open(self.0)?;
+        let mut i = 0;
+        while let Some(contig) = reader.next_contig()? {
+            f(i, &contig.codes);
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+struct MemoryContigs<'a>(&'a [Vec<u8>]);
+
+impl Contigs for MemoryContigs<'_> {
+    fn each(&self, f: &mut dyn FnMut(usize, &[u8])) -> Result<()> {
+        for (i, codes) in self.0.iter().enumerate() {
+            f(i, codes);
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f(position, canonical)` for every full k-mer of `codes`.
+fn each_kmer(codes: &[u8], k: u32, mut f: impl FnMut(usize, u64)) {
+    let mut kmer = Kmer::new(k);
+    for (pos, &c) in codes.iter().enumerate() {
+        if c > 3 {
+            kmer.reset();
+        } else {
+            kmer.push(c);
+            if kmer.is_full() {
+                f(pos, kmer.canonical());
+            }
+        }
+    }
+}
+
+/// Selects the splitters of the reference FASTA at `reference` (sorted, distinct), counting
+/// k-mers in passes of at most `memory` bytes.
 ///
 /// # Errors
 /// Any error reading the reference.
-pub fn select_splitters(reference: &Path, k: u32, segment_size: u64) -> Result<Vec<u64>> {
-    let mut known: Counts = HashMap::new();
-    loop {
-        let mut asked = HashSet::new();
-        let mut splitters = Vec::new();
-        let mut reader = ContigReader::open(reference)?;
-        while let Some(contig) = reader.next_contig()? {
-            simulate_scan(&contig.codes, k, segment_size, &known, &mut asked, &mut splitters);
-        }
-        if asked.is_empty() {
-            splitters.sort_unstable();
-            splitters.dedup();
-            return Ok(splitters);
-        }
-        let mut counts: Counts = asked.into_iter().map(|v| (v, 0)).collect();
-        let mut reader = ContigReader::open(reference)?;
-        while let Some(contig) = reader.next_contig()? {
-            count_asked(&contig.codes, k, &mut counts);
-        }
-        known.extend(counts);
-    }
-}
-
-/// Selects splitters from reference contigs held in memory (tests, small references).
-pub fn select_splitters_in(contigs: &[Vec<u8>], k: u32, segment_size: u64) -> Vec<u64> {
-    let mut known: Counts = HashMap::new();
-    loop {
-        let mut asked = HashSet::new();
-        let mut splitters = Vec::new();
-        for codes in contigs {
-            simulate_scan(codes, k, segment_size, &known, &mut asked, &mut splitters);
-        }
-        if asked.is_empty() {
-            splitters.sort_unstable();
-            splitters.dedup();
-            return splitters;
-        }
-        let mut counts: Counts = asked.into_iter().map(|v| (v, 0)).collect();
-        for codes in contigs {
-            count_asked(codes, k, &mut counts);
-        }
-        known.extend(counts);
-    }
-}
-
-/// Adds one occurrence to every asked k-mer of `codes`.
-fn count_asked(codes: &[u8], k: u32, counts: &mut Counts) {
-    let mut kmer = Kmer::new(k);
-    for &c in codes {
-        if c > 3 {
-            kmer.reset();
-            continue;
-        }
-        kmer.push(c);
-        if kmer.is_full()
-            && let Some(count) = counts.get_mut(&kmer.canonical())
-        {
-            *count = (*count + 1).min(2);
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Singleton,
-    Repeated,
-    Unknown,
-}
-
-fn status(known: &Counts, k: u32, value: u64) -> Status {
-    match known.get(&value) {
-        // AGC pads its k-mer array with u64::MAX, which is the all-T 32-mer: never a singleton.
-        Some(1) if !(k == 32 && value == u64::MAX) => Status::Singleton,
-        Some(_) => Status::Repeated,
-        None => Status::Unknown,
-    }
-}
-
-/// One contig of AGC's splitter scan with the statuses in `known`; unknown statuses are
-/// added to `asked` (with the following window) and taken optimistically as singletons.
-fn simulate_scan(
-    codes: &[u8],
+pub fn select_splitters(
+    reference: &Path,
     k: u32,
     segment_size: u64,
-    known: &Counts,
-    asked: &mut HashSet<u64>,
-    splitters: &mut Vec<u64>,
-) {
-    let mut scan = Kmer::new(k);
-    // Never restarted at a splitter: the k-mers the scan would see had it not taken one.
-    let mut shadow = Kmer::new(k);
-    let mut since_splitter = segment_size;
-    let mut window_left = 0usize;
-    let mut recent: Vec<u64> = Vec::new();
-    for &c in codes {
-        if c > 3 {
-            scan.reset();
-            shadow.reset();
-        } else {
-            scan.push(c);
-            shadow.push(c);
-            if shadow.is_full() && window_left > 0 {
-                window_left -= 1;
-                let value = shadow.canonical();
-                if status(known, k, value) == Status::Unknown {
-                    asked.insert(value);
+    memory: usize,
+    threads: usize,
+) -> Result<Vec<u64>> {
+    select(&FastaContigs(reference), k, segment_size, memory, threads)
+}
+
+/// Selects splitters from reference contigs held in memory.
+pub fn select_splitters_in(
+    contigs: &[Vec<u8>],
+    k: u32,
+    segment_size: u64,
+    memory: usize,
+) -> Vec<u64> {
+    select(&MemoryContigs(contigs), k, segment_size, memory, 2)
+        .expect("in-memory contigs cannot fail")
+}
+
+/// Buckets a pass's k-mers are spread over, so that each sort works in cache.
+const BUCKETS: usize = 256;
+
+fn select(
+    contigs: &dyn Contigs,
+    k: u32,
+    segment_size: u64,
+    memory: usize,
+    threads: usize,
+) -> Result<Vec<u64>> {
+    let mut offsets = Vec::new();
+    let mut total = 0usize;
+    let mut kmers = 0usize;
+    contigs.each(&mut |_, codes| {
+        offsets.push(total);
+        total += codes.len();
+        kmers += codes.len().saturating_sub(k as usize - 1);
+    })?;
+    // 16 bytes per k-mer: its value and its position.
+    let passes = (kmers * 16).div_ceil(memory.max(1 << 16)).max(1) as u64;
+    let mut singletons = vec![0u64; total.div_ceil(64)];
+    for pass in 0..passes {
+        let mut buckets: Vec<Vec<(u64, u64)>> = (0..BUCKETS).map(|_| Vec::new()).collect();
+        contigs.each(&mut |ci, codes| {
+            let offset = offsets[ci] as u64;
+            each_kmer(codes, k, |pos, v| {
+                let h = spread(v);
+                if passes == 1 || h % passes == pass {
+                    buckets[(h >> 56) as usize].push((v, offset + pos as u64));
+                }
+            });
+        })?;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let buckets: Vec<std::sync::Mutex<Vec<(u64, u64)>>> =
+            buckets.into_iter().map(std::sync::Mutex::new).collect();
+        let found: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+        let worker = || {
+            let mut local = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= buckets.len() {
+                    break;
+                }
+                let mut bucket = std::mem::take(&mut *buckets[i].lock().expect("bucket"));
+                bucket.sort_unstable_by_key(|&(v, _)| v);
+                let mut a = 0;
+                while a < bucket.len() {
+                    let mut b = a + 1;
+                    while b < bucket.len() && bucket[b].0 == bucket[a].0 {
+                        b += 1;
+                    }
+                    // AGC pads its k-mer array with u64::MAX (the all-T 32-mer): never a singleton.
+                    if b == a + 1 && !(k == 32 && bucket[a].0 == u64::MAX) {
+                        local.push(bucket[a].1);
+                    }
+                    a = b;
                 }
             }
-            if scan.is_full() {
-                let value = scan.canonical();
-                recent.push(value);
+            found.lock().expect("found").extend(local);
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads.max(1) {
+                scope.spawn(worker);
+            }
+            worker();
+        });
+        for pos in found.into_inner().expect("found") {
+            singletons[(pos / 64) as usize] |= 1 << (pos % 64);
+        }
+    }
+    let mut splitters = Vec::new();
+    contigs.each(&mut |ci, codes| {
+        scan_contig(codes, &singletons, offsets[ci], k, segment_size, &mut splitters)
+    })?;
+    splitters.sort_unstable();
+    splitters.dedup();
+    Ok(splitters)
+}
+
+/// AGC's scan of one contig, with the singleton k-mers marked (by end position) in `bits`.
+fn scan_contig(
+    codes: &[u8],
+    bits: &[u64],
+    offset: usize,
+    k: u32,
+    segment_size: u64,
+    splitters: &mut Vec<u64>,
+) {
+    let is_singleton = |pos: usize| {
+        let at = offset + pos;
+        bits[at / 64] >> (at % 64) & 1 == 1
+    };
+    let mut kmer = Kmer::new(k);
+    let mut since_splitter = segment_size;
+    let mut rightmost: Option<u64> = None;
+    for (pos, &c) in codes.iter().enumerate() {
+        if c > 3 {
+            kmer.reset();
+        } else {
+            kmer.push(c);
+            if kmer.is_full() && is_singleton(pos) {
                 if since_splitter >= segment_size {
-                    let take = match status(known, k, value) {
-                        Status::Singleton => true,
-                        Status::Repeated => false,
-                        Status::Unknown => {
-                            asked.insert(value);
-                            window_left = WINDOW;
-                            true
-                        }
-                    };
-                    if take {
-                        splitters.push(value);
-                        since_splitter = 0;
-                        scan.reset();
-                        recent.clear();
-                    }
+                    splitters.push(kmer.canonical());
+                    since_splitter = 0;
+                    kmer.reset();
+                    rightmost = None;
+                } else {
+                    rightmost = Some(kmer.canonical());
                 }
             }
         }
         since_splitter += 1;
     }
-    // The right-most singleton after the last splitter; unknown statuses to its right must
-    // be asked first.
-    let mut asked_at_end = 0;
-    for &value in recent.iter().rev() {
-        match status(known, k, value) {
-            Status::Singleton => {
-                if asked_at_end == 0 {
-                    splitters.push(value);
-                }
-                break;
-            }
-            Status::Repeated => {}
-            Status::Unknown => {
-                asked.insert(value);
-                asked_at_end += 1;
-                if asked_at_end == WINDOW {
-                    break;
-                }
-            }
-        }
-    }
+    splitters.extend(rightmost);
 }
 
 #[cfg(test)]
@@ -277,11 +308,14 @@ mod tests {
                 vec![0, 1, 2],
             ];
             for (k, seg) in [(15u32, 1000u64), (21, 500), (31, 3000), (17, 100)] {
-                assert_eq!(
-                    select_splitters_in(&contigs, k, seg),
-                    reference_rule(&contigs, k, seg),
-                    "seed {seed} k {k} s {seg}"
-                );
+                // Many small passes and a single pass must agree with the full sort.
+                for memory in [1 << 16, 1 << 30] {
+                    assert_eq!(
+                        select_splitters_in(&contigs, k, seg, memory),
+                        reference_rule(&contigs, k, seg),
+                        "seed {seed} k {k} s {seg} memory {memory}"
+                    );
+                }
             }
         }
     }
