@@ -342,3 +342,90 @@ fn bad_inputs_fail_with_one_line_and_leave_no_archive() {
     expect_input_error(&[good.clone(), twice], dir.path(), &["twice.fa", "'c1' appears twice"]);
     expect_input_error(&[good, dir.path().join("missing.fa")], dir.path(), &["missing.fa"]);
 }
+
+#[test]
+fn append_costs_what_a_fresh_create_costs_and_agc_reads_it() {
+    let Some(pan8) = required("fixtures/agc/pan8") else { return };
+    let inputs: Vec<PathBuf> = (1..=5).map(|i| pan8.join(format!("hap{i:02}.fa.gz"))).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let four = dir.path().join("four.agc");
+    let mut opts = options(2);
+    // A batch size of 3 makes the appended archive rewrite a partial metadata batch.
+    opts.params.pack_cardinality = 3;
+    let four_bytes = make(&inputs[..4], &four, &opts).len();
+    let fresh_bytes = make(&inputs, &dir.path().join("five.agc"), &opts).len();
+    let appended = dir.path().join("appended.agc");
+    seqflow_collection::create::append(&four, &inputs[4..], &appended, &opts, &|_| {}).unwrap();
+    let appended_bytes = std::fs::metadata(&appended).unwrap().len() as usize;
+    let fresh_cost = fresh_bytes - four_bytes;
+    let append_cost = appended_bytes - four_bytes;
+    assert!(
+        append_cost as f64 <= 1.10 * fresh_cost as f64,
+        "append {append_cost} B vs fresh {fresh_cost} B"
+    );
+    // Appending in place (output = input) works too.
+    seqflow_collection::create::append(&four, &inputs[4..], &four, &opts, &|_| {}).unwrap();
+    assert_eq!(std::fs::metadata(&four).unwrap().len() as usize, appended_bytes);
+
+    let Some(agc) = agc() else { return };
+    let expected = std::fs::read_to_string(pan8.join("../expected-getset.sha256")).unwrap();
+    for i in 1..=5 {
+        let sample = format!("hap{i:02}");
+        let got = run_agc(&agc, &["getset", appended.to_str().unwrap(), &sample]);
+        let line = format!("pan8/pan8.agc {sample} {:x}", Sha256::digest(&got));
+        assert!(expected.lines().any(|l| l == line), "{sample} after append");
+    }
+    // Our append to an archive agc made.
+    let theirs = dir.path().join("theirs.agc");
+    let mut args = vec![
+        "create".to_owned(),
+        "-t".into(),
+        "2".into(),
+        "-o".into(),
+        theirs.to_str().unwrap().into(),
+    ];
+    args.extend(inputs[..4].iter().map(|p| p.to_str().unwrap().to_owned()));
+    run_agc(&agc, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let both = dir.path().join("both.agc");
+    seqflow_collection::create::append(&theirs, &inputs[4..], &both, &options(2), &|_| {}).unwrap();
+    for sample in ["hap01", "hap05"] {
+        let got = run_agc(&agc, &["getset", both.to_str().unwrap(), sample]);
+        let line = format!("pan8/pan8.agc {sample} {:x}", Sha256::digest(&got));
+        assert!(expected.lines().any(|l| l == line), "{sample} after append to agc's archive");
+    }
+}
+
+#[test]
+fn append_refuses_damaged_archives_and_known_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = related_samples(dir.path(), 3, 3, 20_000, 2);
+    let inputs: Vec<PathBuf> = samples.iter().map(|(p, _)| p.clone()).collect();
+    let archive = dir.path().join("a.agc");
+    let bytes = make(&inputs[..2], &archive, &options(1));
+    let out = dir.path().join("out.agc");
+    let err =
+        seqflow_collection::create::append(&archive, &inputs[1..2], &out, &options(1), &|_| {})
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("'s1' is already in"), "{err}");
+    assert!(!out.exists());
+    for (what, damaged) in [
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("footer", {
+            let mut b = bytes.clone();
+            let n = b.len();
+            b[n - 3] ^= 0x40;
+            b
+        }),
+        ("not an archive", b">c\nACGT\n".to_vec()),
+    ] {
+        let broken = dir.path().join("broken.agc");
+        std::fs::write(&broken, &damaged).unwrap();
+        let err =
+            seqflow_collection::create::append(&broken, &inputs[2..], &out, &options(1), &|_| {})
+                .expect_err(what)
+                .to_string();
+        assert!(err.contains("broken.agc") && !err.contains('\n'), "{what}: {err}");
+        assert!(!out.exists(), "{what}: no output");
+    }
+}

@@ -81,6 +81,42 @@ impl<W: Write> ArchiveOutput<W> {
         Ok(())
     }
 
+    /// Copies a part of an existing archive unchanged.
+    ///
+    /// # Errors
+    /// Write errors.
+    pub fn copy_part(&mut self, stream: &str, data: &[u8], metadata: u64) -> std::io::Result<()> {
+        let id = self.writer.register_stream(stream);
+        self.writer.add_part(id, data, metadata)?;
+        Ok(())
+    }
+
+    /// Copies a full metadata batch of an existing archive unchanged.
+    ///
+    /// # Errors
+    /// Write errors.
+    pub fn copy_batch(
+        &mut self,
+        names: &[u8],
+        names_metadata: u64,
+        details: &[u8],
+        details_metadata: u64,
+    ) -> std::io::Result<()> {
+        self.copy_part("collection-contigs", names, names_metadata)?;
+        self.copy_part("collection-details", details, details_metadata)
+    }
+
+    /// Restores the sample list of an existing archive: `written` samples whose batches were
+    /// copied, then the samples of its last, partial batch (rewritten with the new ones).
+    pub fn restore_samples(&mut self, written: Vec<String>, open: Vec<SamplePlaces>) {
+        self.sample_names = written;
+        self.open_batch.clear();
+        for sample in open {
+            self.sample_names.push(sample.name.clone());
+            self.open_batch.push(sample);
+        }
+    }
+
     /// Records finished samples; writes a metadata batch each `pack_cardinality` samples.
     ///
     /// # Errors

@@ -134,6 +134,40 @@ impl Compressor {
         }
     }
 
+    /// A compressor continuing an archive: its splitters, group keys and re-opened groups.
+    pub fn reopen(
+        params: Params,
+        splitters: &[u64],
+        keys: Vec<(GroupKey, u32)>,
+        groups: Vec<Group>,
+        concatenated: bool,
+        threads: usize,
+    ) -> Compressor {
+        let mut terminators: HashMap<u64, Vec<u64>> = HashMap::new();
+        for &((k1, k2), _) in &keys {
+            if k1 != NO_SPLITTER && k2 != NO_SPLITTER {
+                terminators.entry(k1).or_default().push(k2);
+                if k1 != k2 {
+                    terminators.entry(k2).or_default().push(k1);
+                }
+            }
+        }
+        for list in terminators.values_mut() {
+            list.sort_unstable();
+        }
+        let mut key_map: HashMap<GroupKey, u32> = keys.into_iter().collect();
+        key_map.insert(RAW_KEY, 0);
+        Compressor {
+            params,
+            concatenated,
+            threads: threads.max(1),
+            splitters: SplitterSet::new(splitters),
+            keys: key_map,
+            terminators,
+            groups,
+        }
+    }
+
     /// The archive parameters.
     pub fn params(&self) -> Params {
         self.params

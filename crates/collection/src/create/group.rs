@@ -95,6 +95,42 @@ impl Group {
         }
     }
 
+    /// An LZ group re-opened from an archive: its reference, its member count and the items
+    /// of its last (open) pack.
+    pub fn reopen_lz(
+        pack_cardinality: u32,
+        min_match_len: u32,
+        reference: &[u8],
+        members: u32,
+        open_pack: Vec<Vec<u8>>,
+    ) -> Group {
+        Group {
+            raw: false,
+            pack_cardinality: pack_cardinality as usize,
+            min_match_len,
+            encoder: Some(LzEncoder::new(reference, min_match_len)),
+            members,
+            open_pack,
+        }
+    }
+
+    /// A raw group re-opened from an archive.
+    pub fn reopen_raw(pack_cardinality: u32, members: u32, open_pack: Vec<Vec<u8>>) -> Group {
+        Group {
+            raw: true,
+            pack_cardinality: pack_cardinality as usize,
+            min_match_len: 0,
+            encoder: None,
+            members,
+            open_pack,
+        }
+    }
+
+    /// An LZ group that has no member yet (its streams exist but are empty).
+    pub fn is_empty_lz(&self) -> bool {
+        !self.raw && self.members == 0
+    }
+
     /// The LZ encoder of the reference (None for raw groups and before the first member).
     pub fn encoder(&self) -> Option<&LzEncoder> {
         self.encoder.as_ref()

@@ -1,5 +1,6 @@
 //! Creating and appending archives (`seqflow collection create` / `append`).
 
+pub mod append;
 pub mod archive;
 pub mod compressor;
 pub mod group;
@@ -10,4 +11,4 @@ pub mod placement;
 pub mod run;
 pub mod splitters;
 
-pub use run::{CreateOptions, CreateProgress, CreateSummary, create};
+pub use run::{CreateOptions, CreateProgress, CreateSummary, append, create};

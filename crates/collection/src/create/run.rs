@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use seqflow_pipeline::PriorityQueue;
 
+use super::append::reopen;
 use super::archive::ArchiveOutput;
 use super::compressor::{Compressor, RAW_GROUPS, SampleContigs};
 use super::input::{Contig, ContigReader, sample_name_of};
@@ -121,17 +122,89 @@ pub fn create(
         eprintln!("splitters {:?}", t.elapsed());
     }
     let temp = TempOutput::new(output)?;
-    let mut compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
-    let mut archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
+    let compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
+    let archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
+    let summary = CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
+    compress_inputs(compressor, archive, inputs, &names, options, progress, summary, temp)
+}
+
+/// Appends `inputs` to the archive `existing`, writing the result to `output` (which may be
+/// the same path: the new archive is written under a temporary name and renamed at the end).
+/// `k`, segment size, minimum match length and pack size are the archive's.
+///
+/// # Errors
+/// As [`create`], and [`Error::Format`] when `existing` is not a readable AGC archive, or a new
+/// sample name is already in it.
+pub fn append(
+    existing: &Path,
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &CreateOptions,
+    progress: &(dyn Fn(&CreateProgress) + Sync),
+) -> Result<CreateSummary> {
+    let damaged = |e: Error| match e {
+        Error::Format(message) => Error::Format(format!("{}: {message}", existing.display())),
+        Error::Io(io) => Error::Input(format!("{}: {io}", existing.display())),
+        other => other,
+    };
+    if inputs.is_empty() {
+        return Err(Error::Input("no input FASTA given".into()));
+    }
+    let reader = crate::reader::CollectionReader::open(existing).map_err(damaged)?;
+    let names = sample_names(inputs, options.concatenated)?;
+    if !options.concatenated {
+        for (name, path) in names.iter().zip(inputs) {
+            if reader.samples().iter().any(|s| s == name) {
+                return Err(Error::Input(format!(
+                    "{}: sample '{name}' is already in {}",
+                    path.display(),
+                    existing.display()
+                )));
+            }
+        }
+    }
+    let temp = TempOutput::new(output)?;
+    let reopened =
+        reopen(&reader, BufWriter::new(temp.file()?), options.concatenated, options.threads)
+            .map_err(damaged)?;
+    let mut options = options.clone();
+    options.params = reader.params();
+    let summary = CreateSummary {
+        splitters: reopened.compressor.sorted_splitters().len() as u64,
+        ..CreateSummary::default()
+    };
+    drop(reader);
+    compress_inputs(
+        reopened.compressor,
+        reopened.output,
+        inputs,
+        &names,
+        &options,
+        progress,
+        summary,
+        temp,
+    )
+}
+
+/// The shared part of [`create`] and [`append`]: the reader thread, the queue, the units.
+#[allow(clippy::too_many_arguments)]
+fn compress_inputs(
+    mut compressor: Compressor,
+    mut archive: ArchiveOutput<BufWriter<File>>,
+    inputs: &[PathBuf],
+    names: &[String],
+    options: &CreateOptions,
+    progress: &(dyn Fn(&CreateProgress) + Sync),
+    mut summary: CreateSummary,
+    temp: TempOutput,
+) -> Result<CreateSummary> {
     let queue: PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>> =
         PriorityQueue::new(options.queue_memory);
-    let mut summary =
-        CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
     let samples_done = AtomicU64::new(0);
     let bases_done = AtomicU64::new(0);
     let samples_total = if options.concatenated { 0 } else { inputs.len() as u64 };
     let outcome: Result<()> = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| read_units(inputs, &names, options, &queue));
+        let reader = scope.spawn(|| read_units(inputs, names, options, &queue));
         let mut result = Ok(());
         while let Some(unit) = queue.pop() {
             let unit = match unit {
