@@ -11,7 +11,7 @@
 #    once. They replay seeds/ and regressions/, so a fixed crash stays fixed.
 set -eu
 cd "$(dirname "$0")"
-targets="fastx_reader compressed_reader container_index crypt4gh_reader genome_builder"
+targets="fastx_reader compressed_reader container_index crypt4gh_reader genome_builder agc_reader"
 
 cargo build --release --bins --locked
 cargo build --release --bins --locked --no-default-features --target-dir target/plain

@@ -2,18 +2,20 @@
 //!
 //! Each target runs the reader on untrusted bytes (`fastx_reader` and `compressed_reader`
 //! here, `container_index` in `container.rs`, `crypt4gh_reader` in `crypt4gh.rs`,
-//! `genome_builder` in `genome.rs`). It must
+//! `genome_builder` in `genome.rs`, `agc_reader` in `collection.rs`). It must
 //! never panic, hang or allocate without bound; besides, a few invariants are asserted, so
 //! that a wrong answer is a crash too: here `seq().len() == seq_len()`, equal sequence and
 //! quality lengths, and (for plain input) the same records whatever the batch window.
 
+mod collection;
 mod container;
 mod crypt4gh;
 mod genome;
 
+pub use collection::agc_reader;
 pub use container::container_index;
-pub use genome::genome_builder;
 pub use crypt4gh::{Built, PASSPHRASE, READER_SECRET, WRITER_SECRET, build_file, crypt4gh_reader};
+pub use genome::genome_builder;
 
 use seqflow_seqio::{Alphabet, Batch, Error, Format, Reader, ReaderOptions, Validation};
 

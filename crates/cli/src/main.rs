@@ -3,6 +3,7 @@
 //! This binary only parses flags and wires the library crates together; every command lives
 //! in a module of its own.
 
+mod collection;
 mod output;
 mod pack;
 mod progress;
@@ -46,6 +47,9 @@ enum Command {
     Keygen(pack::KeygenArgs),
     /// Find interspersed repeat families de novo and annotate every copy.
     Repeats(repeats::RepeatsArgs),
+    /// Read AGC genome-collection archives: getset, getctg, getcol, listset, listctg, listref, info.
+    #[command(subcommand)]
+    Collection(collection::CollectionCommand),
     /// Write reproducible synthetic data (seeded).
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => pack::keygen(&args),
         Command::Repeats(args) => repeats::run(&args, global),
         Command::Simulate(command) => simulate::run(&command, global),
+        Command::Collection(command) => collection::run(&command, global),
     };
     match result {
         Ok(code) => code,

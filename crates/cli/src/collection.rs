@@ -1,0 +1,485 @@
+//! `seqflow collection`: read AGC genome-collection archives with the verbs of C++ `agc`
+//! (`getset`, `getctg`, `getcol`, `listset`, `listctg`, `listref`, `info`).
+//!
+//! Every query is resolved against the archive's metadata before any sequence is written, so
+//! an unknown sample or contig, or a range past a contig's end, fails before output starts.
+//! Sequence is then cut into chunks of whole output lines (about 4 Mb of bases each) that the
+//! engine decodes in parallel, each worker with its own ZSTD context and part cache; the
+//! ordered sink writes chunks in request order, so the output is the same for any
+//! `--threads`. With `--gzip` every chunk becomes one gzip member, compressed by the worker.
+//!
+//! Peak memory (the engine's bound with reorder window `threads + 1`): about
+//! `(threads + 2) × 4.1 MB` of formatted chunks in flight plus, per worker, 4 MB of codes, a
+//! 16 MiB cache of decoded parts and one decoded segment; the archive is read with `pread`,
+//! never as a whole.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::thread;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use seqflow_collection::container::FileSource;
+use seqflow_collection::query::{ContigQuery, output_header};
+use seqflow_collection::reader::CODE_TO_LETTER;
+use seqflow_collection::{CollectionReader, Contig, Error as CollectionError, SegmentDecoder};
+use seqflow_pipeline::{Emitter, Pipeline, Weighted};
+
+use crate::Global;
+use crate::output::Output;
+
+/// Bases decoded per work item (rounded up to whole output lines).
+const CHUNK_BASES: u64 = 4 << 20;
+
+/// The `seqflow collection` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CollectionCommand {
+    /// FASTA of whole samples, in the order given (`agc getset`).
+    Getset(GetsetArgs),
+    /// FASTA of contigs or ranges: `ctg`, `ctg@sample`, `ctg:from-to`, `ctg@sample:from-to`,
+    /// 0-based, inclusive (`agc getctg`).
+    Getctg(GetctgArgs),
+    /// Every sample to `DIR/<sample>.fa`, samples decoded in parallel (`agc getcol`).
+    Getcol(GetcolArgs),
+    /// Sample names, sorted (`agc listset`).
+    Listset(ArchiveArgs),
+    /// Full contig headers of samples (`agc listctg`).
+    Listctg(ListctgArgs),
+    /// The reference (first) sample (`agc listref`).
+    Listref(ArchiveArgs),
+    /// Parameters and sample count (`agc info`).
+    Info(InfoArgs),
+}
+
+/// Just an archive.
+#[derive(Debug, Args)]
+pub(crate) struct ArchiveArgs {
+    /// AGC archive (format 3.x).
+    archive: PathBuf,
+}
+
+/// How sequence is written.
+#[derive(Debug, Args)]
+pub(crate) struct SequenceArgs {
+    /// Bases per FASTA line (0 = the whole sequence on one line).
+    #[arg(short = 'l', long, default_value_t = 80)]
+    line_length: usize,
+    /// Gzip the output at this level (0-9).
+    #[arg(short = 'g', long, value_parser = clap::value_parser!(u32).range(0..=9))]
+    gzip: Option<u32>,
+    /// Worker threads (default: all cores).
+    #[arg(short, long)]
+    threads: Option<usize>,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Flags of `seqflow collection getset`.
+#[derive(Debug, Args)]
+pub(crate) struct GetsetArgs {
+    /// AGC archive (format 3.x).
+    archive: PathBuf,
+    /// Samples to write, in this order.
+    #[arg(required = true)]
+    samples: Vec<String>,
+    /// Output file (default: standard output).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    sequence: SequenceArgs,
+}
+
+/// Flags of `seqflow collection getctg`.
+#[derive(Debug, Args)]
+pub(crate) struct GetctgArgs {
+    /// AGC archive (format 3.x).
+    archive: PathBuf,
+    /// Queries: `ctg`, `ctg@sample`, `ctg:from-to`, `ctg@sample:from-to` (0-based, inclusive).
+    #[arg(required = true)]
+    queries: Vec<String>,
+    /// Output file (default: standard output).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    sequence: SequenceArgs,
+}
+
+/// Flags of `seqflow collection getcol`.
+#[derive(Debug, Args)]
+pub(crate) struct GetcolArgs {
+    /// AGC archive (format 3.x).
+    archive: PathBuf,
+    /// Directory for the `<sample>.fa` files (created if missing).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Skip the reference sample.
+    #[arg(short = 'r', long)]
+    no_reference: bool,
+    #[command(flatten)]
+    sequence: SequenceArgs,
+}
+
+/// Flags of `seqflow collection listctg`.
+#[derive(Debug, Args)]
+pub(crate) struct ListctgArgs {
+    /// AGC archive (format 3.x).
+    archive: PathBuf,
+    /// Samples whose contigs to list.
+    #[arg(required = true)]
+    samples: Vec<String>,
+}
+
+/// Flags of `seqflow collection info`.
+#[derive(Debug, Args)]
+pub(crate) struct InfoArgs {
+    /// AGC archive (format 3.x).
+    archive: PathBuf,
+    /// Also print the archive's file-type info (producer, versions), as `agc info -v 1`.
+    #[arg(long)]
+    file_type_info: bool,
+}
+
+type Reader = CollectionReader<FileSource>;
+
+/// Runs one `seqflow collection` verb.
+pub(crate) fn run(command: &CollectionCommand, _global: Global) -> Result<ExitCode> {
+    let archive = match command {
+        CollectionCommand::Getset(a) => &a.archive,
+        CollectionCommand::Getctg(a) => &a.archive,
+        CollectionCommand::Getcol(a) => &a.archive,
+        CollectionCommand::Listset(a) | CollectionCommand::Listref(a) => &a.archive,
+        CollectionCommand::Listctg(a) => &a.archive,
+        CollectionCommand::Info(a) => &a.archive,
+    };
+    run_on(command, archive).with_context(|| archive.display().to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_on(command: &CollectionCommand, archive: &Path) -> Result<()> {
+    let reader = CollectionReader::open(archive)?;
+    match command {
+        CollectionCommand::Getset(args) => getset(&reader, args),
+        CollectionCommand::Getctg(args) => getctg(&reader, args),
+        CollectionCommand::Getcol(args) => getcol(&reader, args),
+        CollectionCommand::Listset(_) => {
+            let mut samples = reader.samples().to_vec();
+            samples.sort();
+            print_lines(samples.iter().map(String::as_str))
+        }
+        CollectionCommand::Listref(_) => print_lines(reader.reference_sample()),
+        CollectionCommand::Listctg(args) => {
+            let mut lines = Vec::new();
+            for sample in &args.samples {
+                lines.push(sample.clone());
+                lines.extend(reader.contig_names(sample)?.into_iter().map(|c| format!("   {c}")));
+            }
+            print_lines(lines.iter().map(String::as_str))
+        }
+        CollectionCommand::Info(args) => {
+            print_lines(info_lines(&reader, args.file_type_info).iter().map(String::as_str))
+        }
+    }
+}
+
+fn print_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let mut out = Output::create(None, false)?;
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    out.finish()
+}
+
+/// What `agc info` prints (format 3.0 stores no command lines, so that section is empty).
+fn info_lines(reader: &Reader, file_type_info: bool) -> Vec<String> {
+    let params = reader.params();
+    let mut lines = vec![
+        format!("No. samples      : {}", reader.samples().len()),
+        format!("k-mer length     : {}", params.kmer_length),
+        format!("Min. match length: {}", params.min_match_length),
+        format!("Segment size     : {}", params.segment_size),
+        format!("Batch size       : {}", params.pack_cardinality),
+        format!("Reference name   : {}", reader.reference_sample().unwrap_or("")),
+        "Command lines:".to_owned(),
+    ];
+    if file_type_info {
+        lines.push("File type info:".to_owned());
+        lines.extend(reader.file_type_info().0.iter().map(|(k, v)| format!("  {k} : {v}")));
+    }
+    lines
+}
+
+/// One FASTA record to write: a header and the range of a contig.
+struct Request {
+    /// Index of the destination (the sample, for `getcol`; 0 otherwise).
+    destination: usize,
+    header: String,
+    contig: Arc<Contig>,
+    /// 0-based inclusive range; `None` for an empty contig.
+    range: Option<(u64, u64)>,
+}
+
+fn whole_sample_requests(
+    reader: &Reader,
+    sample: &str,
+    destination: usize,
+) -> Result<Vec<Request>> {
+    let k = reader.params().kmer_length;
+    Ok(reader
+        .sample_contigs(sample)?
+        .into_iter()
+        .map(|contig| {
+            let length = contig.length(k);
+            Request {
+                destination,
+                header: contig.name.clone(),
+                range: (length > 0).then(|| (0, length - 1)),
+                contig: Arc::new(contig),
+            }
+        })
+        .collect())
+}
+
+fn getset(reader: &Reader, args: &GetsetArgs) -> Result<()> {
+    let mut requests = Vec::new();
+    for sample in &args.samples {
+        requests.extend(whole_sample_requests(reader, sample, 0)?);
+    }
+    let output = Output::create(args.output.as_deref(), args.sequence.force)?;
+    write_requests(reader, &requests, &args.sequence, single(output))
+}
+
+fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
+    let k = reader.params().kmer_length;
+    let mut requests = Vec::new();
+    for text in &args.queries {
+        let query = ContigQuery::parse(text)?;
+        let (_, contig) = reader.find_contig(&query.contig, query.sample.as_deref())?;
+        let length = contig.length(k);
+        let range = match query.range {
+            Some((from, to)) if to >= length => {
+                return Err(CollectionError::RangePastEnd {
+                    contig: contig.name,
+                    from,
+                    to,
+                    length,
+                }
+                .into());
+            }
+            Some(range) => Some(range),
+            None => (length > 0).then(|| (0, length - 1)),
+        };
+        requests.push(Request {
+            destination: 0,
+            header: output_header(&contig.name, query.range),
+            contig: Arc::new(contig),
+            range,
+        });
+    }
+    let output = Output::create(args.output.as_deref(), args.sequence.force)?;
+    write_requests(reader, &requests, &args.sequence, single(output))
+}
+
+fn getcol(reader: &Reader, args: &GetcolArgs) -> Result<()> {
+    let skip = usize::from(args.no_reference);
+    let samples = &reader.samples()[skip.min(reader.samples().len())..];
+    let mut requests = Vec::new();
+    for (index, sample) in samples.iter().enumerate() {
+        if sample.is_empty() || sample.contains(['/', '\\']) || sample == "." || sample == ".." {
+            bail!("sample name {sample:?} cannot be used as a file name");
+        }
+        requests.extend(whole_sample_requests(reader, sample, index)?);
+    }
+    fs::create_dir_all(&args.output)
+        .with_context(|| format!("{}: cannot create the directory", args.output.display()))?;
+    let extension = if args.sequence.gzip.is_some() { "fa.gz" } else { "fa" };
+    let paths: Vec<PathBuf> =
+        samples.iter().map(|s| args.output.join(format!("{s}.{extension}"))).collect();
+    for path in &paths {
+        if path.exists() && !args.sequence.force {
+            bail!("{}: already exists (use --force to overwrite)", path.display());
+        }
+    }
+    let force = args.sequence.force;
+    let destinations = Destinations {
+        count: paths.len(),
+        open: Box::new(|index| Output::create(Some(&paths[index]), force)),
+        current: None,
+        next: 0,
+    };
+    write_requests(reader, &requests, &args.sequence, destinations)
+}
+
+/// One destination: `output`.
+fn single(output: Output) -> Destinations<'static> {
+    let mut output = Some(output);
+    Destinations {
+        count: 1,
+        open: Box::new(move |_| output.take().ok_or_else(|| anyhow!("output opened twice"))),
+        current: None,
+        next: 0,
+    }
+}
+
+/// A piece of one request: whole output lines of its range.
+struct Chunk {
+    destination: usize,
+    header: Option<String>,
+    contig: Arc<Contig>,
+    range: Option<(u64, u64)>,
+    /// Whether this is the record's last chunk.
+    last: bool,
+}
+
+/// Splits every request into chunks of whole lines, in order.
+fn chunks(requests: &[Request], line_length: usize) -> impl Iterator<Item = Chunk> + '_ {
+    let line = line_length.max(1) as u64;
+    let chunk_bases = CHUNK_BASES.div_ceil(line) * line;
+    requests.iter().flat_map(move |request| {
+        let pieces: Vec<Option<(u64, u64)>> = match request.range {
+            None => vec![None],
+            Some((from, to)) => (from..=to)
+                .step_by(chunk_bases as usize)
+                .map(|start| Some((start, (start + chunk_bases - 1).min(to))))
+                .collect(),
+        };
+        let n = pieces.len();
+        pieces.into_iter().enumerate().map(move |(i, range)| Chunk {
+            destination: request.destination,
+            header: (i == 0).then(|| request.header.clone()),
+            contig: Arc::clone(&request.contig),
+            range,
+            last: i + 1 == n,
+        })
+    })
+}
+
+/// Per-worker state: the decoder (its own ZSTD context and part cache) and scratch buffers.
+struct Worker {
+    decoder: SegmentDecoder,
+    codes: Vec<u8>,
+}
+
+/// Where the FASTA of each destination goes: opened when its first chunk arrives (or when a
+/// later destination starts), finished when the next one starts or the run ends.
+struct Destinations<'a> {
+    count: usize,
+    open: Box<dyn FnMut(usize) -> Result<Output> + 'a>,
+    current: Option<(usize, Output)>,
+    next: usize,
+}
+
+impl Destinations<'_> {
+    /// The output of `destination`, finishing (and creating, if they got no chunk) those before.
+    fn get(&mut self, destination: usize) -> Result<&mut Output> {
+        while self.current.as_ref().is_none_or(|(index, _)| *index != destination) {
+            if let Some((_, done)) = self.current.take() {
+                done.finish()?;
+            }
+            let index = self.next;
+            self.current = Some((index, (self.open)(index)?));
+            self.next += 1;
+        }
+        Ok(&mut self.current.as_mut().expect("just opened").1)
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if self.count > 0 {
+            self.get(self.count - 1)?;
+        }
+        if let Some((_, done)) = self.current.take() {
+            done.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes and writes `requests` on the engine; `destinations` receives each request's
+/// FASTA, in request order.
+fn write_requests(
+    reader: &Reader,
+    requests: &[Request],
+    flags: &SequenceArgs,
+    mut destinations: Destinations<'_>,
+) -> Result<()> {
+    let threads = flags
+        .threads
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pipeline = Pipeline::builder()
+        .workers(threads)
+        .channel_depth(threads + 1)
+        .reorder_window(threads + 1)
+        .build();
+    let line_length = flags.line_length;
+    let gzip = flags.gzip;
+    pipeline
+        .run_ordered(
+            |emit: &mut Emitter<Weighted<Chunk>>| -> Result<()> {
+                for chunk in chunks(requests, line_length) {
+                    if emit.send(Weighted::new(64, chunk)).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            |_| -> Result<Worker> { Ok(Worker { decoder: reader.decoder()?, codes: Vec::new() }) },
+            |worker: &mut Result<Worker>, item: Weighted<Chunk>| -> Result<(usize, Vec<u8>)> {
+                let worker = worker.as_mut().map_err(|e| anyhow!("{e:#}"))?;
+                let chunk = item.into_inner();
+                worker.codes.clear();
+                if chunk.range.is_some() {
+                    reader.decode_contig(
+                        &mut worker.decoder,
+                        &chunk.contig,
+                        chunk.range,
+                        &mut worker.codes,
+                    )?;
+                }
+                let fasta = format_chunk(&chunk, &worker.codes, line_length);
+                let bytes = match gzip {
+                    Some(level) => {
+                        let mut encoder = GzEncoder::new(Vec::new(), Compression::new(level));
+                        encoder.write_all(&fasta)?;
+                        encoder.finish()?
+                    }
+                    None => fasta,
+                };
+                Ok((chunk.destination, bytes))
+            },
+            |(destination, bytes): (usize, Vec<u8>)| -> Result<()> {
+                destinations.get(destination)?.write_all(&bytes)?;
+                Ok(())
+            },
+        )
+        .map_err(|e| anyhow!("{e:#}"))?;
+    destinations.finish()
+}
+
+/// The FASTA bytes of one chunk: the header line for the first chunk of a record, then the
+/// bases in lines (chunks start at whole lines); the last line of a record ends with `\n`.
+fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(codes.len() + codes.len() / line_length.max(1) + 256);
+    if let Some(header) = &chunk.header {
+        out.push(b'>');
+        out.extend_from_slice(header.as_bytes());
+        out.push(b'\n');
+    }
+    if line_length == 0 {
+        out.extend(codes.iter().map(|&c| CODE_TO_LETTER[usize::from(c)]));
+        if chunk.last && !codes.is_empty() {
+            out.push(b'\n');
+        }
+    } else {
+        for line in codes.chunks(line_length) {
+            out.extend(line.iter().map(|&c| CODE_TO_LETTER[usize::from(c)]));
+            out.push(b'\n');
+        }
+    }
+    out
+}
