@@ -193,14 +193,10 @@ impl Compressor {
     /// Compresses one registration unit; returns the places of its samples and the finished
     /// group parts in the order they must be written.
     pub fn add_unit(&mut self, samples: &[SampleContigs]) -> (Vec<SamplePlaces>, Vec<NamedPart>) {
-        let t = std::time::Instant::now();
         let cuts = self.cut(samples);
-        let t_cut = t.elapsed();
         let placed = self.place_all(samples, &cuts);
-        let t_place = t.elapsed();
         let pending = self.number_parts(samples, cuts, placed);
         let work = self.register(pending);
-        let t_reg = t.elapsed();
         let mut places: Vec<SamplePlaces> = samples
             .iter()
             .map(|s| SamplePlaces {
@@ -213,9 +209,6 @@ impl Compressor {
             })
             .collect();
         let parts = self.store(work, &mut places);
-        if std::env::var_os("SEQFLOW_TIMING").is_some() {
-            eprintln!("cut {t_cut:?} place {t_place:?} register {t_reg:?} store {:?}", t.elapsed());
-        }
         (places, parts)
     }
 

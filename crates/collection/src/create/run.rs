@@ -110,7 +110,6 @@ pub fn create(
     let reference = inputs.first().ok_or_else(|| Error::Input("no input FASTA given".into()))?;
     let names = sample_names(inputs, options.concatenated)?;
     let params = options.params;
-    let t = std::time::Instant::now();
     let splitters = select_splitters(
         reference,
         params.kmer_length,
@@ -118,9 +117,6 @@ pub fn create(
         options.splitter_memory,
         options.threads,
     )?;
-    if std::env::var_os("SEQFLOW_TIMING").is_some() {
-        eprintln!("splitters {:?}", t.elapsed());
-    }
     let temp = TempOutput::new(output)?;
     let compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
     let archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
