@@ -521,7 +521,7 @@ pub(crate) struct WriteArgs {
     #[arg(short, long)]
     threads: Option<usize>,
     /// Budget of the input queue (bytes of sequence; suffixes K, M, G).
-    #[arg(long, default_value = "1G", value_parser = parse_size)]
+    #[arg(long, default_value = "64M", value_parser = parse_size)]
     queue_memory: u64,
     /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
     #[arg(long, default_value = "128M", value_parser = parse_size)]
@@ -566,7 +566,8 @@ pub(crate) struct AppendArgs {
 fn write_inputs(inputs: &[PathBuf], write: &WriteArgs) -> Result<Vec<PathBuf>> {
     let mut all = inputs.to_vec();
     if let Some(list) = &write.input_list {
-        let text = fs::read_to_string(list).with_context(|| format!("{}: cannot read", list.display()))?;
+        let text =
+            fs::read_to_string(list).with_context(|| format!("{}: cannot read", list.display()))?;
         all.extend(text.split_whitespace().map(PathBuf::from));
     }
     // agc drops repeated file names.
@@ -584,10 +585,16 @@ fn write_inputs(inputs: &[PathBuf], write: &WriteArgs) -> Result<Vec<PathBuf>> {
     Ok(all)
 }
 
-fn write_options(write: &WriteArgs, params: seqflow_collection::payload::Params) -> seqflow_collection::create::CreateOptions {
+fn write_options(
+    write: &WriteArgs,
+    params: seqflow_collection::payload::Params,
+) -> seqflow_collection::create::CreateOptions {
     seqflow_collection::create::CreateOptions {
         params,
-        threads: write.threads.unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+        threads: write
+            .threads
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
         concatenated: write.concatenated,
         queue_memory: usize::try_from(write.queue_memory).unwrap_or(usize::MAX),
         splitter_memory: usize::try_from(write.splitter_memory).unwrap_or(usize::MAX),
@@ -605,33 +612,52 @@ fn create(args: &CreateArgs, global: Global) -> Result<ExitCode> {
     let options = write_options(&args.write, params);
     let start = std::time::Instant::now();
     let bar = samples_bar(&inputs, args.write.concatenated, global);
-    let summary = seqflow_collection::create::create(&inputs, &args.write.output, &options, &|p| update_bar(bar.as_ref(), p))?;
+    let summary =
+        seqflow_collection::create::create(&inputs, &args.write.output, &options, &|p| {
+            update_bar(bar.as_ref(), p)
+        })?;
     finish_write(&args.write, &summary, start, bar, global)
 }
 
 fn append(args: &AppendArgs, global: Global) -> Result<ExitCode> {
     let inputs = write_inputs(&args.inputs, &args.write)?;
-    let options = write_options(&args.write, seqflow_collection::create::CreateOptions::default().params);
+    let options =
+        write_options(&args.write, seqflow_collection::create::CreateOptions::default().params);
     let start = std::time::Instant::now();
     let bar = samples_bar(&inputs, args.write.concatenated, global);
-    let summary =
-        seqflow_collection::create::append(&args.archive, &inputs, &args.write.output, &options, &|p| update_bar(bar.as_ref(), p))?;
+    let summary = seqflow_collection::create::append(
+        &args.archive,
+        &inputs,
+        &args.write.output,
+        &options,
+        &|p| update_bar(bar.as_ref(), p),
+    )?;
     finish_write(&args.write, &summary, start, bar, global)
 }
 
 /// A bar over the input bytes (file sizes), with samples done in its message.
-fn samples_bar(inputs: &[PathBuf], concatenated: bool, global: Global) -> Option<indicatif::ProgressBar> {
+fn samples_bar(
+    inputs: &[PathBuf],
+    concatenated: bool,
+    global: Global,
+) -> Option<indicatif::ProgressBar> {
     let total: u64 = inputs.iter().filter_map(|p| crate::progress::file_size(p)).sum();
     let bar = crate::progress::bytes_bar("collection", (!concatenated).then_some(total), global)?;
     bar.set_message(format!("0/{} samples", inputs.len()));
     Some(bar)
 }
 
-fn update_bar(bar: Option<&indicatif::ProgressBar>, progress: &seqflow_collection::create::CreateProgress) {
+fn update_bar(
+    bar: Option<&indicatif::ProgressBar>,
+    progress: &seqflow_collection::create::CreateProgress,
+) {
     if let Some(bar) = bar {
         bar.set_position(progress.bases_done);
         if progress.samples_total > 0 {
-            bar.set_message(format!("{}/{} samples", progress.samples_done, progress.samples_total));
+            bar.set_message(format!(
+                "{}/{} samples",
+                progress.samples_done, progress.samples_total
+            ));
         } else {
             bar.set_message(format!("{} samples", progress.samples_done));
         }
@@ -665,12 +691,18 @@ fn finish_write(
                 },
             },
         });
-        fs::write(path, serde_json::to_vec_pretty(&json)?).with_context(|| format!("{}: cannot write metrics", path.display()))?;
+        fs::write(path, serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("{}: cannot write metrics", path.display()))?;
     }
     if global.verbose > 0 && !global.quiet {
         eprintln!(
             "{} samples, {} contigs, {} bases -> {} bytes ({} groups, {} splitters) in {seconds:.2} s",
-            summary.samples, summary.contigs, summary.bases, summary.archive_bytes, summary.groups, summary.splitters
+            summary.samples,
+            summary.contigs,
+            summary.bases,
+            summary.archive_bytes,
+            summary.groups,
+            summary.splitters
         );
     }
     Ok(ExitCode::SUCCESS)

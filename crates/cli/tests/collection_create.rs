@@ -60,16 +60,30 @@ fn create_append_and_metrics() {
         .args(["--metrics", path(&metrics)])
         .assert()
         .success();
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
     assert_eq!(json["samples"], 1);
     assert!(json["stages"]["input_queue"]["peak_bytes"].as_u64().unwrap() >= 200_000);
     let appended = dir.path().join("y.agc");
-    seqflow().args(["collection", "append", path(&out), path(&b), "-o", path(&appended)]).assert().success();
+    seqflow()
+        .args(["collection", "append", path(&out), path(&b), "-o", path(&appended)])
+        .assert()
+        .success();
     let listed = seqflow().args(["collection", "listset", path(&appended)]).output().unwrap();
     assert_eq!(String::from_utf8(listed.stdout).unwrap(), "a\nb\n");
-    let got = seqflow().args(["collection", "getset", path(&appended), "b", "-l", "70"]).output().unwrap();
+    let got = seqflow()
+        .args(["collection", "getset", path(&appended), "b", "-l", "70"])
+        .output()
+        .unwrap();
     assert_eq!(got.stdout, std::fs::read(&b).unwrap());
-    let err = fails(&["collection", "append", path(&appended), path(&b), "-o", path(&dir.path().join("z.agc"))]);
+    let err = fails(&[
+        "collection",
+        "append",
+        path(&appended),
+        path(&b),
+        "-o",
+        path(&dir.path().join("z.agc")),
+    ]);
     assert!(err.contains("already in"), "{err}");
     assert!(!dir.path().join("z.agc").exists());
 }

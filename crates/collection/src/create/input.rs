@@ -106,6 +106,16 @@ impl ContigReader {
         let mut codes = Vec::with_capacity(record.seq_len());
         let mut lowercase: Vec<(u64, u64)> = Vec::new();
         for (line_index, line) in record.seq_raw().split(|&b| b == b'\n').enumerate() {
+            let start = codes.len();
+            // Fast path: map the whole line, then look at it again only if it held a byte
+            // that is skipped or refused, or a lowercase letter.
+            codes.extend(line.iter().map(|&b| CODE_OF[b as usize]));
+            let special =
+                codes[start..].iter().any(|&c| c >= 16) || line.iter().any(u8::is_ascii_lowercase);
+            if !special {
+                continue;
+            }
+            codes.truncate(start);
             for &byte in line {
                 let code = CODE_OF[byte as usize];
                 if code < 16 {

@@ -53,7 +53,7 @@ impl Default for CreateOptions {
             },
             threads: 1,
             concatenated: false,
-            queue_memory: 1 << 30,
+            queue_memory: 64 << 20,
             splitter_memory: super::splitters::DEFAULT_MEMORY,
         }
     }

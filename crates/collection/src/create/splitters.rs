@@ -13,7 +13,8 @@
 //! whose hash falls in its share of the hash space: the pass sorts only those (at most
 //! `memory` bytes of them, 16 bytes per k-mer with its position), sorts them in 256 buckets
 //! on all threads, and marks the positions of the singletons in a bitmap of one bit per
-//! reference base. A final pass runs AGC's scan on the bitmap. Peak memory: `memory` + 1 bit
+//! reference base. A final pass runs AGC's scan on the bitmap. A reference of at most a
+//! quarter of `memory` is read once and kept as codes instead of being re-read per pass. Peak memory: `memory` + 1 bit
 //! per reference base + the largest contig; time: one read of the reference per pass + 2.
 
 use std::path::Path;
@@ -91,7 +92,18 @@ pub fn select_splitters(
     memory: usize,
     threads: usize,
 ) -> Result<Vec<u64>> {
-    select(&FastaContigs(reference), k, segment_size, memory, threads)
+    // A reference that takes at most a quarter of the budget as codes is read once and kept.
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    let mut kept_bytes = 0usize;
+    let mut reader = ContigReader::open(reference)?;
+    while let Some(contig) = reader.next_contig()? {
+        kept_bytes += contig.codes.len();
+        if kept_bytes > memory / 4 {
+            return select(&FastaContigs(reference), k, segment_size, memory, threads);
+        }
+        kept.push(contig.codes);
+    }
+    select(&MemoryContigs(&kept), k, segment_size, memory, threads)
 }
 
 /// Selects splitters from reference contigs held in memory.
