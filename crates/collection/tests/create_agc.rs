@@ -142,6 +142,9 @@ fn agc_appends_to_our_archive() {
     }
 }
 
+/// A FASTA file and its records (header, sequence).
+type SampleFile = (PathBuf, Vec<(String, Vec<u8>)>);
+
 /// A seeded generator of related samples: a base sequence with IUPAC codes and N runs,
 /// samples with SNPs, indels, inverted and duplicated stretches, split into contigs.
 struct Generator(u64);
@@ -208,7 +211,7 @@ fn related_samples(
     samples: usize,
     len: usize,
     contigs: usize,
-) -> Vec<(PathBuf, Vec<(String, Vec<u8>)>)> {
+) -> Vec<SampleFile> {
     let mut g = Generator(seed);
     let base = g.base(len);
     (0..samples)
@@ -235,7 +238,7 @@ fn related_samples(
         .collect()
 }
 
-fn check_with_agc(agc: &Path, archive: &Path, samples: &[(PathBuf, Vec<(String, Vec<u8>)>)]) {
+fn check_with_agc(agc: &Path, archive: &Path, samples: &[SampleFile]) {
     for (i, (_, records)) in samples.iter().enumerate() {
         let got = run_agc(agc, &["getset", archive.to_str().unwrap(), &format!("s{i}")]);
         assert!(got == agc_fasta(records), "sample s{i} differs");

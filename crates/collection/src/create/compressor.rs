@@ -74,6 +74,12 @@ pub struct SampleContigs {
     pub contigs: Vec<Contig>,
 }
 
+/// One segment placed: whole, or split in two.
+type PlacedPair = (Placed, Option<Placed>);
+
+/// A group and the segments it stores in this unit.
+type StoreJob<'a> = (u32, &'a mut Group, Vec<Pending>);
+
 /// A segment waiting for registration.
 struct Pending {
     /// Sort key: sample as AGC passes it ("" with `-c`), contig name, part number.
@@ -310,7 +316,7 @@ impl Compressor {
             concatenated: self.concatenated,
         };
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<(Placed, Option<Placed>)>>> =
+        let results: Mutex<Vec<Option<PlacedPair>>> =
             Mutex::new((0..cuts.len()).map(|_| None).collect());
         let worker = || {
             let mut local = Vec::new();
@@ -451,7 +457,7 @@ impl Compressor {
                 jobs.push((id as u32, group, list));
             }
         }
-        let jobs: Vec<Mutex<Option<(u32, &mut Group, Vec<Pending>)>>> =
+        let jobs: Vec<Mutex<Option<StoreJob<'_>>>> =
             jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
         type Stored = (u32, Vec<GroupPart>, Vec<(usize, usize, u32, SegmentPlace)>);
         let results: Mutex<Vec<Stored>> = Mutex::new(Vec::new());
