@@ -524,7 +524,7 @@ pub(crate) struct WriteArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size)]
     queue_memory: u64,
     /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
-    #[arg(long, default_value = "128M", value_parser = parse_size)]
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
     splitter_memory: u64,
     /// Write a JSON summary (sizes, counts, queue peak, wall time) to this file.
     #[arg(long)]

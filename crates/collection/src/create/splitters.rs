@@ -24,7 +24,7 @@ use super::kmer::Kmer;
 use crate::Result;
 
 /// Default budget of one counting pass, in bytes.
-pub const DEFAULT_MEMORY: usize = 128 << 20;
+pub const DEFAULT_MEMORY: usize = 256 << 20;
 
 /// MurMur3 finaliser, to spread k-mers over passes.
 fn spread(mut h: u64) -> u64 {
@@ -142,12 +142,12 @@ fn select(
         let mut buckets: Vec<Vec<(u64, u64)>> = (0..BUCKETS).map(|_| Vec::new()).collect();
         contigs.each(&mut |ci, codes| {
             let offset = offsets[ci] as u64;
-            each_kmer(codes, k, |pos, v| {
-                let h = spread(v);
-                if passes == 1 || h % passes == pass {
-                    buckets[(h >> 56) as usize].push((v, offset + pos as u64));
+            let parts = collect_pass(codes, offset, k, pass, passes, threads);
+            for part in parts {
+                for (bucket, items) in buckets.iter_mut().zip(part) {
+                    bucket.extend(items);
                 }
-            });
+            }
         })?;
         let next = std::sync::atomic::AtomicUsize::new(0);
         let buckets: Vec<std::sync::Mutex<Vec<(u64, u64)>>> =
@@ -194,6 +194,45 @@ fn select(
     splitters.sort_unstable();
     splitters.dedup();
     Ok(splitters)
+}
+
+/// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
+/// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
+fn collect_pass(
+    codes: &[u8],
+    offset: u64,
+    k: u32,
+    pass: u64,
+    passes: u64,
+    threads: usize,
+) -> Vec<Vec<Vec<(u64, u64)>>> {
+    let chunks = if codes.len() < 1 << 20 { 1 } else { threads.max(1) };
+    let chunk_len = codes.len().div_ceil(chunks).max(1);
+    let collect = |start: usize| {
+        let end = (start + chunk_len).min(codes.len());
+        let from = start.saturating_sub(k as usize - 1);
+        let mut buckets: Vec<Vec<(u64, u64)>> = (0..BUCKETS).map(|_| Vec::new()).collect();
+        each_kmer(&codes[from..end], k, |pos, v| {
+            if from + pos < start {
+                return;
+            }
+            let h = spread(v);
+            if passes == 1 || h % passes == pass {
+                buckets[(h >> 56) as usize].push((v, offset + (from + pos) as u64));
+            }
+        });
+        buckets
+    };
+    if chunks == 1 {
+        return vec![collect(0)];
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..codes.len())
+            .step_by(chunk_len)
+            .map(|start| scope.spawn(move || collect(start)))
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("k-mer collection thread")).collect()
+    })
 }
 
 /// AGC's scan of one contig, with the singleton k-mers marked (by end position) in `bits`.
@@ -329,6 +368,17 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn long_contigs_collected_in_chunks_agree() {
+        let contigs = vec![repetitive_contig(9, 2_500_000), repetitive_contig(10, 1_200_000)];
+        for memory in [1 << 24, 1 << 30] {
+            assert_eq!(
+                select_splitters_in(&contigs, 21, 60_000, memory),
+                reference_rule(&contigs, 21, 60_000)
+            );
         }
     }
 }
