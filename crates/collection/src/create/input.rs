@@ -36,6 +36,21 @@ const fn build_code_table() -> [u8; 256] {
     table
 }
 
+/// Byte → code for the fast path: the code for uppercase letters; anything else (lowercase,
+/// skipped, refused) has a bit above the low four set and sends the line to the slow path.
+static FAST_CODE_OF: [u8; 256] = build_fast_table();
+
+const fn build_fast_table() -> [u8; 256] {
+    let mut table = [0x80u8; 256];
+    let letters = b"ACGTNRYSWKMBDHVU";
+    let mut code = 0;
+    while code < letters.len() {
+        table[letters[code] as usize] = code as u8;
+        code += 1;
+    }
+    table
+}
+
 /// The letter of each base code (uppercase), as `agc` prints it.
 pub const LETTER_OF: &[u8; 16] = b"ACGTNRYSWKMBDHVU";
 
@@ -109,10 +124,13 @@ impl ContigReader {
             let start = codes.len();
             // Fast path: map the whole line, then look at it again only if it held a byte
             // that is skipped or refused, or a lowercase letter.
-            codes.extend(line.iter().map(|&b| CODE_OF[b as usize]));
-            let special =
-                codes[start..].iter().any(|&c| c >= 16) || line.iter().any(u8::is_ascii_lowercase);
-            if !special {
+            let mut seen = 0u8;
+            codes.extend(line.iter().map(|&b| {
+                let v = FAST_CODE_OF[b as usize];
+                seen |= v;
+                v & 0x0F
+            }));
+            if seen & !0x0F == 0 {
                 continue;
             }
             codes.truncate(start);

@@ -57,6 +57,25 @@ fn decimal_len(x: u32) -> u32 {
     len
 }
 
+/// Length of the common prefix of `a` and `b`, eight bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= len {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let diff = x ^ y;
+        if diff != 0 {
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < len && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
 fn push_decimal(out: &mut Vec<u8>, value: i64) {
     use std::io::Write;
     write!(out, "{value}").expect("writing to a Vec cannot fail");
@@ -199,7 +218,7 @@ impl LzEncoder {
             }
             let h_pos = entry as usize * HASHING_STEP;
             let r = &self.reference[h_pos..];
-            let forward = s.iter().zip(r).take_while(|(a, b)| a == b).count();
+            let forward = common_prefix(s, r);
             if forward >= self.key_len {
                 let mut back = 0;
                 while back < literals_before.min(h_pos)
@@ -467,6 +486,18 @@ mod tests {
                 ((state >> 33) % u64::from(alphabet)) as u8
             })
             .collect()
+    }
+
+    #[test]
+    fn common_prefix_counts_equal_bytes() {
+        let a: Vec<u8> = (0..40).collect();
+        for cut in 0..40 {
+            let mut b = a.clone();
+            b[cut] = 99;
+            assert_eq!(common_prefix(&a, &b), cut);
+            assert_eq!(common_prefix(&a[..cut], &b), cut);
+        }
+        assert_eq!(common_prefix(&a, &a), 40);
     }
 
     #[test]
