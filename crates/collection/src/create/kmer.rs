@@ -12,13 +12,15 @@ pub struct Kmer {
     reverse: u64,
     filled: u32,
     k: u32,
+    /// `64 - 2k`: where the last base sits in the left-aligned word.
+    shift: u32,
 }
 
 impl Kmer {
     /// An empty k-mer of length `k` (1..=32).
     pub fn new(k: u32) -> Kmer {
         debug_assert!((1..=32).contains(&k));
-        Kmer { forward: 0, reverse: 0, filled: 0, k }
+        Kmer { forward: 0, reverse: 0, filled: 0, k, shift: 64 - 2 * k }
     }
 
     /// Forgets every base (after a non-ACGT code or a splitter).
@@ -29,7 +31,7 @@ impl Kmer {
     }
 
     fn mask(&self) -> u64 {
-        u64::MAX << (64 - 2 * self.k)
+        u64::MAX << self.shift
     }
 
     /// Appends one base code (0..=3).
@@ -37,7 +39,7 @@ impl Kmer {
         let code = u64::from(code & 3);
         self.reverse = ((self.reverse >> 2) + ((3 - code) << 62)) & self.mask();
         if self.filled == self.k {
-            self.forward = (self.forward << 2) + (code << (64 - 2 * self.k));
+            self.forward = (self.forward << 2) + (code << self.shift);
         } else {
             self.filled += 1;
             self.forward += code << (64 - 2 * self.filled);
