@@ -8,16 +8,17 @@
 //! ordered sink writes chunks in request order, so the output is the same for any
 //! `--threads`. With `--gzip` every chunk becomes one gzip member, compressed by the worker.
 //!
-//! Peak memory (the engine's bound with reorder window `threads + 1`): about
-//! `(threads + 2) × 4.1 MB` of formatted chunks in flight plus, per worker, 4 MB of codes, a
-//! 16 MiB cache of decoded parts and one decoded segment; the archive is read with `pread`,
-//! never as a whole.
+//! Peak memory: a pool of `3·threads + 4` reused output buffers of ~4.1 MB (formatted
+//! chunks; the engine keeps at most `threads + 2` of them in flight) plus, per worker, 4 MB of
+//! codes, a 16 MiB cache of decoded parts and one decoded segment; the archive is read with
+//! `pread`, never as a whole.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -28,7 +29,8 @@ use seqflow_collection::container::FileSource;
 use seqflow_collection::query::{ContigQuery, output_header};
 use seqflow_collection::reader::CODE_TO_LETTER;
 use seqflow_collection::{CollectionReader, Contig, Error as CollectionError, SegmentDecoder};
-use seqflow_pipeline::{Emitter, Pipeline, Weighted};
+use seqflow_pipeline::{Emitter, Pipeline, Pool, PoolGuard, Weighted};
+use tempfile::NamedTempFile;
 
 use crate::Global;
 use crate::output::Output;
@@ -84,6 +86,9 @@ pub(crate) struct SequenceArgs {
     /// Overwrite existing output files.
     #[arg(long)]
     force: bool,
+    /// Bases per work item (tests use small values to exercise chunk boundaries).
+    #[arg(long, hide = true, default_value_t = CHUNK_BASES, value_parser = clap::value_parser!(u64).range(1..))]
+    chunk_bases: u64,
 }
 
 /// Flags of `seqflow collection getset`.
@@ -261,8 +266,8 @@ fn getset(reader: &Reader, args: &GetsetArgs) -> Result<()> {
     for sample in &args.samples {
         requests.extend(whole_sample_requests(reader, sample, 0)?);
     }
-    let output = Output::create(args.output.as_deref(), args.sequence.force)?;
-    write_requests(reader, &requests, &args.sequence, single(output))
+    let target = Target::for_output(args.output.as_deref(), &args.sequence)?;
+    write_requests(reader, &requests, &args.sequence, target)
 }
 
 fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
@@ -292,8 +297,8 @@ fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
             range,
         });
     }
-    let output = Output::create(args.output.as_deref(), args.sequence.force)?;
-    write_requests(reader, &requests, &args.sequence, single(output))
+    let target = Target::for_output(args.output.as_deref(), &args.sequence)?;
+    write_requests(reader, &requests, &args.sequence, target)
 }
 
 fn getcol(reader: &Reader, args: &GetcolArgs) -> Result<()> {
@@ -317,24 +322,154 @@ fn getcol(reader: &Reader, args: &GetcolArgs) -> Result<()> {
         }
     }
     let force = args.sequence.force;
-    let destinations = Destinations {
-        count: paths.len(),
-        open: Box::new(|index| Output::create(Some(&paths[index]), force)),
-        current: None,
-        next: 0,
+    let target = if args.sequence.gzip.is_none() {
+        Target::Files(PositionalFiles::new(paths.clone(), force)?)
+    } else {
+        Target::Stream(Destinations {
+            count: paths.len(),
+            open: Box::new(move |index| Output::create(Some(&paths[index]), force)),
+            current: None,
+            next: 0,
+        })
     };
-    write_requests(reader, &requests, &args.sequence, destinations)
+    write_requests(reader, &requests, &args.sequence, target)
 }
 
-/// One destination: `output`.
-fn single(output: Output) -> Destinations<'static> {
-    let mut output = Some(output);
-    Destinations {
-        count: 1,
-        open: Box::new(move |_| output.take().ok_or_else(|| anyhow!("output opened twice"))),
-        current: None,
-        next: 0,
+/// Where the FASTA goes.
+enum Target<'a> {
+    /// The sink writes every chunk, in order, to outputs opened one after the other
+    /// (standard output, gzip).
+    Stream(Destinations<'a>),
+    /// Workers write plain FASTA chunks straight into the destination files at their final
+    /// offsets (record sizes follow from the metadata); the sink finishes files in order. The
+    /// copy into the page cache then runs on every worker instead of on the sink alone.
+    Files(PositionalFiles),
+}
+
+impl Target<'static> {
+    /// Standard output (`None` or `-`) or one file; plain FASTA files are written by position.
+    fn for_output(path: Option<&Path>, flags: &SequenceArgs) -> Result<Target<'static>> {
+        match path.filter(|p| p.as_os_str() != "-") {
+            Some(path) if flags.gzip.is_none() => {
+                Ok(Target::Files(PositionalFiles::new(vec![path.to_owned()], flags.force)?))
+            }
+            path => {
+                let mut output = Some(Output::create(path, flags.force)?);
+                Ok(Target::Stream(Destinations {
+                    count: 1,
+                    open: Box::new(move |_| {
+                        output.take().ok_or_else(|| anyhow!("output opened twice"))
+                    }),
+                    current: None,
+                    next: 0,
+                }))
+            }
+        }
     }
+}
+
+/// Output files written at known offsets by many threads: each appears under its final name
+/// only when complete (a temporary file beside it, renamed), and a failed run leaves none.
+struct PositionalFiles {
+    paths: Vec<PathBuf>,
+    state: Mutex<FilesState>,
+}
+
+struct FilesState {
+    /// Temporary files being written, by destination.
+    open: HashMap<usize, Arc<NamedTempFile>>,
+    /// Destinations below this one are complete and renamed.
+    finished: usize,
+}
+
+impl PositionalFiles {
+    fn new(paths: Vec<PathBuf>, force: bool) -> Result<PositionalFiles> {
+        for path in &paths {
+            if path.exists() && !force {
+                bail!("{}: already exists (use --force to overwrite)", path.display());
+            }
+        }
+        Ok(PositionalFiles {
+            paths,
+            state: Mutex::new(FilesState { open: HashMap::new(), finished: 0 }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FilesState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn temp_file(&self, destination: usize) -> Result<NamedTempFile> {
+        let path = &self.paths[destination];
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        tempfile::Builder::new()
+            .prefix(".seqflow-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .with_context(|| format!("{}: cannot create a temporary file", dir.display()))
+    }
+
+    /// Writes `bytes` at `offset` of `destination`'s file.
+    fn write_at(&self, destination: usize, bytes: &[u8], offset: u64) -> Result<()> {
+        let file = {
+            let mut state = self.lock();
+            if destination < state.finished {
+                bail!("{}: written after it was finished", self.paths[destination].display());
+            }
+            match state.open.get(&destination) {
+                Some(file) => Arc::clone(file),
+                None => {
+                    let file = Arc::new(self.temp_file(destination)?);
+                    state.open.insert(destination, Arc::clone(&file));
+                    file
+                }
+            }
+        };
+        write_all_at(file.as_file(), bytes, offset)
+            .with_context(|| format!("{}: write failed", self.paths[destination].display()))
+    }
+
+    /// Renames every destination before `destination` (all their chunks are written: the
+    /// ordered sink has received them).
+    fn finish_before(&self, destination: usize) -> Result<()> {
+        let mut state = self.lock();
+        while state.finished < destination.min(self.paths.len()) {
+            let index = state.finished;
+            let temp = match state.open.remove(&index) {
+                Some(file) => Arc::try_unwrap(file)
+                    .map_err(|_| anyhow!("{}: still being written", self.paths[index].display()))?,
+                None => self.temp_file(index)?, // a destination without sequence
+            };
+            let path = &self.paths[index];
+            temp.as_file().sync_all().ok();
+            temp.persist(path).with_context(|| format!("{}: cannot rename", path.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o644));
+            }
+            state.finished += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &fs::File, mut bytes: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, bytes, offset)?;
+        bytes = &bytes[n..];
+        offset += n as u64;
+    }
+    Ok(())
 }
 
 /// A piece of one request: whole output lines of its range.
@@ -345,13 +480,36 @@ struct Chunk {
     range: Option<(u64, u64)>,
     /// Whether this is the record's last chunk.
     last: bool,
+    /// Where the chunk's FASTA starts in its destination (plain output).
+    offset: u64,
 }
 
-/// Splits every request into chunks of whole lines, in order.
-fn chunks(requests: &[Request], line_length: usize) -> impl Iterator<Item = Chunk> + '_ {
+/// The bytes of plain FASTA for `bases` bases: lines of `line_length` (0 = one line), each
+/// ended by a newline.
+fn sequence_bytes(bases: u64, line_length: usize) -> u64 {
+    let lines =
+        if line_length == 0 { u64::from(bases > 0) } else { bases.div_ceil(line_length as u64) };
+    bases + lines
+}
+
+/// Splits every request into chunks of whole lines, in order, each with its offset in its
+/// destination's plain FASTA.
+fn chunks(
+    requests: &[Request],
+    line_length: usize,
+    target_bases: u64,
+) -> impl Iterator<Item = Chunk> + '_ {
     let line = line_length.max(1) as u64;
-    let chunk_bases = CHUNK_BASES.div_ceil(line) * line;
+    let chunk_bases = target_bases.div_ceil(line) * line;
+    let mut destination = usize::MAX;
+    let mut record_offset = 0u64;
     requests.iter().flat_map(move |request| {
+        if request.destination != destination {
+            destination = request.destination;
+            record_offset = 0;
+        }
+        let header_bytes = request.header.len() as u64 + 2;
+        let start_of_record = record_offset;
         let pieces: Vec<Option<(u64, u64)>> = match request.range {
             None => vec![None],
             Some((from, to)) => (from..=to)
@@ -359,13 +517,26 @@ fn chunks(requests: &[Request], line_length: usize) -> impl Iterator<Item = Chun
                 .map(|start| Some((start, (start + chunk_bases - 1).min(to))))
                 .collect(),
         };
+        let bases = request.range.map_or(0, |(from, to)| to - from + 1);
+        record_offset += header_bytes + sequence_bytes(bases, line_length);
+        let first_base = request.range.map_or(0, |(from, _)| from);
         let n = pieces.len();
-        pieces.into_iter().enumerate().map(move |(i, range)| Chunk {
-            destination: request.destination,
-            header: (i == 0).then(|| request.header.clone()),
-            contig: Arc::clone(&request.contig),
-            range,
-            last: i + 1 == n,
+        pieces.into_iter().enumerate().map(move |(i, range)| {
+            // Chunks start at whole lines, so the bases before one fill whole lines.
+            let before = range.map_or(0, |(start, _)| start - first_base);
+            let lines_before = if line_length == 0 { 0 } else { before / line_length as u64 };
+            Chunk {
+                destination: request.destination,
+                header: (i == 0).then(|| request.header.clone()),
+                contig: Arc::clone(&request.contig),
+                range,
+                last: i + 1 == n,
+                offset: if i == 0 {
+                    start_of_record
+                } else {
+                    start_of_record + header_bytes + before + lines_before
+                },
+            }
         })
     })
 }
@@ -410,14 +581,18 @@ impl Destinations<'_> {
     }
 }
 
-/// Decodes and writes `requests` on the engine; `destinations` receives each request's
-/// FASTA, in request order.
+/// Decodes and writes `requests` on the engine into `target`, in request order.
 fn write_requests(
     reader: &Reader,
     requests: &[Request],
     flags: &SequenceArgs,
-    mut destinations: Destinations<'_>,
+    target: Target<'_>,
 ) -> Result<()> {
+    let (mut stream, files) = match target {
+        Target::Stream(destinations) => (Some(destinations), None),
+        Target::Files(files) => (None, Some(files)),
+    };
+    let files = files.as_ref();
     let threads = flags
         .threads
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
@@ -429,10 +604,14 @@ fn write_requests(
         .build();
     let line_length = flags.line_length;
     let gzip = flags.gzip;
+    // Output buffers are reused: fresh multi-megabyte allocations cost page faults and unmap
+    // shootdowns that stop two workers from scaling. Every output alive at once (reorder
+    // window, output channel, one per worker, the sink's) has a buffer.
+    let buffers = Pool::from_fn(3 * threads + 4, Vec::new);
     pipeline
         .run_ordered(
             |emit: &mut Emitter<Weighted<Chunk>>| -> Result<()> {
-                for chunk in chunks(requests, line_length) {
+                for chunk in chunks(requests, line_length, flags.chunk_bases) {
                     if emit.send(Weighted::new(64, chunk)).is_err() {
                         break;
                     }
@@ -440,7 +619,7 @@ fn write_requests(
                 Ok(())
             },
             |_| -> Result<Worker> { Ok(Worker { decoder: reader.decoder()?, codes: Vec::new() }) },
-            |worker: &mut Result<Worker>, item: Weighted<Chunk>| -> Result<(usize, Vec<u8>)> {
+            |worker: &mut Result<Worker>, item: Weighted<Chunk>| -> Result<(usize, Fasta)> {
                 let worker = worker.as_mut().map_err(|e| anyhow!("{e:#}"))?;
                 let chunk = item.into_inner();
                 worker.codes.clear();
@@ -452,47 +631,75 @@ fn write_requests(
                         &mut worker.codes,
                     )?;
                 }
-                let fasta = format_chunk(&chunk, &worker.codes, line_length);
+                let mut fasta = buffers.take().map_err(|_| anyhow!("output buffers closed"))?;
+                format_chunk(&chunk, &worker.codes, line_length, &mut fasta);
+                if let Some(files) = files {
+                    files.write_at(chunk.destination, &fasta, chunk.offset)?;
+                    return Ok((chunk.destination, Fasta::Written));
+                }
                 let bytes = match gzip {
                     Some(level) => {
                         let mut encoder = GzEncoder::new(Vec::new(), Compression::new(level));
                         encoder.write_all(&fasta)?;
-                        encoder.finish()?
+                        Fasta::Gzip(encoder.finish()?)
                     }
-                    None => fasta,
+                    None => Fasta::Plain(fasta),
                 };
                 Ok((chunk.destination, bytes))
             },
-            |(destination, bytes): (usize, Vec<u8>)| -> Result<()> {
-                destinations.get(destination)?.write_all(&bytes)?;
+            |(destination, bytes): (usize, Fasta)| -> Result<()> {
+                let bytes = match &bytes {
+                    Fasta::Plain(buffer) => &buffer[..],
+                    Fasta::Gzip(compressed) => &compressed[..],
+                    Fasta::Written => {
+                        return files.map_or(Ok(()), |f| f.finish_before(destination));
+                    }
+                };
+                if let Some(stream) = stream.as_mut() {
+                    stream.get(destination)?.write_all(bytes)?;
+                }
                 Ok(())
             },
         )
         .map_err(|e| anyhow!("{e:#}"))?;
-    destinations.finish()
+    match (stream, files) {
+        (Some(stream), _) => stream.finish(),
+        (None, Some(files)) => files.finish_before(usize::MAX),
+        (None, None) => Ok(()),
+    }
 }
 
-/// The FASTA bytes of one chunk: the header line for the first chunk of a record, then the
-/// bases in lines (chunks start at whole lines); the last line of a record ends with `\n`.
-fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(codes.len() + codes.len() / line_length.max(1) + 256);
-    if let Some(header) = &chunk.header {
-        out.push(b'>');
-        out.extend_from_slice(header.as_bytes());
-        out.push(b'\n');
+/// A formatted chunk: plain FASTA in a pooled buffer, one gzip member, or already written
+/// into its file by the worker.
+enum Fasta {
+    Plain(PoolGuard<Vec<u8>>),
+    Gzip(Vec<u8>),
+    Written,
+}
+
+/// The FASTA bytes of one chunk into `out` (cleared first): the header line for the first
+/// chunk of a record, then the bases in lines (chunks start at whole lines); the last line of
+/// a record ends with `\n`.
+fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize, out: &mut Vec<u8>) {
+    let header = chunk.header.as_ref().map_or(0, |h| h.len() + 2);
+    let width = if line_length == 0 { codes.len().max(1) } else { line_length };
+    let lines = codes.len().div_ceil(width);
+    out.clear();
+    out.resize(header + codes.len() + lines, 0);
+    if let Some(name) = &chunk.header {
+        out[0] = b'>';
+        out[1..header - 1].copy_from_slice(name.as_bytes());
+        out[header - 1] = b'\n';
     }
-    if line_length == 0 {
-        out.extend(codes.iter().map(|&c| CODE_TO_LETTER[usize::from(c)]));
-        if chunk.last && !codes.is_empty() {
-            out.push(b'\n');
+    for (dst, src) in out[header..].chunks_mut(width + 1).zip(codes.chunks(width)) {
+        for (letter, &code) in dst.iter_mut().zip(src) {
+            *letter = CODE_TO_LETTER[usize::from(code)];
         }
-    } else {
-        for line in codes.chunks(line_length) {
-            out.extend(line.iter().map(|&c| CODE_TO_LETTER[usize::from(c)]));
-            out.push(b'\n');
-        }
+        dst[src.len()] = b'\n';
     }
-    out
+    if line_length == 0 && !chunk.last && !codes.is_empty() {
+        out.pop(); // the line goes on in the next chunk
+    }
 }
 
 // ---------------------------------------------------------------------------------------

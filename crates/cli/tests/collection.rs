@@ -110,6 +110,49 @@ fn output_is_identical_for_any_thread_count_and_gzip_restores_it() {
 }
 
 #[test]
+fn files_written_by_position_equal_the_stream_at_every_chunk_size() {
+    let yeast = fixture("yeast3.agc");
+    let dir = tempfile::tempdir().unwrap();
+    for line in ["80", "7", "0"] {
+        let stream =
+            run_ok(&["collection", "getset", path(&yeast), "ScerR64", "SkudIFO1802", "-l", line]);
+        for (chunk, threads) in [("1000", "3"), ("333", "2"), ("4000000", "1")] {
+            let file = dir.path().join(format!("{line}-{chunk}.fa"));
+            run_ok(&[
+                "collection",
+                "getset",
+                path(&yeast),
+                "ScerR64",
+                "SkudIFO1802",
+                "-l",
+                line,
+                "-t",
+                threads,
+                "--chunk-bases",
+                chunk,
+                "-o",
+                path(&file),
+            ]);
+            assert!(std::fs::read(&file).unwrap() == stream, "-l {line} --chunk-bases {chunk}");
+            let piped = run_ok(&[
+                "collection",
+                "getset",
+                path(&yeast),
+                "ScerR64",
+                "SkudIFO1802",
+                "-l",
+                line,
+                "-t",
+                threads,
+                "--chunk-bases",
+                chunk,
+            ]);
+            assert!(piped == stream, "stdout -l {line} --chunk-bases {chunk}");
+        }
+    }
+}
+
+#[test]
 fn getcol_writes_every_sample_in_parallel_like_getset() {
     let pan8 = fixture("pan8.agc");
     let dir = tempfile::tempdir().unwrap();

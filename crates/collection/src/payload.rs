@@ -137,14 +137,16 @@ pub fn decode_pack(
 /// # Errors
 /// When the pack has fewer items.
 pub fn pack_item(pack: &[u8], slot: usize) -> Result<&[u8], String> {
-    let mut items = pack.split(|&b| b == PACK_SEPARATOR);
-    let item = items.nth(slot);
-    // The last `split` piece follows the final separator; it is not an item.
-    match (item, items.next()) {
-        (Some(item), Some(_)) => Ok(item),
+    let mut separators = memchr::memchr_iter(PACK_SEPARATOR, pack);
+    let start = match slot {
+        0 => Some(0),
+        _ => separators.nth(slot - 1).map(|p| p + 1),
+    };
+    match (start, separators.next()) {
+        (Some(start), Some(end)) => Ok(&pack[start..end]),
         _ => Err(format!(
             "pack has {} items, slot {slot} requested",
-            pack.iter().filter(|&&b| b == PACK_SEPARATOR).count()
+            memchr::memchr_iter(PACK_SEPARATOR, pack).count()
         )),
     }
 }
@@ -249,31 +251,42 @@ pub fn tuples_to_bytes(tuples: &[u8]) -> Result<Vec<u8>, String> {
     let (&marker, body) = tuples.split_last().ok_or("empty tuple data")?;
     let per_byte = usize::from(marker >> 4);
     let remainder = usize::from(marker & 0x0F);
-    let base: u8 = match per_byte {
-        1 if remainder == 0 => return Ok(body.to_vec()),
-        4 => 4,
-        3 => 6,
-        2 => 16,
-        _ => return Err(format!("bad tuple marker {marker:#04x}")),
-    };
-    if remainder >= per_byte {
+    if per_byte == 1 && remainder == 0 {
+        return Ok(body.to_vec());
+    }
+    if !matches!(per_byte, 2..=4) || remainder >= per_byte {
         return Err(format!("bad tuple marker {marker:#04x}"));
     }
     let (&last, full) = body.split_last().ok_or("tuple data without the partial byte")?;
-    let mut out = Vec::with_capacity(full.len() * per_byte + remainder);
-    let mut digits = [0u8; 4];
-    let mut unpack = |mut byte: u8, n: usize, out: &mut Vec<u8>| {
-        for d in digits[..n].iter_mut().rev() {
-            *d = byte % base;
+    let mut out = vec![0u8; full.len() * per_byte + remainder];
+    let (whole, tail) = out.split_at_mut(full.len() * per_byte);
+    match per_byte {
+        4 => unpack_tuples::<4>(full, 4, whole),
+        3 => unpack_tuples::<3>(full, 6, whole),
+        _ => unpack_tuples::<2>(full, 16, whole),
+    }
+    let base = [0u8, 0, 16, 6, 4][per_byte];
+    let mut byte = last;
+    for code in tail.iter_mut().rev() {
+        *code = byte % base;
+        byte /= base;
+    }
+    Ok(out)
+}
+
+/// Unpacks whole tuples of `N` codes in base `base` with a 256-entry table.
+fn unpack_tuples<const N: usize>(tuples: &[u8], base: u8, out: &mut [u8]) {
+    let mut table = [[0u8; N]; 256];
+    for (value, entry) in table.iter_mut().enumerate() {
+        let mut byte = value as u8;
+        for code in entry.iter_mut().rev() {
+            *code = byte % base;
             byte /= base;
         }
-        out.extend_from_slice(&digits[..n]);
-    };
-    for &byte in full {
-        unpack(byte, per_byte, &mut out);
     }
-    unpack(last, remainder, &mut out);
-    Ok(out)
+    for (codes, &byte) in out.chunks_exact_mut(N).zip(tuples) {
+        codes.copy_from_slice(&table[usize::from(byte)]);
+    }
 }
 
 /// The compression parameters of an archive (stream `params`: four `u32` LE).
