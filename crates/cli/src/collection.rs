@@ -721,7 +721,8 @@ pub(crate) struct WriteArgs {
     /// Adaptive mode (new splitters from divergent contigs): not implemented yet.
     #[arg(short = 'a', long)]
     adaptive: bool,
-    /// Keep lowercase (soft-masking) in an extra stream: not implemented yet.
+    /// Keep lowercase (soft-masking) runs in an extra stream `seqflow-case`, which other AGC
+    /// readers ignore.
     #[arg(long)]
     keep_case: bool,
     /// Worker threads (default: all cores).
@@ -786,9 +787,6 @@ fn write_inputs(inputs: &[PathBuf], write: &WriteArgs) -> Result<Vec<PathBuf>> {
     if write.adaptive {
         bail!("-a/--adaptive is not implemented yet");
     }
-    if write.keep_case {
-        bail!("--keep-case is not implemented yet");
-    }
     Ok(all)
 }
 
@@ -805,6 +803,7 @@ fn write_options(
         concatenated: write.concatenated,
         queue_memory: usize::try_from(write.queue_memory).unwrap_or(usize::MAX),
         splitter_memory: usize::try_from(write.splitter_memory).unwrap_or(usize::MAX),
+        keep_case: write.keep_case,
     }
 }
 

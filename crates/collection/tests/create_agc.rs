@@ -432,3 +432,32 @@ fn append_refuses_damaged_archives_and_known_samples() {
         assert!(!out.exists(), "{what}: no output");
     }
 }
+
+#[test]
+fn keep_case_runs_survive_and_agc_ignores_their_stream() {
+    use seqflow_collection::container::{ArchiveReader, FileSource};
+    use seqflow_collection::create::case::{apply_case, read_case_runs};
+    let dir = tempfile::tempdir().unwrap();
+    let samples = related_samples(dir.path(), 11, 3, 30_000, 3);
+    let inputs: Vec<PathBuf> = samples.iter().map(|(p, _)| p.clone()).collect();
+    let mut opts = options(2);
+    opts.keep_case = true;
+    let out = dir.path().join("case.agc");
+    make(&inputs[..2], &out, &opts);
+    let appended = dir.path().join("case3.agc");
+    seqflow_collection::create::append(&out, &inputs[2..], &appended, &opts, &|_| {}).unwrap();
+    let archive =
+        ArchiveReader::open(FileSource::new(std::fs::File::open(&appended).unwrap()).unwrap())
+            .unwrap();
+    for (i, (_, records)) in samples.iter().enumerate() {
+        let runs = read_case_runs(&archive, &format!("s{i}")).unwrap().expect("runs stored");
+        assert_eq!(runs.len(), records.len());
+        for ((_, seq), contig_runs) in records.iter().zip(&runs) {
+            let mut letters = seq.to_ascii_uppercase();
+            apply_case(&mut letters, contig_runs);
+            assert!(letters == *seq, "s{i}: case restored");
+        }
+    }
+    let Some(agc) = agc() else { return };
+    check_with_agc(&agc, &appended, &samples);
+}

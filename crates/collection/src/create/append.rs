@@ -115,6 +115,13 @@ pub fn reopen<R: ReadAt, W: Write>(
             "segment-splitters: key ({k1:#x}, {k2:#x}) names group {id}, which has no stream"
         )));
     }
+    // Lowercase runs of `--keep-case` archives are kept.
+    if let Some(id) = archive.stream_id(super::case::CASE_STREAM) {
+        for index in 0..archive.streams()[id].parts.len() {
+            let part = archive.read_part(id, index)?;
+            output.copy_part(super::case::CASE_STREAM, &part.data, part.metadata)?;
+        }
+    }
     let samples = reader.samples().to_vec();
     let full_batches = samples.len() / b;
     let contigs_stream = archive

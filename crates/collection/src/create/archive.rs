@@ -81,6 +81,24 @@ impl<W: Write> ArchiveOutput<W> {
         Ok(())
     }
 
+    /// Writes the lowercase runs of `samples` (one `seqflow-case` part each).
+    ///
+    /// # Errors
+    /// Write errors.
+    pub fn add_case_runs(
+        &mut self,
+        samples: &[super::compressor::SampleContigs],
+    ) -> std::io::Result<()> {
+        for sample in samples {
+            let runs: super::case::CaseRuns =
+                sample.contigs.iter().map(|c| c.lowercase.clone()).collect();
+            let raw = super::case::encode_case_runs(&sample.name, &runs);
+            let packed = zstd::bulk::compress(&raw, LEVEL_SAMPLES)?;
+            self.copy_part(super::case::CASE_STREAM, &packed, raw.len() as u64)?;
+        }
+        Ok(())
+    }
+
     /// Copies a part of an existing archive unchanged.
     ///
     /// # Errors

@@ -2,6 +2,7 @@
 
 pub mod append;
 pub mod archive;
+pub mod case;
 pub mod compressor;
 pub mod group;
 pub mod input;

@@ -40,6 +40,8 @@ pub struct CreateOptions {
     pub queue_memory: usize,
     /// Budget of one k-mer counting pass of the splitter selection, in bytes.
     pub splitter_memory: usize,
+    /// Store lowercase runs in the `seqflow-case` stream ([`super::case`]).
+    pub keep_case: bool,
 }
 
 impl Default for CreateOptions {
@@ -55,6 +57,7 @@ impl Default for CreateOptions {
             concatenated: false,
             queue_memory: 64 << 20,
             splitter_memory: super::splitters::DEFAULT_MEMORY,
+            keep_case: false,
         }
     }
 }
@@ -210,6 +213,12 @@ fn compress_inputs(
                     break;
                 }
             };
+            if options.keep_case
+                && let Err(error) = archive.add_case_runs(&unit.samples)
+            {
+                result = Err(error.into());
+                break;
+            }
             let (places, parts) = compressor.add_unit(&unit.samples);
             archive.register_groups(compressor.group_count());
             if let Err(error) =
