@@ -36,6 +36,7 @@ use tempfile::NamedTempFile;
 
 use crate::Global;
 use crate::output::Output;
+use crate::size::parse_size;
 
 /// Bases decoded per work item (rounded up to whole output lines).
 const CHUNK_BASES: u64 = 4 << 20;
@@ -58,6 +59,11 @@ pub(crate) enum CollectionCommand {
     Listref(ArchiveArgs),
     /// Parameters and sample count (`agc info`).
     Info(InfoArgs),
+    /// A new archive from FASTA files; the first is the reference and first sample
+    /// (`agc create`).
+    Create(CreateArgs),
+    /// A new archive holding an archive plus more samples (`agc append`).
+    Append(AppendArgs),
 }
 
 /// Just an archive.
@@ -155,8 +161,10 @@ pub(crate) struct InfoArgs {
 type Reader = CollectionReader<FileSource>;
 
 /// Runs one `seqflow collection` verb.
-pub(crate) fn run(command: &CollectionCommand, _global: Global) -> Result<ExitCode> {
+pub(crate) fn run(command: &CollectionCommand, global: Global) -> Result<ExitCode> {
     let archive = match command {
+        CollectionCommand::Create(args) => return create(args, global),
+        CollectionCommand::Append(args) => return append(args, global),
         CollectionCommand::Getset(a) => &a.archive,
         CollectionCommand::Getctg(a) => &a.archive,
         CollectionCommand::Getcol(a) => &a.archive,
@@ -190,6 +198,9 @@ fn run_on(command: &CollectionCommand, archive: &Path) -> Result<()> {
         }
         CollectionCommand::Info(args) => {
             print_lines(info_lines(&reader, args.file_type_info).iter().map(String::as_str))
+        }
+        CollectionCommand::Create(_) | CollectionCommand::Append(_) => {
+            unreachable!("create and append are dispatched in run")
         }
     }
 }
@@ -691,4 +702,216 @@ fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize, out: &mut Vec<u
     if line_length == 0 && !chunk.last && !codes.is_empty() {
         out.pop(); // the line goes on in the next chunk
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `create` and `append`
+// ---------------------------------------------------------------------------------------
+
+/// Flags shared by `create` and `append`.
+#[derive(Debug, Args)]
+pub(crate) struct WriteArgs {
+    /// Output archive (written under a temporary name, renamed when complete).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// File listing more input FASTA files (whitespace separated).
+    #[arg(short = 'i', long = "input-list")]
+    input_list: Option<PathBuf>,
+    /// Every FASTA record is a sample (named by its first word).
+    #[arg(short = 'c', long)]
+    concatenated: bool,
+    /// Adaptive mode (new splitters from divergent contigs): not implemented yet.
+    #[arg(short = 'a', long)]
+    adaptive: bool,
+    /// Keep lowercase (soft-masking) runs in an extra stream `seqflow-case`, which other AGC
+    /// readers ignore.
+    #[arg(long)]
+    keep_case: bool,
+    /// Worker threads (default: all cores).
+    #[arg(short, long)]
+    threads: Option<usize>,
+    /// Budget of the input queue (bytes of sequence; suffixes K, M, G).
+    #[arg(long, default_value = "64M", value_parser = parse_size)]
+    queue_memory: u64,
+    /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    splitter_memory: u64,
+    /// Write a JSON summary (sizes, counts, queue peak, wall time) to this file.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+}
+
+/// Flags of `seqflow collection create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// FASTA files (plain, gzip, BGZF or zstd); the first is the reference.
+    inputs: Vec<PathBuf>,
+    /// k-mer length of the splitters (17-32; values outside are clamped, as agc does).
+    #[arg(short = 'k', long, default_value_t = 31)]
+    kmer_length: u32,
+    /// Expected segment size (100-1000000, clamped).
+    #[arg(short = 's', long, default_value_t = 60_000)]
+    segment_size: u32,
+    /// Minimum LZ match length (15-32, clamped).
+    #[arg(short = 'l', long, default_value_t = 20)]
+    min_match_length: u32,
+    /// Pack size and metadata batch size (1-1000000000, clamped).
+    #[arg(short = 'b', long, default_value_t = 50)]
+    batch_size: u32,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+/// Flags of `seqflow collection append`.
+#[derive(Debug, Args)]
+pub(crate) struct AppendArgs {
+    /// The archive to extend (it is not modified; `-o` may name it to replace it).
+    archive: PathBuf,
+    /// FASTA files of the new samples.
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+fn write_inputs(inputs: &[PathBuf], write: &WriteArgs) -> Result<Vec<PathBuf>> {
+    let mut all = inputs.to_vec();
+    if let Some(list) = &write.input_list {
+        let text =
+            fs::read_to_string(list).with_context(|| format!("{}: cannot read", list.display()))?;
+        all.extend(text.split_whitespace().map(PathBuf::from));
+    }
+    // agc drops repeated file names.
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|p| seen.insert(p.clone()));
+    if all.is_empty() {
+        bail!("no input FASTA files given");
+    }
+    if write.adaptive {
+        bail!("-a/--adaptive is not implemented yet");
+    }
+    Ok(all)
+}
+
+fn write_options(
+    write: &WriteArgs,
+    params: seqflow_collection::payload::Params,
+) -> seqflow_collection::create::CreateOptions {
+    seqflow_collection::create::CreateOptions {
+        params,
+        threads: write
+            .threads
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        concatenated: write.concatenated,
+        queue_memory: usize::try_from(write.queue_memory).unwrap_or(usize::MAX),
+        splitter_memory: usize::try_from(write.splitter_memory).unwrap_or(usize::MAX),
+        keep_case: write.keep_case,
+    }
+}
+
+fn create(args: &CreateArgs, global: Global) -> Result<ExitCode> {
+    let inputs = write_inputs(&args.inputs, &args.write)?;
+    let params = seqflow_collection::payload::Params {
+        kmer_length: args.kmer_length.clamp(17, 32),
+        min_match_length: args.min_match_length.clamp(15, 32),
+        pack_cardinality: args.batch_size.clamp(1, 1_000_000_000),
+        segment_size: args.segment_size.clamp(100, 1_000_000),
+    };
+    let options = write_options(&args.write, params);
+    let start = std::time::Instant::now();
+    let bar = samples_bar(&inputs, args.write.concatenated, global);
+    let summary =
+        seqflow_collection::create::create(&inputs, &args.write.output, &options, &|p| {
+            update_bar(bar.as_ref(), p)
+        })?;
+    finish_write(&args.write, &summary, start, bar, global)
+}
+
+fn append(args: &AppendArgs, global: Global) -> Result<ExitCode> {
+    let inputs = write_inputs(&args.inputs, &args.write)?;
+    let options =
+        write_options(&args.write, seqflow_collection::create::CreateOptions::default().params);
+    let start = std::time::Instant::now();
+    let bar = samples_bar(&inputs, args.write.concatenated, global);
+    let summary = seqflow_collection::create::append(
+        &args.archive,
+        &inputs,
+        &args.write.output,
+        &options,
+        &|p| update_bar(bar.as_ref(), p),
+    )?;
+    finish_write(&args.write, &summary, start, bar, global)
+}
+
+/// A bar over the input bytes (file sizes), with samples done in its message.
+fn samples_bar(
+    inputs: &[PathBuf],
+    concatenated: bool,
+    global: Global,
+) -> Option<indicatif::ProgressBar> {
+    let total: u64 = inputs.iter().filter_map(|p| crate::progress::file_size(p)).sum();
+    let bar = crate::progress::bytes_bar("collection", (!concatenated).then_some(total), global)?;
+    bar.set_message(format!("0/{} samples", inputs.len()));
+    Some(bar)
+}
+
+fn update_bar(
+    bar: Option<&indicatif::ProgressBar>,
+    progress: &seqflow_collection::create::CreateProgress,
+) {
+    if let Some(bar) = bar {
+        bar.set_position(progress.bases_done);
+        if progress.samples_total > 0 {
+            bar.set_message(format!(
+                "{}/{} samples",
+                progress.samples_done, progress.samples_total
+            ));
+        } else {
+            bar.set_message(format!("{} samples", progress.samples_done));
+        }
+    }
+}
+
+fn finish_write(
+    write: &WriteArgs,
+    summary: &seqflow_collection::create::CreateSummary,
+    start: std::time::Instant,
+    bar: Option<indicatif::ProgressBar>,
+    global: Global,
+) -> Result<ExitCode> {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &write.metrics {
+        let json = serde_json::json!({
+            "samples": summary.samples,
+            "contigs": summary.contigs,
+            "bases": summary.bases,
+            "splitters": summary.splitters,
+            "groups": summary.groups,
+            "archive_bytes": summary.archive_bytes,
+            "wall_seconds": seconds,
+            "stages": {
+                "input_queue": {
+                    "budget_bytes": write.queue_memory,
+                    "peak_bytes": summary.queue_peak_bytes,
+                },
+            },
+        });
+        fs::write(path, serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("{}: cannot write metrics", path.display()))?;
+    }
+    if global.verbose > 0 && !global.quiet {
+        eprintln!(
+            "{} samples, {} contigs, {} bases -> {} bytes ({} groups, {} splitters) in {seconds:.2} s",
+            summary.samples,
+            summary.contigs,
+            summary.bases,
+            summary.archive_bytes,
+            summary.groups,
+            summary.splitters
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

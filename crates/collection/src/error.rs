@@ -62,6 +62,14 @@ pub enum Error {
         /// The contig's length.
         length: u64,
     },
+
+    /// An input FASTA could not be read (the seqio error names file, line, byte, record).
+    #[error(transparent)]
+    Sequence(#[from] seqflow_seqio::Error),
+
+    /// An input is unusable for an archive: what is wrong and where (file, line, record).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -34,6 +34,7 @@
 //! The byte layout is specified in `docs/formats/agc.md`.
 
 pub mod container;
+pub mod create;
 pub mod details;
 mod error;
 pub mod fasta;

@@ -1,0 +1,395 @@
+//! `create`: inputs → reader thread → cost-bounded priority queue → compressor → archive.
+//!
+//! The reader thread reads one registration unit at a time (a sample, or with `-c` up to
+//! `pack_cardinality` records) and queues it in a [`PriorityQueue`] bounded by bytes
+//! (`queue_memory`; a unit larger than the budget is admitted alone), earlier units first.
+//! The compressor takes units in order; inside a unit its segments are placed and its groups
+//! stored by `threads` workers (each with its own zstd contexts). The archive is written to a
+//! temporary file beside the output and renamed only when complete.
+//!
+//! Peak memory ≈ `queue_memory` + 2 × the largest unit (the one being compressed, as codes
+//! and as segments) + the group references with their LZ indexes (≈ 2 B per reference base)
+//! + one open pack per group + the splitter scan's counted k-mers.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use seqflow_pipeline::PriorityQueue;
+
+use super::append::reopen;
+use super::archive::ArchiveOutput;
+use super::compressor::{Compressor, RAW_GROUPS, SampleContigs};
+use super::input::{Contig, ContigReader, sample_name_of};
+use super::splitters::select_splitters;
+use crate::payload::Params;
+use crate::{Error, Result};
+
+/// Settings of [`create`].
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    /// k, min match length, pack size, segment size.
+    pub params: Params,
+    /// Worker threads.
+    pub threads: usize,
+    /// `-c`: every FASTA record is a sample (named by the record's first word).
+    pub concatenated: bool,
+    /// Budget of the input queue in bytes of sequence.
+    pub queue_memory: usize,
+    /// Budget of one k-mer counting pass of the splitter selection, in bytes.
+    pub splitter_memory: usize,
+    /// Store lowercase runs in the `seqflow-case` stream ([`super::case`]).
+    pub keep_case: bool,
+}
+
+impl Default for CreateOptions {
+    fn default() -> Self {
+        CreateOptions {
+            params: Params {
+                kmer_length: 31,
+                min_match_length: 20,
+                pack_cardinality: 50,
+                segment_size: 60_000,
+            },
+            threads: 1,
+            concatenated: false,
+            queue_memory: 64 << 20,
+            splitter_memory: super::splitters::DEFAULT_MEMORY,
+            keep_case: false,
+        }
+    }
+}
+
+/// Progress of a running [`create`], for progress bars.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreateProgress {
+    /// Samples stored so far.
+    pub samples_done: u64,
+    /// Bases stored so far.
+    pub bases_done: u64,
+    /// Input samples in total (0 with `-c`, where it is not known in advance).
+    pub samples_total: u64,
+}
+
+/// What [`create`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateSummary {
+    /// Samples in the archive.
+    pub samples: u64,
+    /// Contigs in the archive.
+    pub contigs: u64,
+    /// Bases in the archive.
+    pub bases: u64,
+    /// Splitters selected from the reference.
+    pub splitters: u64,
+    /// Segment groups (raw groups included).
+    pub groups: u64,
+    /// Archive size in bytes.
+    pub archive_bytes: u64,
+    /// Peak bytes of sequence held by the input queue.
+    pub queue_peak_bytes: u64,
+}
+
+/// One unit of work for the compressor.
+struct Unit {
+    samples: Vec<SampleContigs>,
+    bases: u64,
+}
+
+/// Creates the archive `output` from `inputs` (the first is the reference and first sample).
+///
+/// # Errors
+/// Unreadable or invalid input (with file, line and record), a duplicate sample name or
+/// contig name, an empty sample, or an I/O error writing the output. On error no file is
+/// left under `output`.
+pub fn create(
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &CreateOptions,
+    progress: &(dyn Fn(&CreateProgress) + Sync),
+) -> Result<CreateSummary> {
+    let reference = inputs.first().ok_or_else(|| Error::Input("no input FASTA given".into()))?;
+    let names = sample_names(inputs, options.concatenated)?;
+    let params = options.params;
+    let splitters = select_splitters(
+        reference,
+        params.kmer_length,
+        u64::from(params.segment_size),
+        options.splitter_memory,
+        options.threads,
+    )?;
+    let temp = TempOutput::new(output)?;
+    let compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
+    let archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
+    let summary = CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
+    compress_inputs(compressor, archive, inputs, &names, options, progress, summary, temp)
+}
+
+/// Appends `inputs` to the archive `existing`, writing the result to `output` (which may be
+/// the same path: the new archive is written under a temporary name and renamed at the end).
+/// `k`, segment size, minimum match length and pack size are the archive's.
+///
+/// # Errors
+/// As [`create`], and [`Error::Format`] when `existing` is not a readable AGC archive, or a new
+/// sample name is already in it.
+pub fn append(
+    existing: &Path,
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &CreateOptions,
+    progress: &(dyn Fn(&CreateProgress) + Sync),
+) -> Result<CreateSummary> {
+    let damaged = |e: Error| match e {
+        Error::Format(message) => Error::Format(format!("{}: {message}", existing.display())),
+        Error::Io(io) => Error::Input(format!("{}: {io}", existing.display())),
+        other => other,
+    };
+    if inputs.is_empty() {
+        return Err(Error::Input("no input FASTA given".into()));
+    }
+    let reader = crate::reader::CollectionReader::open(existing).map_err(damaged)?;
+    let names = sample_names(inputs, options.concatenated)?;
+    if !options.concatenated {
+        for (name, path) in names.iter().zip(inputs) {
+            if reader.samples().iter().any(|s| s == name) {
+                return Err(Error::Input(format!(
+                    "{}: sample '{name}' is already in {}",
+                    path.display(),
+                    existing.display()
+                )));
+            }
+        }
+    }
+    let temp = TempOutput::new(output)?;
+    let reopened =
+        reopen(&reader, BufWriter::new(temp.file()?), options.concatenated, options.threads)
+            .map_err(damaged)?;
+    let mut options = options.clone();
+    options.params = reader.params();
+    let summary = CreateSummary {
+        splitters: reopened.compressor.sorted_splitters().len() as u64,
+        ..CreateSummary::default()
+    };
+    drop(reader);
+    compress_inputs(
+        reopened.compressor,
+        reopened.output,
+        inputs,
+        &names,
+        &options,
+        progress,
+        summary,
+        temp,
+    )
+}
+
+/// The shared part of [`create`] and [`append`]: the reader thread, the queue, the units.
+#[allow(clippy::too_many_arguments)]
+fn compress_inputs(
+    mut compressor: Compressor,
+    mut archive: ArchiveOutput<BufWriter<File>>,
+    inputs: &[PathBuf],
+    names: &[String],
+    options: &CreateOptions,
+    progress: &(dyn Fn(&CreateProgress) + Sync),
+    mut summary: CreateSummary,
+    temp: TempOutput,
+) -> Result<CreateSummary> {
+    let queue: PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>> =
+        PriorityQueue::new(options.queue_memory);
+    let samples_done = AtomicU64::new(0);
+    let bases_done = AtomicU64::new(0);
+    let samples_total = if options.concatenated { 0 } else { inputs.len() as u64 };
+    let outcome: Result<()> = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| read_units(inputs, names, options, &queue));
+        let mut result = Ok(());
+        while let Some(unit) = queue.pop() {
+            let unit = match unit {
+                Ok(unit) => unit,
+                Err(error) => {
+                    result = Err(error);
+                    break;
+                }
+            };
+            if options.keep_case
+                && let Err(error) = archive.add_case_runs(&unit.samples)
+            {
+                result = Err(error.into());
+                break;
+            }
+            let (places, parts) = compressor.add_unit(&unit.samples);
+            archive.register_groups(compressor.group_count());
+            if let Err(error) =
+                archive.write_parts(parts).and_then(|()| archive.add_samples(places))
+            {
+                result = Err(error.into());
+                break;
+            }
+            summary.samples += unit.samples.len() as u64;
+            summary.contigs += unit.samples.iter().map(|s| s.contigs.len() as u64).sum::<u64>();
+            summary.bases += unit.bases;
+            samples_done.fetch_add(unit.samples.len() as u64, Ordering::Relaxed);
+            bases_done.fetch_add(unit.bases, Ordering::Relaxed);
+            progress(&CreateProgress {
+                samples_done: samples_done.load(Ordering::Relaxed),
+                bases_done: bases_done.load(Ordering::Relaxed),
+                samples_total,
+            });
+        }
+        queue.close();
+        while queue.try_pop().is_some() {}
+        reader.join().expect("reader thread panicked");
+        result
+    });
+    outcome?;
+    summary.queue_peak_bytes = queue.peak_cost() as u64;
+    summary.groups = u64::from(compressor.group_count());
+    let out = archive.finish(&mut compressor)?;
+    let file = out.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+    file.sync_all()?;
+    summary.archive_bytes = file.metadata()?.len();
+    drop(file);
+    temp.commit()?;
+    Ok(summary)
+}
+
+/// Sample names of the inputs (file stems); duplicates are an error.
+fn sample_names(inputs: &[PathBuf], concatenated: bool) -> Result<Vec<String>> {
+    let names: Vec<String> = inputs.iter().map(|p| sample_name_of(p)).collect();
+    if !concatenated {
+        let mut seen = HashSet::new();
+        for (name, path) in names.iter().zip(inputs) {
+            if !seen.insert(name.as_str()) {
+                return Err(Error::Input(format!(
+                    "{}: duplicate sample name '{name}'",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The reader thread: units in order into the queue; the first error ends it.
+fn read_units(
+    inputs: &[PathBuf],
+    names: &[String],
+    options: &CreateOptions,
+    queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
+) {
+    let mut next_unit = 0u64;
+    let mut push = |unit: Result<Unit>| -> bool {
+        let cost = unit.as_ref().map_or(0, |u| u.bases as usize);
+        let failed = unit.is_err();
+        let accepted = queue.push(std::cmp::Reverse(next_unit), cost, unit).is_ok();
+        next_unit += 1;
+        accepted && !failed
+    };
+    let mut seen_samples: HashSet<String> = HashSet::new();
+    let mut pending: Vec<SampleContigs> = Vec::new();
+    let mut pending_bases = 0u64;
+    for (path, name) in inputs.iter().zip(names) {
+        let contigs = match read_sample(path) {
+            Ok(contigs) => contigs,
+            Err(error) => {
+                push(Err(error));
+                return;
+            }
+        };
+        if options.concatenated {
+            for contig in contigs {
+                let sample = contig.name.split_whitespace().next().unwrap_or("").to_owned();
+                if !seen_samples.insert(sample.clone()) {
+                    push(Err(Error::Input(format!(
+                        "{}: duplicate sample name '{sample}' (-c: one sample per record)",
+                        path.display()
+                    ))));
+                    return;
+                }
+                pending_bases += contig.codes.len() as u64;
+                pending.push(SampleContigs { name: sample, contigs: vec![contig] });
+                if pending.len() == options.params.pack_cardinality as usize {
+                    let unit = Unit {
+                        samples: std::mem::take(&mut pending),
+                        bases: std::mem::take(&mut pending_bases),
+                    };
+                    if !push(Ok(unit)) {
+                        return;
+                    }
+                }
+            }
+        } else {
+            let bases = contigs.iter().map(|c| c.codes.len() as u64).sum();
+            let unit = Unit { samples: vec![SampleContigs { name: name.clone(), contigs }], bases };
+            if !push(Ok(unit)) {
+                return;
+            }
+        }
+    }
+    if !pending.is_empty() {
+        push(Ok(Unit { samples: pending, bases: pending_bases }));
+    }
+    queue.close();
+}
+
+/// All contigs of one file; an empty file or a repeated contig name is an error.
+fn read_sample(path: &Path) -> Result<Vec<Contig>> {
+    let mut reader = ContigReader::open(path)?;
+    let mut contigs = Vec::new();
+    let mut seen = HashSet::new();
+    while let Some(contig) = reader.next_contig()? {
+        if !seen.insert(contig.name.clone()) {
+            return Err(Error::Input(format!(
+                "{}: contig '{}' appears twice",
+                path.display(),
+                contig.name
+            )));
+        }
+        contigs.push(contig);
+    }
+    if contigs.is_empty() {
+        return Err(Error::Input(format!("{}: no sequences (empty sample)", path.display())));
+    }
+    Ok(contigs)
+}
+
+/// The output under a temporary name beside it, renamed when complete, removed otherwise.
+struct TempOutput {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl TempOutput {
+    fn new(target: &Path) -> Result<TempOutput> {
+        let file_name = target
+            .file_name()
+            .ok_or_else(|| Error::Input(format!("{}: not a file name", target.display())))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(file_name);
+        temp_name.push(format!(".tmp{}", std::process::id()));
+        let temp = target.with_file_name(temp_name);
+        Ok(TempOutput { temp, target: target.to_path_buf(), committed: false })
+    }
+
+    fn file(&self) -> Result<File> {
+        File::create(&self.temp)
+            .map_err(|e| Error::Input(format!("{}: cannot create: {e}", self.temp.display())))
+    }
+
+    fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.temp, &self.target)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
