@@ -117,7 +117,9 @@ pub struct OverrepresentedSample {
     level: u32,
     /// Reads sampled at each level (kept or not), to give the sample's size.
     reads: Vec<u64>,
-    copies: BTreeMap<Vec<u8>, Vec<u64>>,
+    /// Keys are the sequence prefixes as text (bytes outside UTF-8, possible only without
+    /// validation, are replaced by U+FFFD).
+    copies: BTreeMap<String, Vec<u64>>,
 }
 
 impl OverrepresentedSample {
@@ -132,13 +134,13 @@ impl OverrepresentedSample {
             self.reads.resize(NAME_LEVELS, 0);
         }
         self.reads[slot] += 1;
-        let key = &seq[..seq.len().min(OVERREPRESENTED_PREFIX)];
-        match self.copies.get_mut(key) {
+        let key = String::from_utf8_lossy(&seq[..seq.len().min(OVERREPRESENTED_PREFIX)]);
+        match self.copies.get_mut(&*key) {
             Some(levels) => levels[slot] += 1,
             None => {
                 let mut levels = vec![0; NAME_LEVELS];
                 levels[slot] = 1;
-                self.copies.insert(key.to_vec(), levels);
+                self.copies.insert(key.into_owned(), levels);
                 self.thin();
             }
         }
@@ -198,7 +200,7 @@ impl OverrepresentedSample {
             .iter()
             .map(|(seq, levels)| (seq, levels.iter().sum::<u64>()))
             .filter(|&(_, n)| n >= 3 && n as f64 >= min_share * sampled_reads as f64)
-            .map(|(seq, n)| (String::from_utf8_lossy(seq).into_owned(), n * scale))
+            .map(|(seq, n)| (seq.clone(), n * scale))
             .collect();
         found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         found
