@@ -51,7 +51,16 @@ fn line_chart(title: &str, x_label: &str, series: &[Series<'_>], y_max: Option<f
     for (i, s) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         let mut points = String::new();
-        for &(x, y) in &s.points {
+        // A single point would draw nothing: show it as a spike from the axis.
+        let spike;
+        let drawn = match s.points.as_slice() {
+            [(x, y)] => {
+                spike = [(*x, 0.0), (*x, *y)];
+                &spike[..]
+            }
+            all => all,
+        };
+        for &(x, y) in drawn {
             let px = MARGIN + x / x_max * plot_w;
             let py = MARGIN + plot_h - (y / y_top).clamp(0.0, 1.0) * plot_h;
             let _ = write!(points, "{px:.1},{py:.1} ");
@@ -201,6 +210,13 @@ pub fn render_html(report: &FastpReport) -> String {
         }],
         None,
     ));
+    // Marks the page with the number of lines the browser laid out with a non-empty box, so
+    // that a headless check can tell drawn plots from merely present markup.
+    html.push_str(
+        "<script>document.body.dataset.drawn = [...document.querySelectorAll('polyline')]\
+         .filter(p => { const b = p.getBBox(); return b.width > 0 || b.height > 0; }).length;\
+         </script>\n",
+    );
     html.push_str("</body></html>\n");
     html
 }
