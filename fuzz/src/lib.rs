@@ -56,9 +56,34 @@ fn read_all(data: &[u8], options: ReaderOptions) -> Result<Vec<Owned>, Error> {
     Ok(out)
 }
 
+/// Reads `data` with FASTA records possibly in pieces, joining each record's pieces.
+fn read_joined(data: &[u8], options: ReaderOptions) -> Result<Vec<Owned>, Error> {
+    let mut reader = Reader::new(std::io::Cursor::new(data.to_vec()), "fuzz", options)?;
+    let mut batch = Batch::default();
+    let mut out: Vec<Owned> = Vec::new();
+    let mut open = false;
+    while reader.read_batch(&mut batch)? > 0 {
+        for record in batch.records() {
+            assert_eq!(record.seq().len(), record.seq_len(), "seq_len disagrees with seq()");
+            assert_eq!(record.starts_record(), !open, "a piece continues only an open record");
+            if record.starts_record() {
+                let qual = record.qual().map(<[u8]>::to_vec);
+                out.push((record.header().to_vec(), Vec::new(), qual, record.line()));
+            }
+            let joined = out.last_mut().expect("a continuation follows a record");
+            joined.1.extend_from_slice(&record.seq());
+            assert_eq!(joined.1.len() as u64, record.record_seq_len(), "record_seq_len is off");
+            open = !record.ends_record();
+        }
+    }
+    assert!(!open, "the input ended inside a record");
+    Ok(out)
+}
+
 /// Arbitrary bytes after a one-byte header: bits 0–5 pick a batch window of 1–64 bytes,
 /// bits 6–7 the format (detected, FASTA, FASTQ, detected). The records must be the same as
-/// with the default 1 MiB window, and both readings must fail or succeed together.
+/// with the default 1 MiB window, and both readings must fail or succeed together. Read with
+/// FASTA records in pieces, the joined records must be the same too.
 pub fn fastx_reader(data: &[u8]) {
     let Some((&knobs, text)) = data.split_first() else { return };
     let format = match knobs >> 6 {
@@ -74,6 +99,11 @@ pub fn fastx_reader(data: &[u8]) {
     };
     let small = read_all(text, options(1 + (knobs & 0x3f) as usize));
     let large = read_all(text, options(1 << 20));
+    // FASTA records longer than the window come in pieces that join into the same records.
+    let pieces = ReaderOptions { fasta_pieces: true, ..options(1 + (knobs & 0x3f) as usize) };
+    if let (Ok(joined), Ok(whole)) = (read_joined(text, pieces), &large) {
+        assert!(&joined == whole, "pieces joined differ from whole records");
+    }
     match (&small, &large) {
         (Ok(a), Ok(b)) => assert!(a == b, "small and large windows read different records"),
         (Err(a), Err(b)) => {

@@ -3,6 +3,8 @@
 //! This binary only parses flags and wires the library crates together; every command lives
 //! in a module of its own.
 
+mod credits;
+mod limits;
 mod output;
 mod pack;
 mod progress;
@@ -27,6 +29,10 @@ struct Cli {
     /// More detail on stderr (-v: per-stage timings; -vv: debug log).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Refuse to start when the command's peak-memory bound is above this (K, M, G, T
+    /// suffixes; default: the machine's memory).
+    #[arg(long, global = true, value_parser = size::size_in(1 << 20, 1 << 50))]
+    max_memory: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,10 +67,15 @@ pub(crate) struct Global {
     pub(crate) quiet: bool,
     /// Verbosity level.
     pub(crate) verbose: u8,
+    /// What the command may plan to use at its peak.
+    pub(crate) memory: limits::MemoryLimit,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     let level = match cli.verbose {
         0 | 1 => "warn",
         2 => "debug",
@@ -77,7 +88,11 @@ fn main() -> ExitCode {
         )
         .with_writer(io::stderr)
         .init();
-    let global = Global { quiet: cli.quiet, verbose: cli.verbose };
+    let global = Global {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        memory: limits::MemoryLimit::new(cli.max_memory),
+    };
     if let Err(error) = output::remove_temporary_files_on_signals() {
         eprintln!("seqflow: cannot install signal handlers: {error}");
         return ExitCode::from(2);
@@ -101,6 +116,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A usage error (a flag value out of its bounds, an unknown flag, a missing argument) is one
+/// line (`seqflow: invalid value …`), exit code 2, like every other error; help and version go
+/// to standard output as usual.
+fn usage_error(error: clap::Error) -> ExitCode {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = error.to_string();
+    let paragraph: Vec<&str> =
+        text.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+    let line = paragraph.join(" ");
+    eprintln!("seqflow: {}", line.strip_prefix("error: ").unwrap_or(&line));
+    ExitCode::from(2)
 }
 
 /// A closed standard output (`seqflow stats … | head`) ends the program quietly.

@@ -8,9 +8,21 @@
 //! frame; the ordered sink writes, and hands every chunk to a hashing thread so that SHA-256
 //! (≈ 1 GB/s on one core) runs beside the writer instead of inside it.
 //!
-//! Peak memory: `(threads + channel_depth + 2) × chunk_size` of input buffers plus at most
-//! `channel_depth + reorder window` outputs of ≤ `chunk_size` each, plus 4 chunks queued for
-//! hashing: with the defaults (1 MiB, 2 threads, depth 4) about 30 MiB, whatever the file size.
+//! Peak memory of pack: `(threads + channel_depth + 2) × chunk_size` of input buffers, plus at
+//! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks of
+//! ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
+//! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
+//! with the defaults (1 MiB, 2 threads, depth 4) under 50 MiB, whatever the file size.
+//!
+//! Peak memory of unpack and verify: frames in flight are bounded by *bytes*, not count: at
+//! most `max(2 × largest frame, 64 MiB)` of compressed plus decoded frame bytes (source,
+//! workers, reorder window, sink and hashing queue together), plus idle recycled buffers of
+//! at most 4 MiB each (`2 × threads + 3 × channel_depth + 10` of them; larger frames are
+//! allocated per frame and freed). A file packed with `--chunk-size 1G` thus needs about two
+//! frames, not one per pool slot. Cat holds one frame.
+//!
+//! Every command checks its bound against the machine's memory (or `--max-memory`) before it
+//! reads anything (`crate::limits`).
 
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
@@ -35,9 +47,11 @@ use sha2::{Digest, Sha256};
 use indicatif::ProgressBar;
 
 use crate::Global;
+use crate::credits::{ByteBudget, Credit};
+use crate::limits::{MAX_CHANNEL_DEPTH, MAX_THREADS, times};
 use crate::output::{Access, Output, OutputSet, commit};
 use crate::progress::{bytes_bar, file_size};
-use crate::size::parse_size;
+use crate::size::{count_in, human_size, size_in};
 
 /// Container formats `seqflow pack` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,11 +65,11 @@ pub(crate) enum PackFormat {
 /// Pipeline flags shared by the commands.
 #[derive(Debug, Args)]
 pub(crate) struct PipelineArgs {
-    /// Worker threads (default: all cores).
-    #[arg(short, long)]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
-    /// Chunks waiting between stages.
-    #[arg(long, default_value_t = 4)]
+    /// Chunks waiting between stages (1 to 1024).
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
     channel_depth: usize,
     /// Write per-stage pipeline metrics as JSON to this file.
     #[arg(long)]
@@ -65,10 +79,7 @@ pub(crate) struct PipelineArgs {
 impl PipelineArgs {
     /// The pipeline, drawing `bar` (if any) from the input bytes the source reports.
     fn pipeline(&self, bar: Option<&ProgressBar>) -> Pipeline {
-        let threads = self
-            .threads
-            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
+        let threads = crate::limits::threads(self.threads);
         let builder = Pipeline::builder().workers(threads).channel_depth(self.channel_depth);
         match bar.cloned() {
             Some(bar) => builder.on_progress(move |p| bar.set_position(p.input_bytes)).build(),
@@ -101,11 +112,11 @@ pub(crate) struct PackArgs {
     #[arg(long)]
     force: bool,
     /// Compression level (zstd 1–22, BGZF 0–12).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = count_in(0, 22))]
     level: i32,
-    /// Bytes of input per chunk (one zstd frame each; K, M suffixes). For BGZF, chunks are cut
-    /// into 64 KiB blocks.
-    #[arg(long, default_value = "1M", value_parser = parse_size)]
+    /// Bytes of input per chunk, 1 to 1G (one zstd frame each; K, M, G suffixes). For BGZF,
+    /// chunks are cut into 64 KiB blocks.
+    #[arg(long, default_value = "1M", value_parser = size_in(1, MAX_CHUNK_SIZE))]
     chunk_size: u64,
     /// Container format.
     #[arg(long, value_enum, default_value_t = PackFormat::Zstd)]
@@ -174,6 +185,9 @@ pub(crate) struct KeygenArgs {
     #[arg(long)]
     force: bool,
 }
+
+/// Largest `--chunk-size`: the largest frame the container format allows.
+const MAX_CHUNK_SIZE: u64 = seqflow_container::MAX_FRAME_SIZE as u64;
 
 /// Environment variable holding the passphrase of secret keys.
 const PASSPHRASE_VAR: &str = "SEQFLOW_PASSPHRASE";
@@ -310,6 +324,8 @@ fn pipeline_error(error: PipelineError<anyhow::Error>) -> anyhow::Error {
 /// Runs `seqflow pack`.
 pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     let chunk_size = usize::try_from(args.chunk_size).context("chunk size")?;
+    check_level(args.format, args.level)?;
+    check_pack_memory(args, global)?;
     if chunk_size == 0 || chunk_size > seqflow_container::MAX_FRAME_SIZE as usize {
         bail!("--chunk-size must be between 1 byte and 1 GiB");
     }
@@ -420,6 +436,44 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Levels each format accepts; the flag parser already bounds them to 0..=22.
+fn check_level(format: PackFormat, level: i32) -> Result<()> {
+    match format {
+        PackFormat::Zstd if !(1..=22).contains(&level) => {
+            bail!("--level {level}: zstd levels are 1 to 22")
+        }
+        PackFormat::Bgzf if !(0..=12).contains(&level) => {
+            bail!("--level {level}: BGZF (libdeflate) levels are 0 to 12")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Per-worker compressor state counted in pack's bound: a zstd context sized for the chunk
+/// (window and match tables: at most about 4 × the chunk, and zstd's largest window, 128 MiB
+/// at level 22, caps what the chunk can ask for) plus 8 MiB.
+fn compressor_bytes(chunk_size: u64) -> u64 {
+    times(4, chunk_size.min(256 << 20)).saturating_add(8 << 20)
+}
+
+/// Refuses pack settings whose peak-memory bound (module docs) is above the limit.
+fn check_pack_memory(args: &PackArgs, global: Global) -> Result<()> {
+    let threads = crate::limits::threads(args.pipeline.threads) as u64;
+    let depth = args.pipeline.channel_depth as u64;
+    let inputs = threads + depth + 2;
+    let outputs = 2 * (depth + threads) + depth;
+    // A compressed chunk is at most the chunk plus zstd's worst-case expansion (< 1/128).
+    let output_bytes = args.chunk_size.saturating_add(args.chunk_size / 128 + (64 << 10));
+    let bound = times(inputs, args.chunk_size)
+        .saturating_add(times(outputs, output_bytes))
+        .saturating_add(times(threads, compressor_bytes(args.chunk_size)));
+    let formula = format!(
+        "{inputs} input chunks + {outputs} compressed chunks of {} + {threads} compressors",
+        human_size(args.chunk_size)
+    );
+    global.memory.check("pack", bound, &formula, "--chunk-size, --threads or --channel-depth")
+}
+
 fn gzi_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".gzi");
@@ -461,29 +515,95 @@ fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)>
     if path.as_os_str() == "-" {
         bail!("unpack, cat and verify need a file (the seek table is at its end), not stdin");
     }
-    let mut file = BufReader::new(File::open(path).with_context(|| format!("{}", path.display()))?);
+    let name = path.display();
+    let mut file = File::open(path).with_context(|| format!("{name}"))?;
+    let len = match file.seek(SeekFrom::End(0)) {
+        Ok(len) => len,
+        Err(e) if e.raw_os_error() == Some(29) || e.kind() == io::ErrorKind::NotSeekable => bail!(
+            "{name}: not a seekable file (a pipe?): unpack, cat and verify read the seek table \
+             at the end of a regular file"
+        ),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("{name}"))),
+    };
+    if len == 0 {
+        bail!("{name}: empty file (0 bytes), not a packed file");
+    }
+    file.seek(SeekFrom::Start(0)).with_context(|| format!("{name}"))?;
+    let mut file = BufReader::new(file);
     let mut magic = Vec::new();
-    read_up_to(&mut file, CRYPT4GH_MAGIC.len(), &mut magic)?;
-    file.seek(SeekFrom::Start(0))?;
+    read_up_to(&mut file, CRYPT4GH_MAGIC.len(), &mut magic).with_context(|| format!("{name}"))?;
+    file.seek(SeekFrom::Start(0)).with_context(|| format!("{name}"))?;
     let mut packed = if magic == CRYPT4GH_MAGIC[..] {
-        let key = secret_key.ok_or_else(|| {
-            anyhow!("{}: is Crypt4GH-encrypted; give --secret-key", path.display())
-        })?;
+        let key = secret_key
+            .ok_or_else(|| anyhow!("{name}: is Crypt4GH-encrypted; give --secret-key"))?;
         let secret = load_secret_key(key)?;
-        let decryptor =
-            SeekableDecryptor::new(file, &secret).with_context(|| format!("{}", path.display()))?;
+        let decryptor = SeekableDecryptor::new(file, &secret).with_context(|| format!("{name}"))?;
         Packed::Decrypted(Box::new(decryptor))
+    } else if looks_like_damaged_crypt4gh(&magic) {
+        bail!(
+            "{name}: damaged Crypt4GH magic: starts with \"{}\", expected \"crypt4gh\"",
+            magic.escape_ascii()
+        );
     } else {
         Packed::Plain(file)
     };
+    // Decrypting segment 0 happens here: its failure must name the file too.
     let mut head = Vec::new();
-    read_up_to(&mut packed, 2, &mut head)?;
-    packed.seek(SeekFrom::Start(0))?;
+    read_up_to(&mut packed, 4, &mut head).with_context(|| format!("{name}"))?;
+    packed.seek(SeekFrom::Start(0)).with_context(|| format!("{name}"))?;
     let kind = match &head[..] {
         [0x1f, 0x8b, ..] => Kind::Bgzf,
-        _ => Kind::Zstd,
+        // A zstd frame, or a skippable frame (an empty original has only seqflow's metadata).
+        [0x28, 0xb5, 0x2f, 0xfd] | [0x50..=0x5f, 0x2a, 0x4d, 0x18] => Kind::Zstd,
+        _ => bail!(
+            "{name}: not a packed file: it starts with none of the zstd, BGZF (gzip) or \
+             Crypt4GH magic bytes"
+        ),
     };
     Ok((packed, kind))
+}
+
+/// Eight bytes that differ from `crypt4gh` in one or two places: a flipped bit or byte in an
+/// encrypted file's magic, not some other format.
+fn looks_like_damaged_crypt4gh(magic: &[u8]) -> bool {
+    magic.len() == CRYPT4GH_MAGIC.len()
+        && magic.iter().zip(CRYPT4GH_MAGIC.iter()).filter(|(a, b)| a != b).count() <= 2
+}
+
+/// Reads the `.gzi` beside a BGZF file and checks every entry against the blocks it points
+/// to (walking the block headers, without inflating): an entry that is off by a byte would
+/// otherwise make `cat` return shifted bytes. Returns the checked index, or `None` without a
+/// `.gzi`.
+fn checked_gzi<R: Read + Seek>(packed: &mut R, path: &Path) -> Result<Option<GziIndex>> {
+    let gzi = gzi_path(path);
+    let file = match File::open(&gzi) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("{}", gzi.display()))),
+    };
+    let given =
+        GziIndex::read(BufReader::new(file)).with_context(|| format!("{}", gzi.display()))?;
+    let blocks = BgzfReader::scan(&mut *packed).with_context(|| format!("{}", path.display()))?;
+    let starts = blocks.index().entries();
+    for (i, &(compressed, original)) in given.entries().iter().enumerate() {
+        match starts.binary_search_by_key(&compressed, |&(c, _)| c) {
+            Ok(j) if starts[j].1 == original => {}
+            Ok(j) => bail!(
+                "{}: entry {i} says the block at byte {compressed} of {} starts at original \
+                 byte {original}, but the blocks before it hold {} bytes",
+                gzi.display(),
+                path.display(),
+                starts[j].1
+            ),
+            Err(_) => bail!(
+                "{}: entry {i} points to byte {compressed} of {}, which is not the start of a \
+                 BGZF block",
+                gzi.display(),
+                path.display()
+            ),
+        }
+    }
+    Ok(Some(given))
 }
 
 /// Runs `seqflow unpack` (`verify_only`: `seqflow verify`, which writes nothing).
@@ -508,14 +628,18 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
             metrics_output = args.pipeline.metrics_output(&mut outputs)?;
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
             let bar = bytes_bar(&name, Some(index.seek_table_offset()), global);
-            let report = unpack_zstd(&index, &mut packed, output.as_mut(), args, bar.as_ref())
-                .with_context(|| name.clone())?;
+            let report =
+                unpack_zstd(&index, &mut packed, output.as_mut(), args, bar.as_ref(), global)
+                    .with_context(|| name.clone())?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
             metrics_output = write_metrics(metrics_output, &report)?;
         }
         Kind::Bgzf => {
+            if verify_only {
+                checked_gzi(&mut packed, &args.input)?;
+            }
             let mut reader = BgzfReader::scan(&mut packed).with_context(|| name.clone())?;
             if !reader.has_eof_block()? {
                 bail!("{name}: BGZF file has no EOF block (truncated?)");
@@ -534,11 +658,101 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
     Ok(ExitCode::SUCCESS)
 }
 
-/// A frame to decode: its seek-table entry and its compressed bytes.
-type FrameJob = Weighted<(FrameEntry, PoolGuard<Vec<u8>>)>;
+/// A frame to decode: its seek-table entry, its compressed bytes and its share of the budget.
+type FrameJob = Weighted<(FrameEntry, FrameBuf, Credit)>;
 
 /// Decoded chunks waiting for the hashing thread.
 const HASH_QUEUE: usize = 4;
+
+/// Frames up to this size (compressed or decoded) use recycled buffers; larger ones get a fresh
+/// allocation that is freed after use, so idle pool slots never hold large buffers.
+const POOLED_FRAME_BYTES: u64 = 4 << 20;
+
+/// Least byte budget of frames in flight; larger frames get room for two.
+const MIN_FRAME_BUDGET: u64 = 64 << 20;
+
+/// A frame's buffer: recycled for ordinary frames, owned (and freed) for large ones.
+enum FrameBuf {
+    Pooled(PoolGuard<Vec<u8>>),
+    Owned(Vec<u8>),
+}
+
+impl FrameBuf {
+    /// A buffer for `bytes` from `pool` (waiting for one), or a fresh one for large frames.
+    fn take(pool: &Pool<Vec<u8>>, bytes: u64) -> Result<FrameBuf> {
+        if bytes > POOLED_FRAME_BYTES {
+            return Ok(FrameBuf::Owned(Vec::new()));
+        }
+        pool.take().map(FrameBuf::Pooled).map_err(|_| anyhow!("frame buffers closed"))
+    }
+}
+
+impl std::ops::Deref for FrameBuf {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        match self {
+            FrameBuf::Pooled(buf) => buf,
+            FrameBuf::Owned(buf) => buf,
+        }
+    }
+}
+
+impl std::ops::DerefMut for FrameBuf {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        match self {
+            FrameBuf::Pooled(buf) => buf,
+            FrameBuf::Owned(buf) => buf,
+        }
+    }
+}
+
+/// Memory plan of unpack and verify: frames in flight are bounded by bytes, idle pooled
+/// buffers by count.
+struct UnpackPlan {
+    /// Byte budget of frames in flight (compressed + decoded bytes of each).
+    frame_budget: u64,
+    /// Pooled buffers, each at most [`POOLED_FRAME_BYTES`].
+    pooled_buffers: u64,
+    /// Largest frame cost of the file.
+    largest_frame: u64,
+}
+
+impl UnpackPlan {
+    fn new(index: &SeekableIndex, pipeline: &Pipeline) -> UnpackPlan {
+        let largest_frame = index.frames().iter().map(frame_cost).max().unwrap_or(0);
+        let workers = pipeline.workers() as u64;
+        let depth = pipeline.channel_depth() as u64;
+        let inputs = workers + depth + 2;
+        let outputs = pipeline.reorder_window() as u64 + depth + workers + HASH_QUEUE as u64 + 2;
+        UnpackPlan {
+            frame_budget: times(2, largest_frame).max(MIN_FRAME_BUDGET),
+            pooled_buffers: inputs + outputs,
+            largest_frame,
+        }
+    }
+
+    /// Peak memory: the frames in flight plus the idle pooled buffers.
+    fn bound(&self) -> u64 {
+        let pooled = times(self.pooled_buffers, self.largest_frame.min(POOLED_FRAME_BYTES));
+        self.frame_budget.saturating_add(pooled)
+    }
+
+    fn check(&self, global: Global) -> Result<()> {
+        let formula = format!(
+            "frames in flight max(2 × largest frame {}, 64 MiB) + {} pooled buffers",
+            crate::size::approx_size(self.largest_frame),
+            self.pooled_buffers
+        );
+        global.memory.check("unpack", self.bound(), &formula, "--threads or --channel-depth")
+    }
+}
+
+/// Bytes a frame holds while in flight: its compressed and its decoded size.
+fn frame_cost(frame: &FrameEntry) -> u64 {
+    let compressed = frame.compressed_range();
+    let decoded = frame.decompressed_range();
+    (compressed.end - compressed.start).saturating_add(decoded.end - decoded.start)
+}
 
 /// Decodes every frame on the pipeline, checking frames, the total size and the SHA-256.
 fn unpack_zstd(
@@ -547,21 +761,26 @@ fn unpack_zstd(
     mut output: Option<&mut Output>,
     args: &UnpackArgs,
     bar: Option<&ProgressBar>,
+    global: Global,
 ) -> Result<Report> {
     let pipeline = args.pipeline.pipeline(bar);
+    let plan = UnpackPlan::new(index, &pipeline);
+    plan.check(global)?;
+    let budget = ByteBudget::new(plan.frame_budget);
     // Buffers are recycled, not allocated per frame: fresh megabyte allocations cost page
     // faults on every frame. Outputs can be held by the out channel, the reorder window, the
     // workers and the hashing queue at once; the pool covers all of them, so a worker never
-    // waits for a buffer that only the sink's progress would free.
+    // waits for a buffer that only the sink's progress would free. Large frames bypass the
+    // pools (see `FrameBuf`); the byte budget bounds every frame in flight either way.
     let inputs = Pool::from_fn(pipeline.workers() + pipeline.channel_depth() + 2, Vec::new);
     let outputs = Pool::from_fn(
         pipeline.reorder_window() + pipeline.channel_depth() + pipeline.workers() + HASH_QUEUE + 2,
         Vec::new,
     );
-    let (hash_tx, hash_rx) = mpsc::sync_channel::<PoolGuard<Vec<u8>>>(HASH_QUEUE);
+    let (hash_tx, hash_rx) = mpsc::sync_channel::<(FrameBuf, Credit)>(HASH_QUEUE);
     let hasher = thread::spawn(move || {
         let mut hasher = Sha256::new();
-        for chunk in hash_rx {
+        for (chunk, _credit) in hash_rx {
             hasher.update(&chunk[..]);
         }
         <[u8; 32]>::from(hasher.finalize())
@@ -570,11 +789,15 @@ fn unpack_zstd(
     let outcome = pipeline.run_ordered(
         |emit: &mut seqflow_pipeline::Emitter<FrameJob>| {
             for frame in index.frames() {
-                let Ok(mut compressed) = inputs.take() else { return Ok(()) };
+                let Some(credit) = budget.acquire(frame_cost(frame), || emit.is_cancelled()) else {
+                    return Ok(());
+                };
+                let compressed_len = frame.compressed_range().end - frame.compressed_range().start;
+                let mut compressed = FrameBuf::take(&inputs, compressed_len)?;
                 index.read_frame(packed, frame, &mut compressed)?;
                 emit.progress(compressed.len() as u64);
                 let cost = compressed.len();
-                if emit.send(Weighted::new(cost, (*frame, compressed))).is_err() {
+                if emit.send(Weighted::new(cost, (*frame, compressed, credit))).is_err() {
                     return Ok(());
                 }
             }
@@ -583,18 +806,19 @@ fn unpack_zstd(
         |_| FrameDecompressor::new(),
         |decompressor, item| {
             let decompressor = decompressor.as_mut().map_err(|e| anyhow!("{e}"))?;
-            let (frame, compressed) = item.into_inner();
-            let mut out = outputs.take().map_err(|_| anyhow!("output buffers closed"))?;
+            let (frame, compressed, credit) = item.into_inner();
+            let decoded_len = frame.decompressed_range().end - frame.decompressed_range().start;
+            let mut out = FrameBuf::take(&outputs, decoded_len)?;
             decompressor.decompress(&compressed, &frame, &mut out)?;
-            Ok(out)
+            Ok((out, credit))
         },
-        |chunk| {
+        |(chunk, credit)| {
             if let Some(output) = output.as_deref_mut() {
                 output.write_all(&chunk)?;
             }
             decoded += chunk.len() as u64;
             if !args.skip_sha256 {
-                hash_tx.send(chunk).map_err(|_| anyhow!("the hashing thread stopped"))?;
+                hash_tx.send((chunk, credit)).map_err(|_| anyhow!("the hashing thread stopped"))?;
             }
             Ok(())
         },
@@ -637,6 +861,10 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
             check_range_start(&name, &range, index.original_size())?;
             let mut decompressor = FrameDecompressor::new()?;
             let mut out = Vec::new();
+            // The whole original can be checked against the SHA-256 recorded when packing
+            // (frames swapped together with their seek-table entries pass every frame check).
+            let mut whole =
+                (range.start == 0 && range.end >= index.original_size()).then(Sha256::new);
             for frame in &index.frames()[index.frames_for_range(range.clone())] {
                 let part = frame.decompressed_range();
                 let part = part.start.max(range.start)..part.end.min(range.end);
@@ -644,14 +872,25 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
                 index
                     .read_range(&mut packed, part, &mut decompressor, &mut out)
                     .with_context(|| name.clone())?;
+                if let Some(hasher) = whole.as_mut() {
+                    hasher.update(&out);
+                }
                 stdout.write_all(&out)?;
+            }
+            if let Some(hasher) = whole {
+                if <[u8; 32]>::from(hasher.finalize()) != *index.sha256() {
+                    stdout.flush()?;
+                    bail!(
+                        "{name}: SHA-256 of the decoded data does not match the one recorded \
+                         when packing"
+                    );
+                }
             }
         }
         Kind::Bgzf => {
-            let gzi = gzi_path(&args.input);
-            let mut reader = match File::open(&gzi) {
-                Ok(file) => BgzfReader::new(&mut packed, GziIndex::read(BufReader::new(file))?)?,
-                Err(_) => BgzfReader::scan(&mut packed)?,
+            let mut reader = match checked_gzi(&mut packed, &args.input)? {
+                Some(index) => BgzfReader::new(&mut packed, index)?,
+                None => BgzfReader::scan(&mut packed).with_context(|| name.clone())?,
             };
             let size = bgzf_original_size(&mut reader).with_context(|| name.clone())?;
             check_range_start(&name, &range, size)?;

@@ -10,13 +10,14 @@
 //! Peak memory ≈ 0.25 byte/base (2-bit genome) + 0.125 byte/base (mask) + the index: its
 //! bucket working set (at most `--memory`) and 8 bytes per kept seed occurrence (roughly
 //! 8 × repeat bases) + 24 bytes per seed. Discovery adds `round_size` families in flight (each
-//! at most `max_sample` copies × 2 × `max_extend` flank bases).
+//! at most `max_sample` copies × 2 × `max_extend` flank bases, counted at 2 bytes per base).
+//! The bound is checked against the machine's memory (or `--max-memory`) before the genome is
+//! read, and again with the genome's length before the index is built.
 
 use std::fs::{self, File};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -29,8 +30,14 @@ use seqflow_seqio::{Batch, Reader};
 use serde::Serialize;
 
 use crate::Global;
+use crate::limits::{MAX_THREADS, times};
 use crate::output::{Access, Output, OutputSet, ScratchFile, commit};
-use crate::size::parse_size;
+use crate::size::{count_in, human_size, size_in};
+
+/// Upper bound of the length-like flags (`--max-extend`, `--min-length`, `--stop-after`).
+const MAX_LENGTH_FLAG: usize = 1_000_000;
+/// Bytes per flank base of a family in flight (sequence plus alignment state), for the bound.
+const FLANK_BASE_BYTES: u64 = 2;
 
 /// How `PREFIX.masked.fa` marks repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,40 +58,40 @@ pub(crate) struct RepeatsArgs {
     #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
     /// Seed length (default: ⌈log4 G⌉ + 1 for a genome of G bases).
-    #[arg(short)]
+    #[arg(short, value_parser = count_in(8usize, 32))]
     k: Option<usize>,
-    /// Fewest copies of a seed (after tandem collapse and masking).
-    #[arg(long, default_value_t = 3)]
+    /// Fewest copies of a seed (after tandem collapse and masking), 2 to 1000000.
+    #[arg(long, default_value_t = 3, value_parser = count_in(2u32, 1_000_000))]
     min_freq: u32,
-    /// Same-strand seed copies closer than this are one tandem copy.
-    #[arg(long, default_value_t = 500)]
+    /// Same-strand seed copies closer than this are one tandem copy (0 to 1000000000).
+    #[arg(long, default_value_t = 500, value_parser = count_in(0u64, 1_000_000_000))]
     tandem_dist: u64,
-    /// Shortest consensus and shortest reported element.
-    #[arg(long, default_value_t = 50)]
+    /// Shortest consensus and shortest reported element (1 to 1000000).
+    #[arg(long, default_value_t = 50, value_parser = count_in(1, MAX_LENGTH_FLAG))]
     min_length: usize,
-    /// Longest extension on each side of a seed.
-    #[arg(long, default_value_t = 10_000)]
+    /// Longest extension on each side of a seed (1 to 1000000).
+    #[arg(long, default_value_t = 10_000, value_parser = count_in(1, MAX_LENGTH_FLAG))]
     max_extend: usize,
-    /// Stop a side after this many columns without improvement.
-    #[arg(long, default_value_t = 100)]
+    /// Stop a side after this many columns without improvement (1 to 1000000).
+    #[arg(long, default_value_t = 100, value_parser = count_in(1, MAX_LENGTH_FLAG))]
     stop_after: usize,
-    /// Required family score gain per column.
-    #[arg(long, default_value_t = 3)]
+    /// Required family score gain per column (0 to 1000).
+    #[arg(long, default_value_t = 3, value_parser = count_in(0i32, 1000))]
     min_improvement: i32,
-    /// Most copies used to build one consensus.
-    #[arg(long, default_value_t = 256)]
+    /// Most copies used to build one consensus (2 to 65536).
+    #[arg(long, default_value_t = 256, value_parser = count_in(2usize, 1 << 16))]
     max_sample: usize,
-    /// Stop after this many families.
-    #[arg(long)]
+    /// Stop after this many families (at least 1).
+    #[arg(long, value_parser = count_in(1, usize::MAX))]
     max_families: Option<usize>,
     /// Seeds built speculatively per round (changes the output slightly; not the thread count).
-    #[arg(long, default_value_t = 16, hide = true)]
+    #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1usize, 1024))]
     round_size: usize,
-    /// Memory for the k-mer index buckets (K, M, G suffixes).
-    #[arg(long, default_value = "1G", value_parser = parse_size)]
+    /// Memory for the k-mer index buckets, 1K to 1T (K, M, G, T suffixes).
+    #[arg(long, default_value = "1G", value_parser = size_in(1 << 10, 1 << 40))]
     memory: u64,
-    /// Worker threads (default: all cores). The output is the same for any value.
-    #[arg(short, long)]
+    /// Worker threads, 1 to 1024 (default: all cores). The output is the same for any value.
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
     /// How PREFIX.masked.fa marks repeats.
     #[arg(long, value_enum, default_value_t = MaskArg::Soft)]
@@ -111,10 +118,7 @@ impl RepeatsArgs {
         params.round_size = self.round_size;
         params.max_families = self.max_families.unwrap_or(usize::MAX);
         params.memory_bytes = usize::try_from(self.memory).unwrap_or(usize::MAX);
-        params.threads = self
-            .threads
-            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
+        params.threads = crate::limits::threads(self.threads);
         params
     }
 
@@ -131,6 +135,32 @@ impl RepeatsArgs {
             );
         }
         Ok(())
+    }
+
+    /// Refuses settings whose peak-memory bound (module docs) is above the limit; `bases` is
+    /// the genome's length once it is loaded (0 before).
+    fn check_memory(&self, params: &Params, bases: u64, global: Global) -> Result<()> {
+        let families = times(2, params.round_size as u64);
+        let flanks = times(
+            times(families, params.max_sample as u64),
+            times(2 * FLANK_BASE_BYTES, params.max_extend as u64),
+        );
+        let genome = bases / 8 * 3 + times(params.threads as u64, bases / 64);
+        let bound = self.memory.saturating_add(flanks).saturating_add(genome);
+        let formula = format!(
+            "--memory {} + {families} families in flight × {} copies × 2 × {} flank bases × {} \
+             bytes + 0.375 byte/base of a {bases}-base genome + sort scratch",
+            human_size(self.memory),
+            params.max_sample,
+            params.max_extend,
+            FLANK_BASE_BYTES
+        );
+        global.memory.check(
+            "repeats",
+            bound,
+            &formula,
+            "--memory, --max-extend, --max-sample or --threads",
+        )
     }
 
     fn path(&self, suffix: &str) -> PathBuf {
@@ -175,6 +205,7 @@ struct Seconds {
 /// Runs `seqflow repeats`.
 pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let params = args.params();
+    args.check_memory(&params, 0, global)?;
     let started = Instant::now();
     args.check_prefix()?;
     // Refuse existing outputs, and outputs that are the genome, before spending any time.
@@ -190,6 +221,7 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     set_message(bar.as_ref(), "reading genome");
     let source = GenomeSource::open(&args.genome, &args.path(SUFFIXES[0]))?;
     let genome = Genome::from_reader(source.reader()?)?;
+    args.check_memory(&params, genome.len(), global)?;
     let load = started.elapsed().as_secs_f64();
 
     let repeats = find_repeats(&genome, &params, &mut |progress| {

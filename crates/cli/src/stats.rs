@@ -1,9 +1,14 @@
 //! `seqflow stats`: one parser thread feeding N statistics workers per input file.
 //!
-//! Peak memory: `(threads + channel_depth + 2) × batch_size` for the batches in circulation,
+//! Peak memory: `(threads + channel_depth + 2) × (3 × batch_size + 8 KiB)` for the batches in
+//! circulation (a batch holds the partial record carried over from the previous one, at most
+//! two batches' worth, plus its fresh input: FASTA records longer than that are read in pieces),
 //! plus the decoder's buffers for compressed input (≤ 6 MiB; for parallel BGZF
 //! `≈ 6 × threads` MiB), plus one length histogram per worker (≤ 512 KiB plus one entry per
-//! distinct length ≥ 65,536). It does not depend on the size of the input.
+//! distinct length ≥ 65,536). It does not depend on the size of the input or on the length of
+//! a FASTA record. A FASTQ record longer than a batch grows the batch holding it to the
+//! record's length (at most `--max-record-len`). The bound is checked against the machine's
+//! memory (or `--max-memory`) before anything is read.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +22,15 @@ use seqflow_qc::{Accumulator, Summary, render_table, render_tsv};
 use seqflow_seqio::{Alphabet, Batch, Reader, ReaderOptions, Validation};
 
 use crate::Global;
+use crate::limits::{MAX_CHANNEL_DEPTH, MAX_THREADS, times};
 use crate::output::{Access, OutputSet, commit};
-use crate::size::parse_size;
+use crate::size::{count_in, size_in};
+
+/// Per-thread decoder and histogram memory in the bound: parallel BGZF keeps about 6 MiB of
+/// blocks per thread, a length histogram up to 512 KiB.
+const PER_THREAD_BYTES: u64 = 7 << 20;
+/// The single-threaded decoder's buffers (gzip, zstd).
+const DECODER_BYTES: u64 = 6 << 20;
 
 /// Output formats of `seqflow stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,17 +75,19 @@ pub(crate) struct StatsArgs {
     /// Overwrite an existing output file.
     #[arg(long)]
     force: bool,
-    /// Worker threads (default: all cores). The parser runs on one more thread.
-    #[arg(short, long)]
+    /// Worker threads, 1 to 1024 (default: all cores). The parser runs on one more thread.
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
-    /// Batches waiting between the parser and the workers.
-    #[arg(long, default_value_t = 4)]
+    /// Batches waiting between the parser and the workers (1 to 1024).
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
     channel_depth: usize,
-    /// Input bytes per batch (K, M, G suffixes).
-    #[arg(long, default_value = "1M", value_parser = parse_size)]
+    /// Input bytes per batch, 1K to 1G (K, M, G suffixes).
+    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30))]
     batch_size: u64,
-    /// Longest record accepted, in bytes (K, M, G suffixes).
-    #[arg(long, default_value = "4G", value_parser = parse_size)]
+    /// Longest record accepted, in bytes of input text from its header on, 1 to 1T (K, M, G, T
+    /// suffixes). FASTA records longer than a batch are counted in pieces, so this costs no
+    /// memory for FASTA; a FASTQ record needs its whole length in memory.
+    #[arg(long, default_value = "4G", value_parser = size_in(1, 1 << 40))]
     max_record_len: u64,
     /// Also check every sequence letter against this alphabet.
     #[arg(long, value_enum)]
@@ -88,9 +102,24 @@ pub(crate) struct StatsArgs {
 
 impl StatsArgs {
     fn threads(&self) -> usize {
-        self.threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
+        crate::limits::threads(self.threads)
+    }
+
+    /// Refuses settings whose peak-memory bound (module docs) is above the limit.
+    fn check_memory(&self, global: Global) -> Result<()> {
+        let threads = self.threads() as u64;
+        let batches = threads + self.channel_depth as u64 + 2;
+        let per_batch = times(3, self.batch_size) + (8 << 10);
+        let bound = times(batches, per_batch)
+            .saturating_add(times(threads, PER_THREAD_BYTES))
+            .saturating_add(DECODER_BYTES);
+        let formula = format!(
+            "{batches} batches (threads {threads} + channel depth {} + 2) × 3 × batch size {} \
+             + {threads} × 7 MiB + 6 MiB",
+            self.channel_depth,
+            crate::size::human_size(self.batch_size)
+        );
+        global.memory.check("stats", bound, &formula, "--batch-size, --threads or --channel-depth")
     }
 
     fn validation(&self) -> Validation {
@@ -118,6 +147,8 @@ struct FileMetrics<'a> {
 
 /// Runs `seqflow stats`.
 pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
+    args.check_memory(global)?;
+    check_inputs(&args.files)?;
     let mut outputs = OutputSet::new(args.force);
     for path in &args.files {
         outputs.reads(path);
@@ -162,6 +193,14 @@ pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
     Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
+/// Standard input can be read once: `stats - -` would report the second as an empty file.
+fn check_inputs(files: &[PathBuf]) -> Result<()> {
+    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        anyhow::bail!("standard input ('-') can be given only once");
+    }
+    Ok(())
+}
+
 /// Computes the statistics of one file on the pipeline.
 fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summary, Report)> {
     let name = path.to_string_lossy();
@@ -170,6 +209,7 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
         batch_size: args.batch_size as usize,
         max_record_len: args.max_record_len as usize,
         decode_threads: threads,
+        fasta_pieces: true,
         ..ReaderOptions::default()
     };
     let mut reader = Reader::from_path(path, options)?;
@@ -181,7 +221,10 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
     let pipeline = Pipeline::builder()
         .workers(threads)
         .channel_depth(args.channel_depth)
-        .max_queued_bytes((args.channel_depth as u64 * args.batch_size * 2) as usize)
+        .max_queued_bytes(
+            usize::try_from(times(times(args.channel_depth as u64, args.batch_size), 2))
+                .unwrap_or(usize::MAX),
+        )
         .build();
     let outcome = pipeline.run_unordered(
         |emit| {

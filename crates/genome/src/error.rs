@@ -33,7 +33,7 @@ pub enum Error {
     Fasta {
         /// Display name of the file.
         path: String,
-        /// 1-based line of the record's header.
+        /// 1-based line of the offending letter (of the record's header for other causes).
         line: u64,
         /// Why the record was rejected (it names the contig). Part of the message, not an
         /// error source, so chains print it once.

@@ -113,6 +113,18 @@ pub struct Genome {
     contigs: Vec<Contig>,
 }
 
+/// The 1-based input line of the `position`-th (1-based) sequence letter of `record`.
+fn line_of_letter(record: &seqflow_seqio::Record<'_>, position: u64) -> u64 {
+    let mut letters = 0u64;
+    for (i, line) in record.seq_raw().split(|&b| b == b'\n').enumerate() {
+        letters += line.strip_suffix(b"\r").unwrap_or(line).len() as u64;
+        if letters >= position {
+            return record.line() + 1 + i as u64;
+        }
+    }
+    record.line()
+}
+
 impl Genome {
     /// Reads every record of a FASTA file (plain, gzip, BGZF or zstd; detected by magic bytes)
     /// with [`seqflow_seqio::Reader`]. `-` reads standard input.
@@ -144,10 +156,12 @@ impl Genome {
         while reader.read_batch(&mut batch)? > 0 {
             for record in batch.records() {
                 let name = String::from_utf8_lossy(record.id());
-                builder.push_contig(&name, &record.seq()).map_err(|e| Error::Fasta {
-                    path: reader.source().to_owned(),
-                    line: record.line(),
-                    cause: Box::new(e),
+                builder.push_contig(&name, &record.seq()).map_err(|e| {
+                    let line = match &e {
+                        Error::UnknownLetter { position, .. } => line_of_letter(&record, *position),
+                        _ => record.line(),
+                    };
+                    Error::Fasta { path: reader.source().to_owned(), line, cause: Box::new(e) }
                 })?;
             }
         }
@@ -753,8 +767,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write_fasta(&dir, "bad.fa", b">chr1\nACGT\n>chr2\nAC\nG?T\n");
         let err = Genome::from_fasta(&path).unwrap_err().to_string();
-        assert!(err.contains("bad.fa") && err.contains("line 3"), "{err}");
+        // The line of the letter itself, not the record's header (issue #9, item 10).
+        assert!(err.contains("bad.fa") && err.contains("line 5"), "{err}");
         assert!(err.contains("'chr2'") && err.contains("position 4"), "{err}");
+        let path = write_fasta(&dir, "crlf.fa", b">chr1\r\nACGT\r\n\r\nAC\r\nGG?\r\n");
+        let err = Genome::from_fasta(&path).unwrap_err().to_string();
+        assert!(err.contains("line 5") && err.contains("position 9"), "{err}");
 
         let path = write_fasta(&dir, "dup.fa", b">chr1\nACGT\n>chr1\nAC\n");
         let err = Genome::from_fasta(&path).unwrap_err().to_string();

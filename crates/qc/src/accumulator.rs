@@ -97,13 +97,18 @@ impl Accumulator {
             self.seq_type = Some(SeqType::guess(&seq[..seq.len().min(TYPE_GUESS_LETTERS)]));
         }
         for record in batch.records() {
-            self.lengths.add(record.seq_len());
+            // A FASTA record longer than a batch comes in pieces (possibly to different
+            // workers): letters are counted per piece, the record once, with its full length,
+            // by whoever gets its last piece.
             self.bases.add(record.seq_raw());
             if let Some(qual) = record.qual() {
                 self.quals.add(qual);
             }
+            if record.ends_record() {
+                self.lengths.add(usize::try_from(record.record_seq_len()).unwrap_or(usize::MAX));
+                self.num_seqs += 1;
+            }
         }
-        self.num_seqs += batch.len() as u64;
     }
 
     /// Adds the counts of another accumulator of the same input.

@@ -128,14 +128,17 @@ pub enum IndexError {
         /// The rejected length.
         k: usize,
     },
-    /// One hash sub-bin alone needs more than the memory budget.
+    /// The largest hash sub-bin alone needs more than the memory budget.
     #[error(
-        "memory budget of {memory_bytes} bytes is too small: one index bucket needs {needed} bytes"
+        "index memory of {memory_bytes} bytes is too small: the largest k-mer bucket needs \
+         {needed} bytes (--memory {}K or more)",
+        needed.div_ceil(1024)
     )]
     MemoryTooSmall {
         /// The configured budget.
         memory_bytes: usize,
-        /// The bytes of the smallest bucket that could not be split further.
+        /// The bytes of the largest sub-bin, which cannot be split further: a budget of at
+        /// least this many bytes succeeds.
         needed: usize,
     },
 }
@@ -390,14 +393,17 @@ fn sub_bin(kmer: u64) -> usize {
 /// sub-bins at the end join the last bucket, and an empty genome has no bucket.
 fn plan_buckets(totals: &[u64], memory_bytes: usize) -> Result<Vec<Range<usize>>, IndexError> {
     let capacity = (memory_bytes / ENTRY_BYTES) as u64;
+    // The largest sub-bin decides: reporting the first one that does not fit would ask for a
+    // budget that then fails again on a larger one.
+    let largest = totals.iter().copied().max().unwrap_or(0);
+    if largest > capacity {
+        let needed = usize::try_from(largest).unwrap_or(usize::MAX).saturating_mul(ENTRY_BYTES);
+        return Err(IndexError::MemoryTooSmall { memory_bytes, needed });
+    }
     let mut buckets = Vec::new();
     let mut start = 0;
     let mut size = 0u64;
     for (s, &n) in totals.iter().enumerate() {
-        if n > capacity {
-            let needed = usize::try_from(n).unwrap_or(usize::MAX).saturating_mul(ENTRY_BYTES);
-            return Err(IndexError::MemoryTooSmall { memory_bytes, needed });
-        }
         if size + n > capacity {
             buckets.push(start..s);
             start = s;
@@ -703,5 +709,22 @@ fn radix_sort_by_kmer(bin: &mut [u128], scratch: &mut Vec<u128>, k: usize) {
     }
     if !in_bin {
         bin.copy_from_slice(scratch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ENTRY_BYTES, IndexError, plan_buckets};
+
+    /// The budget the error asks for is enough: it names the largest sub-bin, not the first
+    /// one that did not fit (issue #9, item 10).
+    #[test]
+    fn the_memory_the_error_asks_for_is_enough() {
+        let totals = [10, 60, 100, 50];
+        let err = plan_buckets(&totals, 50 * ENTRY_BYTES).unwrap_err();
+        let IndexError::MemoryTooSmall { needed, .. } = err else { panic!("{err}") };
+        assert_eq!(needed, 100 * ENTRY_BYTES);
+        assert!(err.to_string().contains(&format!("--memory {}K", needed.div_ceil(1024))));
+        assert!(plan_buckets(&totals, needed).is_ok());
     }
 }

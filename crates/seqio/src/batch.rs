@@ -40,12 +40,21 @@ pub(crate) struct Span {
     pub(crate) qual: (usize, usize),
     /// Number of sequence letters (line breaks excluded).
     pub(crate) seq_len: usize,
-    /// 1-based line number of the header line.
+    /// 1-based line number of the header line (of the first byte, for a continued piece).
     pub(crate) line: u64,
+    /// A piece of a FASTA record whose header was in an earlier batch.
+    pub(crate) continued: bool,
+    /// A piece of a FASTA record that goes on in the next batch.
+    pub(crate) open: bool,
+    /// Sequence letters of the same record in earlier batches.
+    pub(crate) prior_letters: u64,
 }
 
 /// Page size assumed for buffer alignment.
 const PAGE: usize = 4096;
+
+/// Fresh-input room a new batch buffer gets before input shows it needs more.
+pub(crate) const INITIAL_ROOM: usize = 1 << 20;
 
 /// A reusable batch of FASTA or FASTQ records.
 ///
@@ -169,8 +178,12 @@ impl Batch {
 
     /// Prepares the buffer to receive `carry` followed by up to `room` fresh bytes, arranged so
     /// that the fresh bytes start on a page boundary. Returns the index where fresh bytes go.
+    ///
+    /// The buffer starts with room for at most [`INITIAL_ROOM`] fresh bytes and grows as input
+    /// arrives (see `Reader::fill`), so a large batch size costs memory only when the input
+    /// fills it.
     pub(crate) fn reset_with(&mut self, carry: &[u8], room: usize) -> usize {
-        let needed = carry.len() + room + 2 * PAGE;
+        let needed = carry.len() + room.min(INITIAL_ROOM) + 2 * PAGE;
         if self.buf.len() < needed {
             self.buf.resize(needed, 0);
         }
@@ -185,12 +198,13 @@ impl Batch {
 
     /// Position of the start of a record, for error messages.
     pub(crate) fn position_of(&self, span: &Span, at: usize) -> Position {
-        let record = String::from_utf8_lossy(id_of(&self.buf[span.head.0..span.head.1]));
+        let record = (!span.continued)
+            .then(|| String::from_utf8_lossy(id_of(&self.buf[span.head.0..span.head.1])));
         Position {
             source: Arc::clone(&self.source),
             line: span.line + lines_between(&self.buf, span.head.0, at),
             byte: self.byte_offset + (at - self.start) as u64,
-            record: Some(record.into_owned()),
+            record: record.map(|r| r.into_owned()),
         }
     }
 
@@ -277,14 +291,40 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// 1-based line number of the header line in the input.
+    /// 1-based line number of the header line in the input (for a piece whose header was in
+    /// an earlier batch, the line of the piece's first byte).
     pub fn line(&self) -> u64 {
         self.span.line
     }
 
-    /// Offset of the header line in the decompressed input.
+    /// True for a whole record; false for a piece of a FASTA record longer than a batch (only
+    /// with [`ReaderOptions::fasta_pieces`](crate::ReaderOptions::fasta_pieces)).
+    pub fn is_whole(&self) -> bool {
+        !self.span.continued && !self.span.open
+    }
+
+    /// False for a piece that continues a record begun in an earlier batch: its
+    /// [`header`](Self::header) is empty.
+    pub fn starts_record(&self) -> bool {
+        !self.span.continued
+    }
+
+    /// False for a piece whose record goes on in the next batch.
+    pub fn ends_record(&self) -> bool {
+        !self.span.open
+    }
+
+    /// Sequence letters of the whole record up to the end of this piece: for a whole record
+    /// (or the last piece of one) its full length.
+    pub fn record_seq_len(&self) -> u64 {
+        self.span.prior_letters + self.span.seq_len as u64
+    }
+
+    /// Offset of the header line in the decompressed input (of the piece's first byte, for a
+    /// piece whose header was in an earlier batch).
     pub fn byte_offset(&self) -> u64 {
-        self.batch.byte_offset + (self.span.head.0 - 1 - self.batch.start) as u64
+        let first = if self.span.continued { self.span.head.0 } else { self.span.head.0 - 1 };
+        self.batch.byte_offset + (first - self.batch.start) as u64
     }
 
     /// Builds an error about this record at index `i` of its sequence (`Some`) or quality.

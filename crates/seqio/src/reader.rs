@@ -30,6 +30,13 @@ pub struct ReaderOptions {
     /// Threads for decompression: with more than one, BGZF blocks are inflated in parallel.
     /// Any compressed input is decoded on a thread of its own, apart from the parser.
     pub decode_threads: usize,
+    /// Hand out a FASTA record longer than a batch in pieces (default false): each piece is a
+    /// [`Record`](crate::Record) of its own (see [`Record::is_whole`](crate::Record::is_whole),
+    /// [`Record::ends_record`](crate::Record::ends_record)), so memory stays about
+    /// `batch_size` whatever the record's length. For consumers that can add up pieces, such
+    /// as statistics. `max_record_len` still applies to the whole record. FASTQ records are
+    /// always whole.
+    pub fasta_pieces: bool,
 }
 
 impl Default for ReaderOptions {
@@ -40,6 +47,7 @@ impl Default for ReaderOptions {
             format: None,
             validation: Validation::new(),
             decode_threads: 1,
+            fasta_pieces: false,
         }
     }
 }
@@ -56,6 +64,20 @@ impl<R: Read> Read for Counted<R> {
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// A FASTA record cut into pieces, between two batches.
+#[derive(Debug, Clone, Copy)]
+struct OpenPiece {
+    /// The cut fell inside a line.
+    mid_line: bool,
+    /// Sequence letters handed out so far.
+    letters: u64,
+    /// Input bytes of the record handed out so far, from its `>` on.
+    bytes: u64,
+    /// Where the record's header is, for a [`Error::RecordTooLong`].
+    line: u64,
+    byte: u64,
 }
 
 /// Reads FASTA or FASTQ, plain or compressed, into [`Batch`]es.
@@ -89,6 +111,8 @@ pub struct Reader {
     /// Line number of `carry[0]`.
     carry_line: u64,
     batches: u64,
+    /// The FASTA record being handed out in pieces, if the carry starts inside one.
+    piece: Option<OpenPiece>,
     /// Whether the first non-blank line was checked against a given format.
     marker_checked: bool,
     eof: bool,
@@ -157,6 +181,7 @@ impl Reader {
             carry_offset: 0,
             carry_line: 1,
             batches: 0,
+            piece: None,
             marker_checked: false,
             eof: false,
             finished: false,
@@ -206,6 +231,7 @@ impl Reader {
         batch.index = self.batches;
         let mut filled = batch.reset_with(&self.carry, self.options.batch_size);
         let mut limit = filled + self.options.batch_size;
+        let mut cut_mid_line = None;
         let end = loop {
             filled = self.fill(batch, filled, limit)?;
             batch.end = filled;
@@ -219,15 +245,24 @@ impl Reader {
                 continue;
             };
             batch.format = format;
+            let continuing = self.piece.map(|p| p.mid_line);
             let end = match format {
                 Format::Fastq => scan::fastq(batch, self.eof, self.carry_line)?,
-                Format::Fasta => scan::fasta(batch, self.eof, self.carry_line)?,
+                Format::Fasta => scan::fasta(batch, self.eof, self.carry_line, continuing)?,
             };
             if !batch.spans.is_empty() || self.eof {
                 break end;
             }
+            if self.options.fasta_pieces && format == Format::Fasta {
+                if let Some((end, mid_line)) = scan::fasta_piece(batch, self.carry_line, continuing)
+                {
+                    cut_mid_line = Some(mid_line);
+                    break end;
+                }
+            }
             limit = self.grow(batch)?;
         };
+        self.check_record_lengths(batch, end.consumed, cut_mid_line)?;
         self.carry.clear();
         self.carry.extend_from_slice(&batch.buf[end.consumed..batch.end]);
         self.carry_offset += (end.consumed - batch.start) as u64;
@@ -241,12 +276,75 @@ impl Reader {
         Ok(batch.len())
     }
 
+    /// Enforces `max_record_len` on every record of the batch (whole records, and the pieces
+    /// of one so far), and keeps track of a record cut into pieces: `cut_mid_line` is `Some`
+    /// when the batch's last span is a piece that goes on in the next batch.
+    fn check_record_lengths(
+        &mut self,
+        batch: &mut Batch,
+        consumed: usize,
+        cut_mid_line: Option<bool>,
+    ) -> Result<()> {
+        let limit = self.options.max_record_len as u64;
+        let continued = self.piece.take();
+        if let (Some(piece), Some(first)) = (continued, batch.spans.first_mut()) {
+            first.prior_letters = piece.letters;
+        }
+        for (i, span) in batch.spans.iter().enumerate() {
+            // A record's length runs from its marker to the end of its last line, line break
+            // excluded; an open piece counts up to the end of its sequence so far.
+            let (piece_start, earlier) = match continued.filter(|_| i == 0) {
+                Some(piece) => (batch.start, piece),
+                None => {
+                    let header = batch.position_of(span, span.head.0 - 1);
+                    let here = OpenPiece {
+                        mid_line: false,
+                        letters: 0,
+                        bytes: 0,
+                        line: header.line,
+                        byte: header.byte,
+                    };
+                    (span.head.0 - 1, here)
+                }
+            };
+            let record_end = if span.qual.1 > 0 { span.qual.1 } else { span.seq.1 };
+            let bytes = earlier.bytes + (record_end - piece_start) as u64;
+            if bytes > limit {
+                let position = Position {
+                    source: Arc::clone(&self.source),
+                    line: earlier.line,
+                    byte: earlier.byte,
+                    record: (!span.continued)
+                        .then(|| String::from_utf8_lossy(batch.get(i).id()).into_owned()),
+                };
+                return Err(Error::RecordTooLong { position, limit: self.options.max_record_len });
+            }
+            if span.open {
+                self.piece = Some(OpenPiece {
+                    mid_line: cut_mid_line.unwrap_or(false),
+                    letters: span.prior_letters + span.seq_len as u64,
+                    bytes: earlier.bytes + (consumed - piece_start) as u64,
+                    ..earlier
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Reads input into `batch.buf[filled..limit]` until the window is full or the input
     /// ends; at the end, makes sure the data ends with a line break.
+    ///
+    /// The buffer grows (doubling) only as input arrives, so a window larger than the input
+    /// never costs its full size.
     fn fill(&mut self, batch: &mut Batch, mut filled: usize, limit: usize) -> Result<usize> {
-        let limit = limit.min(batch.buf.len() - 1); // keep room for a final '\n'
         while filled < limit && !self.eof {
-            match self.input.read(&mut batch.buf[filled..limit]) {
+            let room_end = batch.buf.len() - 1; // keep room for a final '\n'
+            if filled >= room_end {
+                let new_len = batch.buf.len().saturating_mul(2).min(limit + 1).max(filled + 2);
+                batch.buf.resize(new_len, 0);
+                continue;
+            }
+            match self.input.read(&mut batch.buf[filled..limit.min(room_end)]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -264,7 +362,8 @@ impl Reader {
     fn detect_format(&mut self, batch: &Batch) -> Result<Option<Format>> {
         if let Some(format) = self.format {
             // A given format is still checked against the first record's marker.
-            if !self.marker_checked {
+            // A batch that continues a record cut into pieces starts with its letters.
+            if !self.marker_checked && self.piece.is_none() {
                 self.check_marker(batch, format)?;
             }
             return Ok(Some(format));
@@ -287,6 +386,7 @@ impl Reader {
             }
         };
         self.format = Some(format);
+        self.marker_checked = true;
         Ok(Some(format))
     }
 

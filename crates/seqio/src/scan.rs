@@ -111,7 +111,14 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
                 format!("quality length {qual_len} differs from sequence length {seq_len}"),
             ));
         }
-        spans.push(Span { head: (pos + 1, header.len() + pos + 1), seq, qual, seq_len, line });
+        spans.push(Span {
+            head: (pos + 1, header.len() + pos + 1),
+            seq,
+            qual,
+            seq_len,
+            line,
+            ..Span::default()
+        });
         pos = e4 + 1;
         line += 4;
     }
@@ -131,18 +138,36 @@ fn truncated(locate: &Locator<'_>, buf: &[u8], pos: usize, line: u64, header: &[
 ///
 /// A record is complete when the next header (or the end of input) is seen, so without
 /// `eof` the last record is left for the next batch.
-pub(crate) fn fasta(batch: &mut Batch, eof: bool, first_line: u64) -> Result<ScanEnd> {
+///
+/// `continuing` is `Some` when the batch starts inside a record cut into pieces
+/// ([`fasta_piece`]): its lines up to the next header are that record's, and `Some(true)`
+/// says the first of them is the rest of a line (so even a `>` there is a letter).
+pub(crate) fn fasta(
+    batch: &mut Batch,
+    eof: bool,
+    first_line: u64,
+    continuing: Option<bool>,
+) -> Result<ScanEnd> {
     let (start, end) = (batch.start, batch.end);
     let buf = &batch.buf[..end];
     let spans = &mut batch.spans;
     let locate = Locator { source: &batch.source, byte_offset: batch.byte_offset, start };
-    let mut open: Option<Span> = None;
+    let mut open: Option<Span> = continuing.map(|_| Span {
+        head: (start, start),
+        seq: (start, start),
+        line: first_line,
+        continued: true,
+        ..Span::default()
+    });
+    let mut mid_line = continuing == Some(true);
     let mut done = ScanEnd { consumed: start, lines: 0 };
     let mut line_start = start;
     let mut line = first_line;
     for newline in Newlines::new(buf, start) {
         let line_end = trim_cr(buf, line_start, newline);
-        if buf[line_start] == b'>' {
+        let starts_header = buf[line_start] == b'>' && !mid_line;
+        mid_line = false;
+        if starts_header {
             if let Some(span) = open.take() {
                 spans.push(close_fasta(buf, span, line_start));
                 done = ScanEnd { consumed: line_start, lines: line - first_line };
@@ -150,9 +175,8 @@ pub(crate) fn fasta(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
             open = Some(Span {
                 head: (line_start + 1, line_end),
                 seq: (newline + 1, newline + 1),
-                qual: (0, 0),
-                seq_len: 0,
                 line,
+                ..Span::default()
             });
         } else if let Some(span) = open.as_mut() {
             span.seq_len += line_end - line_start;
@@ -176,6 +200,71 @@ pub(crate) fn fasta(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
         done = ScanEnd { consumed: end, lines: line - first_line };
     }
     Ok(done)
+}
+
+/// Cuts the FASTA record that fills a whole batch window into a piece: called when
+/// [`fasta`] found no complete record and more input follows. The piece takes the header (if
+/// the record starts here) and every sequence byte of the window, except a final `\r` (it may
+/// pair with a `\n` in the next batch) and an unfinished last line that starts with `>` (the
+/// next header). Returns where the piece ends and whether it ends inside a line; `None` when
+/// not even the header line is complete (the window must grow instead).
+pub(crate) fn fasta_piece(
+    batch: &mut Batch,
+    first_line: u64,
+    continuing: Option<bool>,
+) -> Option<(ScanEnd, bool)> {
+    let (start, end) = (batch.start, batch.end);
+    let buf = &batch.buf[..end];
+    let (head, seq_start, mut line) = match continuing {
+        Some(_) => ((start, start), start, first_line),
+        None => {
+            // Blank lines, then the header (the scan already checked the structure).
+            let mut pos = start;
+            let mut line = first_line;
+            loop {
+                let newline = pos + memchr::memchr(b'\n', &buf[pos..])?;
+                let line_end = trim_cr(buf, pos, newline);
+                if line_end > pos {
+                    break ((pos + 1, line_end), newline + 1, line);
+                }
+                pos = newline + 1;
+                line += 1;
+            }
+        }
+    };
+    let mut cut = end;
+    let last_line_start = memchr::memrchr(b'\n', &buf[seq_start..cut]).map(|i| seq_start + i + 1);
+    match last_line_start {
+        Some(i) if i < cut && buf[i] == b'>' => cut = i,
+        _ => {}
+    }
+    if cut > seq_start && buf[cut - 1] == b'\r' {
+        cut -= 1;
+    }
+    if cut <= seq_start {
+        return None;
+    }
+    let mut letters = cut - seq_start;
+    for newline in memchr::memchr_iter(b'\n', &buf[seq_start..cut]) {
+        let at = seq_start + newline;
+        letters -= 1 + usize::from(at > seq_start && buf[at - 1] == b'\r');
+    }
+    let ends_mid_line = buf[cut - 1] != b'\n';
+    let seq_end = if ends_mid_line { cut } else { cut - 1 };
+    if continuing.is_some() {
+        line = first_line;
+    }
+    batch.spans.push(Span {
+        head,
+        seq: (seq_start, seq_end),
+        seq_len: letters,
+        line,
+        continued: continuing.is_some(),
+        open: true,
+        ..Span::default()
+    });
+    let lines = memchr::memchr_iter(b'\n', &buf[start..cut]).count() as u64;
+    Some((ScanEnd { consumed: cut, lines }, ends_mid_line))
 }
 
 /// Finishes a FASTA span whose sequence runs up to `next` (the next header or the end of the

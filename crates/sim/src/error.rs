@@ -24,6 +24,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The base genome could not be read (the message names the file, line and record).
+    #[error(transparent)]
+    Read(#[from] seqflow_seqio::Error),
     /// The writer failed; output written before the failure may be truncated mid-record.
     #[error("failed to write simulated data")]
     Io(#[from] io::Error),

@@ -10,6 +10,9 @@
 //! - [`write_repeat_genome`]: a genome with planted interspersed repeat families (diverged,
 //!   truncated, nested, both strands), tandem arrays and low-complexity decoys, with a truth BED
 //!   and the consensus library; [`evaluate()`] scores a repeat detector against that truth.
+//! - [`Pangenome`]: haplotypes of a real base genome along a seeded coalescent tree, with
+//!   SNPs, short indels, structural variants, IUPAC codes and `N` runs, and a truth table of
+//!   the events ([`pangenome`]).
 //!
 //! The same configuration produces byte-identical output on every run and platform: the random
 //! generator (xoshiro256++) is part of this crate, not a dependency whose stream could change.
@@ -36,6 +39,7 @@ mod fasta;
 mod fastq;
 mod genome;
 mod header;
+pub mod pangenome;
 mod quality;
 mod repeats;
 mod rng;
@@ -47,6 +51,7 @@ pub use evaluate::{
 };
 pub use fasta::{FastaConfig, FastaStats, RunSpec, write_fasta};
 pub use fastq::{Amount, FastqConfig, FastqSimulator, FastqStats, write_fastq};
+pub use pangenome::{BaseGenome, HaplotypeStats, Pangenome, PangenomeConfig};
 pub use repeats::{
     PlantedFamily, RepeatGenomeConfig, RepeatLabel, RepeatTruth, TruthElement, write_repeat_genome,
 };

@@ -1,0 +1,63 @@
+//! Issue #9, item 7: unpack and verify bound the frames in flight by bytes, not by count. A
+//! file of 24 frames of 16 MiB is verified; with one buffer per pool slot (the old bound)
+//! about 24 decoded frames could wait for the hashing thread at once (≈ 400 MB), with the
+//! byte budget `max(2 × largest frame, 64 MiB)` a few. Measured: 74 MB with the budget, 170 MB
+//! with the budget lifted (`--max-memory 1T` and a 64 GiB budget).
+//!
+//! This file holds one test on purpose: `RUSAGE_CHILDREN` covers every child of the process.
+
+use std::process::Command;
+
+const FRAME: usize = 16 << 20;
+const FRAMES: usize = 24;
+const MAX_RSS_BYTES: i64 = 120 << 20;
+
+/// Largest resident set of any waited-for child, in bytes (Linux reports KiB).
+fn children_peak_rss() -> i64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage; getrusage only writes into it.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0);
+    // SAFETY: getrusage succeeded, so it initialised the struct (it was zeroed anyway).
+    let usage = unsafe { usage.assume_init() };
+    usage.ru_maxrss * 1024
+}
+
+#[test]
+fn verify_of_16_mib_frames_keeps_a_few_in_flight() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: ru_maxrss units differ outside Linux");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let packed = dir.path().join("p.zst");
+    pack_in_process(&packed);
+    let verify = Command::new(env!("CARGO_BIN_EXE_seqflow"))
+        .args(["verify", "-t", "2", "--channel-depth", "4"])
+        .arg(&packed)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    let peak = children_peak_rss();
+    assert!(peak <= MAX_RSS_BYTES, "peak RSS {} MB", peak >> 20);
+}
+
+/// Packs compressible data into `path` in this process (so that only `verify` is a child).
+fn pack_in_process(path: &std::path::Path) {
+    use seqflow_container::{FrameCompressor, PackMetadata, SeekableWriter};
+    use sha2::{Digest, Sha256};
+    let line: Vec<u8> = (0..1024u32).map(|i| b"ACGT"[(i * 7 % 4) as usize]).collect();
+    let chunk = line.repeat(FRAME / line.len());
+    let mut writer = SeekableWriter::new(std::fs::File::create(path).unwrap());
+    let mut compressor = FrameCompressor::new(1).unwrap();
+    let mut hasher = Sha256::new();
+    let mut frame = Vec::new();
+    for _ in 0..FRAMES {
+        frame.clear();
+        let info = compressor.compress(&chunk, &mut frame).unwrap();
+        writer.write_frame(&frame, info).unwrap();
+        hasher.update(&chunk);
+    }
+    let meta = PackMetadata::new((FRAME * FRAMES) as u64, hasher.finalize().into(), FRAME as u32);
+    writer.finish(&meta).unwrap();
+}
