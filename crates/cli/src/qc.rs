@@ -26,8 +26,9 @@ use seqflow_seqio::{Alphabet, Batch, Format, Reader, ReaderOptions, Record, Vali
 use serde::{Deserialize, Serialize};
 
 use crate::Global;
+use crate::limits::{MAX_CHANNEL_DEPTH, MAX_THREADS};
 use crate::output::{Access, OutputSet, commit};
-use crate::size::parse_size;
+use crate::size::{count_in, size_in};
 
 /// Flags of `seqflow qc`.
 #[derive(Debug, Args)]
@@ -56,16 +57,16 @@ pub(crate) struct QcArgs {
     #[arg(long)]
     force: bool,
     /// Worker threads (default: all cores). The parser runs on one more thread.
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
     /// Jobs waiting between the parser and the workers.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
     channel_depth: usize,
     /// Input bytes per batch (K, M, G suffixes).
-    #[arg(long, default_value = "1M", value_parser = parse_size)]
+    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30))]
     batch_size: u64,
     /// Longest record accepted, in bytes (K, M, G suffixes).
-    #[arg(long, default_value = "1G", value_parser = parse_size)]
+    #[arg(long, default_value = "1G", value_parser = size_in(1, 1 << 40))]
     max_record_len: u64,
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
     #[arg(long)]
