@@ -9,6 +9,7 @@ mod limits;
 mod output;
 mod pack;
 mod progress;
+mod qc;
 mod repeats;
 mod simulate;
 mod size;
@@ -41,6 +42,8 @@ struct Cli {
 enum Command {
     /// Statistics of FASTA/FASTQ files (the columns of `seqkit stats -a`).
     Stats(stats::StatsArgs),
+    /// Read QC of FASTQ (fastp's JSON schema for MultiQC, and an HTML report).
+    Qc(qc::QcArgs),
     /// Compress (and optionally encrypt) any file in parallel: zstd seekable or BGZF.
     Pack(pack::PackArgs),
     /// Restore a packed file byte for byte, checking every frame and the SHA-256.
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Stats(args) => stats::run(&args, global),
+        Command::Qc(args) => qc::run(&args, global),
         Command::Pack(args) => pack::pack(&args, global),
         Command::Unpack(args) => pack::unpack(&args, false, global),
         Command::Cat(args) => pack::cat(&args, global),

@@ -27,3 +27,4 @@ pub use accumulator::{Accumulator, LengthHistogram};
 pub use alphabet::SeqType;
 pub use summary::Summary;
 pub use table::{BASIC_COLUMNS, COLUMNS, render_table, render_tsv};
+pub mod report;

@@ -1,0 +1,441 @@
+//! `seqflow qc`: fastp-class read QC, single or paired end, as parallel consumers of batches.
+//!
+//! One source thread reads the input (both mates for pairs, cutting the two batch streams into
+//! jobs of equally many records), N workers add jobs to their own `QcAccumulator`, and the
+//! states are merged at the end. Output: `PREFIX.json` (fastp's schema, for MultiQC) and
+//! `PREFIX.html`; with `--partial`, `PREFIX.partial.json` (the mergeable state), which
+//! `seqflow qc merge` turns into the same two files a single run over all shards gives.
+//!
+//! Peak memory: `2 × (threads + channel_depth + 3) × batch_size` for the batches in circulation
+//! (one pool per mate), plus per worker about 1 MiB of cycle counters (per mate, for reads up
+//! to 1,000 cycles), the duplication sample (≤ 131,072 entries ≈ 4 MiB) and the overrepresented
+//! sample (≤ 8,192 sequences of ≤ 150 bases ≈ 3 MiB per mate). None of it grows with the input.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use seqflow_pipeline::{Pipeline, PipelineError, Pool, PoolGuard, Report, Weighted};
+use seqflow_qc::report::{QcAccumulator, mate_name, render_html};
+use seqflow_seqio::{Alphabet, Batch, Format, Reader, ReaderOptions, Record, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::Global;
+use crate::limits::{MAX_CHANNEL_DEPTH, MAX_THREADS};
+use crate::output::{Access, OutputSet, commit};
+use crate::size::{count_in, size_in};
+
+/// Flags of `seqflow qc`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct QcArgs {
+    #[command(subcommand)]
+    command: Option<QcCommand>,
+    /// Read 1 (or the only read) FASTQ, plain, gzip, BGZF or zstd; `-` is stdin.
+    #[arg(required = true)]
+    read1: Option<PathBuf>,
+    /// Read 2 FASTQ for paired end.
+    read2: Option<PathBuf>,
+    /// Output prefix: writes PREFIX.json and PREFIX.html (PREFIX.partial.json with --partial).
+    #[arg(short, long, required = true)]
+    output: Option<PathBuf>,
+    /// Sample name in the reports (default: read 1's file name up to the first dot).
+    #[arg(long)]
+    sample: Option<String>,
+    /// Write only the mergeable state (PREFIX.partial.json) for `seqflow qc merge`.
+    #[arg(long)]
+    partial: bool,
+    /// Skip the checks of sequence letters (IUPAC) and quality characters (Phred+33).
+    #[arg(long)]
+    no_validate: bool,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+    /// Worker threads (default: all cores). The parser runs on one more thread.
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    threads: Option<usize>,
+    /// Jobs waiting between the parser and the workers.
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
+    channel_depth: usize,
+    /// Input bytes per batch (K, M, G suffixes).
+    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30))]
+    batch_size: u64,
+    /// Longest record accepted, in bytes (K, M, G suffixes).
+    #[arg(long, default_value = "1G", value_parser = size_in(1, 1 << 40))]
+    max_record_len: u64,
+    /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+}
+
+/// Subcommands of `seqflow qc`.
+#[derive(Debug, Subcommand)]
+enum QcCommand {
+    /// Merge `--partial` states into the reports of the whole input.
+    Merge(MergeArgs),
+}
+
+/// Flags of `seqflow qc merge`.
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// PREFIX.partial.json files written by `seqflow qc --partial`.
+    #[arg(required = true)]
+    partials: Vec<PathBuf>,
+    /// Output prefix: writes PREFIX.json and PREFIX.html.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Sample name (default: the first partial's).
+    #[arg(long)]
+    sample: Option<String>,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The content of PREFIX.partial.json.
+#[derive(Serialize, Deserialize)]
+struct PartialFile {
+    /// Marks the file kind and version.
+    seqflow_qc_partial: u32,
+    sample: String,
+    state: QcAccumulator,
+}
+
+const PARTIAL_VERSION: u32 = 1;
+
+/// Runs `seqflow qc` or `seqflow qc merge`.
+pub(crate) fn run(args: &QcArgs, global: Global) -> Result<ExitCode> {
+    if let Some(QcCommand::Merge(merge_args)) = &args.command {
+        return merge(merge_args);
+    }
+    let (Some(read1), Some(prefix)) = (&args.read1, &args.output) else {
+        bail!("seqflow qc needs READ1 and -o PREFIX");
+    };
+    let sample = args.sample.clone().unwrap_or_else(|| default_sample(read1));
+    let mut outputs = OutputSet::new(args.force);
+    outputs.reads(read1);
+    if let Some(read2) = &args.read2 {
+        outputs.reads(read2);
+    }
+    let mut created = Vec::new();
+    if args.partial {
+        created.push(outputs.create(Some(&with_suffix(prefix, ".partial.json")), Access::Shared)?);
+    } else {
+        created.push(outputs.create(Some(&with_suffix(prefix, ".json")), Access::Shared)?);
+        created.push(outputs.create(Some(&with_suffix(prefix, ".html")), Access::Shared)?);
+    }
+    let mut metrics_output = args
+        .metrics
+        .as_deref()
+        .map(|path| outputs.create(Some(path), Access::Shared))
+        .transpose()?;
+    let (state, report) = qc_of_files(read1, args.read2.as_deref(), args, global)?;
+    if global.verbose > 0 {
+        let gb_per_s = report.input_bytes as f64 / report.wall_secs.max(1e-9) / 1e9;
+        eprintln!("{sample}: {:.3} s, {gb_per_s:.2} GB/s of input", report.wall_secs);
+    }
+    if args.partial {
+        let partial = PartialFile { seqflow_qc_partial: PARTIAL_VERSION, sample, state };
+        created[0].write_all((serde_json::to_string(&partial)? + "\n").as_bytes())?;
+    } else {
+        write_reports(&state, &sample, &mut created)?;
+    }
+    if let Some(metrics) = &mut metrics_output {
+        metrics.write_all((serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
+    }
+    commit(created.into_iter().chain(metrics_output))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_reports(
+    state: &QcAccumulator,
+    sample: &str,
+    outputs: &mut [crate::output::Output],
+) -> Result<()> {
+    let report = state.report(sample);
+    outputs[0].write_all((serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
+    outputs[1].write_all(render_html(&report).as_bytes())?;
+    Ok(())
+}
+
+/// `seqflow qc merge`.
+fn merge(args: &MergeArgs) -> Result<ExitCode> {
+    let mut outputs = OutputSet::new(args.force);
+    for path in &args.partials {
+        outputs.reads(path);
+    }
+    let mut created = vec![
+        outputs.create(Some(&with_suffix(&args.output, ".json")), Access::Shared)?,
+        outputs.create(Some(&with_suffix(&args.output, ".html")), Access::Shared)?,
+    ];
+    let mut total: Option<QcAccumulator> = None;
+    let mut sample = args.sample.clone();
+    for path in &args.partials {
+        let name = path.display();
+        let text = std::fs::read(path).with_context(|| format!("reading {name}"))?;
+        let partial: PartialFile = serde_json::from_slice(&text)
+            .with_context(|| format!("{name}: not a seqflow qc --partial file"))?;
+        if partial.seqflow_qc_partial != PARTIAL_VERSION {
+            bail!(
+                "{name}: partial format {} (this seqflow reads {PARTIAL_VERSION})",
+                partial.seqflow_qc_partial
+            );
+        }
+        sample.get_or_insert(partial.sample);
+        match &mut total {
+            None => total = Some(partial.state),
+            Some(total) => {
+                if total.paired != partial.state.paired {
+                    bail!("{name}: mixes single-end and paired-end partials");
+                }
+                total.merge(&partial.state);
+            }
+        }
+    }
+    let total = total.unwrap_or_default();
+    write_reports(&total, sample.as_deref().unwrap_or("sample"), &mut created)?;
+    commit(created)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `PREFIX` + `suffix` (`out/s1` → `out/s1.json`).
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut name = prefix.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Read 1's file name up to its first dot (`s1_R1.fq.gz` → `s1_R1`).
+fn default_sample(read1: &Path) -> String {
+    let name = read1.file_name().map_or_else(|| "stdin".into(), |n| n.to_string_lossy());
+    let stem = name.split('.').next().unwrap_or_default();
+    if stem.is_empty() || stem == "-" { "stdin".to_string() } else { stem.to_string() }
+}
+
+/// A run of records of one batch.
+type Slice = (Arc<PoolGuard<Batch>>, Range<usize>);
+
+/// A job: records of read 1, and for pairs as many records of read 2.
+struct Job {
+    read1: Slice,
+    read2: Option<Slice>,
+}
+
+/// One mate's input: reader, pool of batches, the batch being cut into jobs.
+struct MateInput {
+    reader: Reader,
+    pool: Pool<Batch>,
+    current: Option<(Arc<PoolGuard<Batch>>, usize)>,
+    /// Name and line of the last record read, for the out-of-sync message.
+    last: Option<(String, u64)>,
+    done: bool,
+}
+
+impl MateInput {
+    /// Makes sure a batch with unread records is at hand; false at the end of the input.
+    fn fill(&mut self) -> Result<bool> {
+        if let Some((batch, next)) = &self.current {
+            if *next < batch.len() {
+                return Ok(true);
+            }
+        }
+        self.current = None;
+        if self.done {
+            return Ok(false);
+        }
+        let Ok(mut batch) = self.pool.take() else { return Ok(false) };
+        if self.reader.read_batch(&mut batch)? == 0 {
+            self.done = true;
+            return Ok(false);
+        }
+        let last = batch.get(batch.len() - 1);
+        self.last = Some((String::from_utf8_lossy(last.id()).into_owned(), last.line()));
+        self.current = Some((Arc::new(batch), 0));
+        Ok(true)
+    }
+
+    fn remaining(&self) -> usize {
+        self.current.as_ref().map_or(0, |(batch, next)| batch.len() - next)
+    }
+
+    /// Takes the next `n` records.
+    fn take(&mut self, n: usize) -> Slice {
+        let (batch, next) = self.current.as_mut().expect("filled");
+        let slice = (Arc::clone(batch), *next..*next + n);
+        *next += n;
+        slice
+    }
+
+    /// Describes the next record (the first without a mate).
+    fn next_record(&self) -> String {
+        let (batch, next) = self.current.as_ref().expect("filled");
+        describe(&batch.get(*next))
+    }
+
+    fn last_record(&self) -> String {
+        match &self.last {
+            Some((id, line)) => format!("{}: line {line}, record '{id}'", self.reader.source()),
+            None => format!("{}: no records", self.reader.source()),
+        }
+    }
+}
+
+fn describe(record: &Record<'_>) -> String {
+    format!("line {}, record '{}'", record.line(), String::from_utf8_lossy(record.id()))
+}
+
+/// Computes the QC state of one sample on the pipeline.
+fn qc_of_files(
+    read1: &Path,
+    read2: Option<&Path>,
+    args: &QcArgs,
+    global: Global,
+) -> Result<(QcAccumulator, Report)> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let options = ReaderOptions {
+        batch_size: args.batch_size as usize,
+        max_record_len: args.max_record_len as usize,
+        decode_threads: threads,
+        format: Some(Format::Fastq),
+        ..ReaderOptions::default()
+    };
+    let pool_size = threads + args.channel_depth + 3;
+    let open = |path: &Path| -> Result<MateInput> {
+        Ok(MateInput {
+            reader: Reader::from_path(path, options.clone())?,
+            pool: Pool::from_fn(pool_size, Batch::default),
+            current: None,
+            last: None,
+            done: false,
+        })
+    };
+    let mut mate1 = open(read1)?;
+    let mut mate2 = read2.map(open).transpose()?;
+    let counters: Vec<Arc<AtomicU64>> = std::iter::once(&mate1)
+        .chain(mate2.as_ref())
+        .map(|m| m.reader.raw_bytes_counter())
+        .collect();
+    let total_size = crate::progress::file_size(read1)
+        .and_then(|a| read2.map_or(Some(a), |p| crate::progress::file_size(p).map(|b| a + b)));
+    let progress = crate::progress::bytes_bar(mate1.reader.source(), total_size, global);
+    let paired = mate2.is_some();
+    let validation = if args.no_validate {
+        Validation::new()
+    } else {
+        Validation::new().alphabet(Alphabet::Iupac).phred33()
+    };
+    let pipeline = Pipeline::builder()
+        .workers(threads)
+        .channel_depth(args.channel_depth)
+        .max_queued_bytes((args.channel_depth as u64 * args.batch_size * 4) as usize)
+        .build();
+    let outcome = pipeline.run_unordered(
+        |emit| -> Result<()> {
+            let mut reported = 0;
+            loop {
+                let has1 = mate1.fill()?;
+                let job = match &mut mate2 {
+                    None if !has1 => return Ok(()),
+                    None => {
+                        let n = mate1.remaining();
+                        Job { read1: mate1.take(n), read2: None }
+                    }
+                    Some(mate2) => {
+                        let has2 = mate2.fill()?;
+                        match (has1, has2) {
+                            (false, false) => return Ok(()),
+                            (true, false) => bail!(
+                                "paired files out of sync: {}: {} has no mate ({} is the last record of read 2)",
+                                mate1.reader.source(),
+                                mate1.next_record(),
+                                mate2.last_record()
+                            ),
+                            (false, true) => bail!(
+                                "paired files out of sync: {}: {} has no mate ({} is the last record of read 1)",
+                                mate2.reader.source(),
+                                mate2.next_record(),
+                                mate1.last_record()
+                            ),
+                            (true, true) => {
+                                let n = mate1.remaining().min(mate2.remaining());
+                                Job { read1: mate1.take(n), read2: Some(mate2.take(n)) }
+                            }
+                        }
+                    }
+                };
+                let consumed: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+                emit.progress(consumed - reported);
+                reported = consumed;
+                if let Some(bar) = &progress {
+                    bar.set_position(consumed);
+                }
+                let cost = slice_bytes(&job.read1) + job.read2.as_ref().map_or(0, slice_bytes);
+                if emit.send(Weighted::new(cost, job)).is_err() {
+                    return Ok(());
+                }
+            }
+        },
+        |_| QcAccumulator::new(paired),
+        |acc, job| add_job(acc, &job.into_inner(), &validation),
+        |()| Ok(()),
+    );
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome.map_err(|error| match error {
+        PipelineError::Panic { stage, message } => {
+            anyhow!("{}: internal error: {stage} panicked: {message}", read1.display())
+        }
+        other => other.into_inner().unwrap_or_else(|| anyhow!("could not start the pipeline")),
+    })?;
+    let mut total = QcAccumulator::new(paired);
+    for state in &outcome.states {
+        total.merge(state);
+    }
+    Ok((total, outcome.report))
+}
+
+/// Approximate input bytes of a slice (its share of the batch).
+fn slice_bytes((batch, range): &Slice) -> usize {
+    batch.data_len() * range.len() / batch.len().max(1)
+}
+
+fn add_job(acc: &mut QcAccumulator, job: &Job, validation: &Validation) -> Result<()> {
+    let (batch1, range1) = &job.read1;
+    match &job.read2 {
+        None => {
+            for i in range1.clone() {
+                let record = batch1.get(i);
+                validation.check(&record)?;
+                acc.add_read(record.id(), record.seq_raw(), record.qual().unwrap_or_default());
+            }
+        }
+        Some((batch2, range2)) => {
+            for (i, j) in range1.clone().zip(range2.clone()) {
+                let (r1, r2) = (batch1.get(i), batch2.get(j));
+                validation.check(&r1)?;
+                validation.check(&r2)?;
+                if mate_name(r1.id()) != mate_name(r2.id()) {
+                    bail!(
+                        "paired files out of sync: {}: {} and {}: {} have different names",
+                        batch1.source(),
+                        describe(&r1),
+                        batch2.source(),
+                        describe(&r2)
+                    );
+                }
+                let (q1, q2) = (r1.qual().unwrap_or_default(), r2.qual().unwrap_or_default());
+                acc.add_pair(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2));
+            }
+        }
+    }
+    Ok(())
+}

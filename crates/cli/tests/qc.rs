@@ -1,0 +1,366 @@
+//! `seqflow qc`: determinism, partial + merge, pairing errors, validation, and the readers of
+//! its output (MultiQC's fastp and seqkit modules, Debian fastp's numbers, a headless browser).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use common::pairs::paired_fastq;
+
+fn seqflow() -> Command {
+    Command::cargo_bin("seqflow").unwrap()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// True when `name` runs; otherwise SKIPPED (or a failure under SEQFLOW_REQUIRE_TOOLS=1).
+fn tool(name: &str, probe: &[&str]) -> bool {
+    let found = Process::new(name).args(probe).output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "{name} is required");
+        eprintln!("SKIPPED: {name} not found");
+    }
+    found
+}
+
+/// Writes a paired example into `dir`: (read 1, read 2).
+fn write_pairs(dir: &Path, seed: u64, pairs: usize) -> (PathBuf, PathBuf) {
+    let (r1, r2) = paired_fastq(seed, pairs, 150);
+    let (p1, p2) = (dir.join("s_R1.fq"), dir.join("s_R2.fq"));
+    fs::write(&p1, r1).unwrap();
+    fs::write(&p2, r2).unwrap();
+    (p1, p2)
+}
+
+fn qc(args: &[&str]) {
+    let out = seqflow().arg("qc").args(args).arg("-q").output().unwrap();
+    assert!(out.status.success(), "qc {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn output_is_identical_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 7, 3000);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "5"] {
+        let prefix = dir.path().join(format!("t{threads}"));
+        qc(&[path(&r1), path(&r2), "-o", path(&prefix), "-t", threads, "--batch-size", "8K"]);
+        outputs.push((
+            fs::read(prefix.with_extension("json")).unwrap(),
+            fs::read(prefix.with_extension("html")).unwrap(),
+        ));
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+    let report: Value = serde_json::from_slice(&outputs[0].0).unwrap();
+    assert_eq!(report["summary"]["before_filtering"]["total_reads"], 6000);
+    // ~3% duplicated pairs plus 2% of one overrepresented pair.
+    let rate = report["duplication"]["rate"].as_f64().unwrap();
+    assert!((0.03..0.08).contains(&rate), "duplication {rate}");
+    let overrepresented =
+        report["read1_before_filtering"]["overrepresented_sequences"].as_object().unwrap();
+    // The one sequence in 2% of pairs stands out (~60 reads); duplicates reach a few reads.
+    let mut counts: Vec<u64> = overrepresented.values().map(|v| v.as_u64().unwrap()).collect();
+    counts.sort_unstable();
+    assert!(counts.pop().unwrap() >= 40 && counts.iter().all(|&c| c < 10), "{overrepresented:?}");
+    // Inserts of 60..360 with 150-base reads: 30% of pairs read into the adapter.
+    let adapter = &report["adapter_cutting"];
+    assert!(
+        adapter["read1_adapter_sequence"].as_str().unwrap().starts_with("AGATCGGAAGAGCACACGTC")
+    );
+    assert!(
+        adapter["read2_adapter_sequence"].as_str().unwrap().starts_with("AGATCGGAAGAGCGTCGTGT")
+    );
+    let insert = &report["insert_size"];
+    assert!(insert["unknown"].as_u64().unwrap() > 100);
+    let histogram = insert["histogram"].as_array().unwrap();
+    let overlapping: u64 = histogram.iter().map(|v| v.as_u64().unwrap()).sum();
+    assert!(overlapping > 2000, "{overlapping}");
+    assert_eq!(histogram[59].as_u64(), Some(0));
+}
+
+#[test]
+fn merged_partials_equal_one_run_over_the_whole_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 11, 2500);
+    let whole = dir.path().join("whole");
+    qc(&[path(&r1), path(&r2), "-o", path(&whole), "--sample", "s", "-t", "2"]);
+    // Three shards cut at uneven record counts.
+    let (t1, t2) = (fs::read(&r1).unwrap(), fs::read(&r2).unwrap());
+    let records = |text: &[u8]| -> Vec<Vec<u8>> {
+        let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+        lines.chunks(4).map(|c| c.concat()).collect()
+    };
+    let (rec1, rec2) = (records(&t1), records(&t2));
+    let mut partials = Vec::new();
+    for (i, range) in [0..100, 100..1801, 1801..2500].into_iter().enumerate() {
+        let (s1, s2) =
+            (dir.path().join(format!("p{i}_1.fq")), dir.path().join(format!("p{i}_2.fq")));
+        fs::write(&s1, rec1[range.clone()].concat()).unwrap();
+        fs::write(&s2, rec2[range].concat()).unwrap();
+        let prefix = dir.path().join(format!("p{i}"));
+        qc(&[path(&s1), path(&s2), "-o", path(&prefix), "--sample", "s", "--partial", "-t", "3"]);
+        partials.push(dir.path().join(format!("p{i}.partial.json")));
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge"];
+    partials.iter().rev().for_each(|p| args.push(path(p)));
+    args.extend(["-o", path(&merged)]);
+    qc(&args);
+    for ext in ["json", "html"] {
+        let (a, b) = (whole.with_extension(ext), merged.with_extension(ext));
+        assert!(fs::read(&a).unwrap() == fs::read(&b).unwrap(), "{ext} differs");
+    }
+}
+
+fn run_err(args: &[&str]) -> String {
+    let out = seqflow().arg("qc").args(args).arg("-q").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn pairs_out_of_sync_name_both_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 3, 50);
+    let prefix = dir.path().join("out");
+    // Read 2 lacks its last record.
+    let text = fs::read_to_string(&r2).unwrap();
+    let short: Vec<&str> = text.lines().collect();
+    let short_path = dir.path().join("short_R2.fq");
+    fs::write(&short_path, short[..short.len() - 4].join("\n") + "\n").unwrap();
+    let error = run_err(&[path(&r1), path(&short_path), "-o", path(&prefix)]);
+    assert!(
+        error.contains("out of sync") && error.contains("line 197, record 'pair49/1'"),
+        "{error}"
+    );
+    assert!(error.contains("short_R2.fq: line 193, record 'pair48/2'"), "{error}");
+    // Read 2 in another order: the first pair names differ.
+    let swapped = dir.path().join("swapped_R2.fq");
+    let lines: Vec<&str> = text.lines().collect();
+    let reordered = [&lines[4..8], &lines[0..4], &lines[8..]].concat();
+    fs::write(&swapped, reordered.join("\n") + "\n").unwrap();
+    let error = run_err(&[path(&r1), path(&swapped), "-o", path(&prefix)]);
+    assert!(error.contains("record 'pair0/1'") && error.contains("record 'pair1/2'"), "{error}");
+    assert!(!prefix.with_extension("json").exists());
+}
+
+#[test]
+fn bad_quality_and_letters_are_refused_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.fq");
+    let prefix = dir.path().join("out");
+    fs::write(&input, "@a\nACGT\n+\nIIII\n@b\nACGT\n+\nII\x7fI\n").unwrap();
+    let error = run_err(&[path(&input), "-o", path(&prefix)]);
+    assert!(error.contains("line 8, record 'b'") && error.contains("Phred+33"), "{error}");
+    fs::write(&input, "@a\nACGT\n+\nIIII\n@b\nAC!T\n+\nIIII\n").unwrap();
+    let error = run_err(&[path(&input), "-o", path(&prefix)]);
+    assert!(error.contains("record 'b'") && error.contains("IUPAC"), "{error}");
+    qc(&[path(&input), "-o", path(&prefix), "--no-validate"]);
+}
+
+fn largest_difference(ours: &Value, theirs: &Value) -> f64 {
+    let (a, b) = (ours.as_array().unwrap(), theirs.as_array().unwrap());
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x.as_f64().unwrap() - y.as_f64().unwrap()).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Compares our report with Debian fastp's where the definitions coincide. Allowed differences:
+/// - fastp prints per-cycle curves with 4 decimals and rates with 6: curves within 1e-4,
+///   rates within 1e-6; counts (reads, bases, Q20/Q30 bases) exactly;
+/// - duplication: fastp hashes the first 32 bases... of every read into its own sketch and we
+///   sample by whole-sequence hash, so the rates agree within 1 percentage point;
+/// - `read*_mean_length`, insert sizes, adapters and overrepresented sequences are not
+///   compared (fastp trims, and reports sequences after its own sampling).
+fn assert_same_as_fastp(ours: &Value, fastp: &Value, mates: &[&str]) {
+    let (a, b) = (&ours["summary"]["before_filtering"], &fastp["summary"]["before_filtering"]);
+    for key in ["total_reads", "total_bases", "q20_bases", "q30_bases"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    for key in ["q20_rate", "q30_rate", "gc_content"] {
+        let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+        assert!((x - y).abs() <= 1e-6, "{key}: {x} vs fastp {y}");
+    }
+    for mate in mates {
+        let (a, b) = (&ours[mate], &fastp[mate]);
+        for key in ["total_reads", "total_bases", "q20_bases", "q30_bases", "total_cycles"] {
+            assert_eq!(a[key], b[key], "{mate} {key}");
+        }
+        for curve in ["mean", "A", "C", "G", "T"] {
+            let d = largest_difference(&a["quality_curves"][curve], &b["quality_curves"][curve]);
+            assert!(d <= 1e-4, "{mate} quality {curve}: {d}");
+        }
+        for curve in ["A", "C", "G", "T", "N", "GC"] {
+            let d = largest_difference(&a["content_curves"][curve], &b["content_curves"][curve]);
+            assert!(d <= 1e-4, "{mate} content {curve}: {d}");
+        }
+    }
+    let (x, y) = (
+        ours["duplication"]["rate"].as_f64().unwrap(),
+        fastp["duplication"]["rate"].as_f64().unwrap(),
+    );
+    assert!((x - y).abs() <= 0.01, "duplication {x} vs fastp {y}");
+}
+
+#[test]
+fn numbers_agree_with_fastp() {
+    if !tool("fastp", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 5, 4000);
+    let fastp = |args: &[&str], json: &Path| {
+        let out = Process::new("fastp")
+            .args(args)
+            .args(["-A", "-G", "-Q", "-L", "-w", "2", "-j", path(json), "-h"])
+            .arg(dir.path().join("fastp.html"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let single = dir.path().join("single");
+    qc(&[path(&r1), "-o", path(&single)]);
+    fastp(&["-i", path(&r1)], &dir.path().join("fastp_se.json"));
+    assert_same_as_fastp(
+        &json(&single.with_extension("json")),
+        &json(&dir.path().join("fastp_se.json")),
+        &["read1_before_filtering"],
+    );
+    let paired = dir.path().join("paired");
+    qc(&[path(&r1), path(&r2), "-o", path(&paired)]);
+    fastp(&["-i", path(&r1), "-I", path(&r2)], &dir.path().join("fastp_pe.json"));
+    assert_same_as_fastp(
+        &json(&paired.with_extension("json")),
+        &json(&dir.path().join("fastp_pe.json")),
+        &["read1_before_filtering", "read2_before_filtering"],
+    );
+}
+
+/// The value of `column` for `sample` in a MultiQC data table.
+fn multiqc_value(table: &str, sample: &str, column: &str) -> Option<String> {
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next()?.split('\t').collect();
+    let at = header.iter().position(|h| *h == column)?;
+    let row = lines.find(|l| l.split('\t').next() == Some(sample))?;
+    row.split('\t').nth(at).map(str::to_string)
+}
+
+#[test]
+fn multiqc_reads_our_fastp_json_and_seqkit_table() {
+    if !tool("multiqc", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 9, 1500);
+    let reports = dir.path().join("reports");
+    fs::create_dir(&reports).unwrap();
+    qc(&[path(&r1), path(&r2), "-o", path(&reports.join("pe")), "--sample", "pairsample"]);
+    let out = seqflow()
+        .args(["stats", "-a", "-T", path(&r1), "-o"])
+        .arg(reports.join("r1.stats.tsv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out_dir = dir.path().join("multiqc");
+    let run = Process::new("multiqc")
+        .args(["-f", "-q", path(&reports), "-o", path(&out_dir)])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let ours = json(&reports.join("pe.json"));
+    let data = out_dir.join("multiqc_data");
+    let general = fs::read_to_string(data.join("multiqc_general_stats.txt")).unwrap();
+    let value = |column: &str| -> f64 {
+        multiqc_value(&general, "pairsample", column)
+            .unwrap_or_else(|| panic!("{column}: {general}"))
+            .parse()
+            .unwrap()
+    };
+    let dup = ours["duplication"]["rate"].as_f64().unwrap() * 100.0;
+    assert!((value("fastp-pct_duplication") - dup).abs() < 1e-9);
+    let gc = ours["summary"]["after_filtering"]["gc_content"].as_f64().unwrap() * 100.0;
+    assert!((value("fastp-after_filtering_gc_content") - gc).abs() < 1e-9);
+    let adapter =
+        ours["adapter_cutting"]["adapter_trimmed_reads"].as_f64().unwrap() / 3000.0 * 100.0;
+    assert!((value("fastp-pct_adapter") - adapter).abs() < 1e-9 && adapter > 10.0);
+    // The per-cycle plots hold our curve; the insert-size plot is there for pairs.
+    let quality =
+        fs::read_to_string(data.join("fastp-seq-quality-plot_Read_2_Before_filtering.txt"))
+            .unwrap();
+    let first_mean = ours["read2_before_filtering"]["quality_curves"]["mean"][0].as_f64().unwrap();
+    let cell = multiqc_value(&quality, "pairsample", "0").unwrap();
+    assert_eq!(cell, format!("(1, {first_mean})"));
+    assert!(data.join("fastp-insert-size-plot.txt").exists());
+    // seqkit module: our `stats -T` row.
+    let seqkit = fs::read_to_string(data.join("multiqc_seqkit_stats.txt")).unwrap();
+    let sample = seqkit.lines().nth(1).unwrap().split('\t').next().unwrap().to_string();
+    assert_eq!(multiqc_value(&seqkit, &sample, "num_seqs").as_deref(), Some("1500.0"));
+    assert_eq!(multiqc_value(&seqkit, &sample, "sum_len").as_deref(), Some("225000.0"));
+}
+
+#[test]
+fn html_report_draws_its_plots_in_headless_chromium() {
+    if !tool("chromium", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 13, 1000);
+    let prefix = dir.path().join("report");
+    qc(&[path(&r1), path(&r2), "-o", path(&prefix)]);
+    let html = prefix.with_extension("html");
+    let text = fs::read_to_string(&html).unwrap();
+    assert!(!text.contains("src=") && !text.contains("href="), "the page must not load anything");
+    let chromium = |extra: &[&str], profile: &str| {
+        Process::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--virtual-time-budget=3000",
+            ])
+            .arg(format!("--user-data-dir={}", dir.path().join(profile).display()))
+            .args(extra)
+            .arg(format!("file://{}", html.display()))
+            .output()
+            .unwrap()
+    };
+    let screenshot = dir.path().join("shot.png");
+    let out = chromium(
+        &[&format!("--screenshot={}", screenshot.display()), "--window-size=1000,2000"],
+        "p1",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let png = fs::read(&screenshot).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    assert!(png.len() > 20_000, "screenshot of {} bytes: blank page?", png.len());
+    // The browser's own layout: every drawn line has a non-empty box.
+    let out = chromium(&["--dump-dom"], "p2");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let drawn: usize = dom
+        .split("data-drawn=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no data-drawn attribute: the script did not run"));
+    let series = text.matches("<polyline").count();
+    assert!(series >= 20 && drawn == series, "{drawn} of {series} lines drawn");
+}

@@ -1,0 +1,289 @@
+//! Bounded, mergeable samples for the duplication estimate and overrepresented sequences.
+//!
+//! Both samples are chosen by hash, never by position or arrival order, so the sample of a
+//! whole input does not depend on how the reads were split between workers or shards:
+//!
+//! - **Duplication** keeps every read whose *sequence* hash has at least `level` leading zero
+//!   bits (a `2^-level` share of the distinct sequences, with all their copies), counted
+//!   exactly. When more than [`DUPLICATION_CAPACITY`] distinct sequences are kept, `level`
+//!   rises and the sample is thinned. The final level is the smallest at which the whole input
+//!   has at most that many distinct sampled sequences — a property of the input alone.
+//! - **Overrepresented sequences** sample reads by the hash of their *name* (mates share it),
+//!   which is independent of the sequence, so a sequence making up a share `f` of the reads
+//!   makes up about `f` of the sample. Counts are kept per name-hash level so that thinning is
+//!   exact; at most [`OVERREPRESENTED_CAPACITY`] distinct sequences (first
+//!   [`OVERREPRESENTED_PREFIX`] bases) are kept.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+/// Distinct sequences kept by the duplication sample (about 24 bytes each).
+pub const DUPLICATION_CAPACITY: usize = 1 << 17;
+/// Duplication levels reported apart (the last one holds this level and above).
+pub const DUPLICATION_LEVELS: usize = 32;
+/// Distinct sequences kept by the overrepresented-sequence sample.
+pub const OVERREPRESENTED_CAPACITY: usize = 1 << 13;
+/// Bases of a read kept as its key in the overrepresented-sequence sample.
+pub const OVERREPRESENTED_PREFIX: usize = 150;
+/// Name-hash levels counted apart; reads at deeper levels count at the last one.
+const NAME_LEVELS: usize = 24;
+
+/// True when `hash` belongs to the sample at `level`.
+#[inline]
+fn sampled(hash: u64, level: u32) -> bool {
+    hash.leading_zeros() >= level
+}
+
+/// Sequence-hash sample for the duplication rate: `hash → (copies, GC bases of one copy, length)`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DuplicationSample {
+    level: u32,
+    #[serde(with = "sorted_map")]
+    copies: HashMap<u64, (u64, u32, u32)>,
+}
+
+impl DuplicationSample {
+    /// Counts one read (or pair) with sequence hash `hash`; `gc` and `len` describe it.
+    #[inline]
+    pub fn add(&mut self, hash: u64, gc: u32, len: u32) {
+        if !sampled(hash, self.level) {
+            return;
+        }
+        self.copies.entry(hash).or_insert((0, gc, len)).0 += 1;
+        self.thin();
+    }
+
+    fn thin(&mut self) {
+        while self.copies.len() > DUPLICATION_CAPACITY {
+            self.level += 1;
+            let level = self.level;
+            self.copies.retain(|&hash, _| sampled(hash, level));
+        }
+    }
+
+    /// Adds `other`'s sample, thinning both to the deeper level.
+    pub fn merge(&mut self, other: &DuplicationSample) {
+        self.level = self.level.max(other.level);
+        let level = self.level;
+        self.copies.retain(|&hash, _| sampled(hash, level));
+        for (&hash, &(copies, gc, len)) in &other.copies {
+            if sampled(hash, level) {
+                self.copies.entry(hash).or_insert((0, gc, len)).0 += copies;
+            }
+        }
+        self.thin();
+    }
+
+    /// Share of the distinct sequences kept: `2^-level`.
+    pub fn sampled_share(&self) -> f64 {
+        0.5f64.powi(self.level as i32)
+    }
+
+    /// Reads in the sample.
+    pub fn sampled_reads(&self) -> u64 {
+        self.copies.values().map(|c| c.0).sum()
+    }
+
+    /// Share of sampled reads that repeat an earlier read: `1 − distinct / reads`.
+    pub fn rate(&self) -> f64 {
+        let reads: u64 = self.copies.values().map(|c| c.0).sum();
+        if reads == 0 { 0.0 } else { 1.0 - self.copies.len() as f64 / reads as f64 }
+    }
+
+    /// Distinct sampled sequences at each duplication level 1, 2, … (the last level holds
+    /// the rest), and the mean GC percentage of the reads at each level.
+    pub fn histogram(&self) -> (Vec<u64>, Vec<f64>) {
+        let mut sequences = vec![0u64; DUPLICATION_LEVELS];
+        let (mut gc, mut bases) = (vec![0u64; DUPLICATION_LEVELS], vec![0u64; DUPLICATION_LEVELS]);
+        for &(copies, seq_gc, len) in self.copies.values() {
+            let level = (copies as usize).clamp(1, DUPLICATION_LEVELS) - 1;
+            sequences[level] += 1;
+            gc[level] += u64::from(seq_gc);
+            bases[level] += u64::from(len);
+        }
+        let mean_gc = gc
+            .iter()
+            .zip(&bases)
+            .map(|(&g, &b)| if b == 0 { 0.0 } else { g as f64 / b as f64 })
+            .collect();
+        (sequences, mean_gc)
+    }
+}
+
+/// Name-hash sample of read sequences: `sequence prefix → copies per name-hash level`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OverrepresentedSample {
+    level: u32,
+    /// Reads sampled at each level (kept or not), to give the sample's size.
+    reads: Vec<u64>,
+    /// Keys are the sequence prefixes as text (bytes outside UTF-8, possible only without
+    /// validation, are replaced by U+FFFD).
+    copies: BTreeMap<String, Vec<u64>>,
+}
+
+impl OverrepresentedSample {
+    /// Counts one read whose name hashes to `name_hash`.
+    #[inline]
+    pub fn add(&mut self, seq: &[u8], name_hash: u64) {
+        if !sampled(name_hash, self.level) {
+            return;
+        }
+        let slot = (name_hash.leading_zeros() as usize).min(NAME_LEVELS - 1);
+        if self.reads.len() < NAME_LEVELS {
+            self.reads.resize(NAME_LEVELS, 0);
+        }
+        self.reads[slot] += 1;
+        let key = String::from_utf8_lossy(&seq[..seq.len().min(OVERREPRESENTED_PREFIX)]);
+        match self.copies.get_mut(&*key) {
+            Some(levels) => levels[slot] += 1,
+            None => {
+                let mut levels = vec![0; NAME_LEVELS];
+                levels[slot] = 1;
+                self.copies.insert(key.into_owned(), levels);
+                self.thin();
+            }
+        }
+    }
+
+    fn thin(&mut self) {
+        while self.copies.len() > OVERREPRESENTED_CAPACITY
+            && (self.level as usize) < NAME_LEVELS - 1
+        {
+            let drop = self.level as usize;
+            self.level += 1;
+            if let Some(count) = self.reads.get_mut(drop) {
+                *count = 0;
+            }
+            self.copies.retain(|_, levels| {
+                levels[drop] = 0;
+                levels.iter().any(|&c| c > 0)
+            });
+        }
+    }
+
+    /// Adds `other`'s sample, thinning both to the deeper level.
+    pub fn merge(&mut self, other: &OverrepresentedSample) {
+        let target = self.level.max(other.level) as usize;
+        let cut = |levels: &mut Vec<u64>| levels.iter_mut().take(target).for_each(|c| *c = 0);
+        self.level = target as u32;
+        cut(&mut self.reads);
+        self.copies.retain(|_, levels| {
+            cut(levels);
+            levels.iter().any(|&c| c > 0)
+        });
+        if self.reads.len() < other.reads.len() {
+            self.reads.resize(other.reads.len(), 0);
+        }
+        for (slot, &count) in other.reads.iter().enumerate().skip(target) {
+            self.reads[slot] += count;
+        }
+        for (seq, levels) in &other.copies {
+            if levels.iter().skip(target).all(|&c| c == 0) {
+                continue;
+            }
+            let mine = self.copies.entry(seq.clone()).or_insert_with(|| vec![0; NAME_LEVELS]);
+            for (slot, &count) in levels.iter().enumerate().skip(target) {
+                mine[slot] += count;
+            }
+        }
+        self.thin();
+    }
+
+    /// Sequences making up at least `min_share` of the sampled reads (and 3 sampled reads),
+    /// with their estimated number of reads in the whole input, most frequent first.
+    pub fn overrepresented(&self, min_share: f64) -> Vec<(String, u64)> {
+        let sampled_reads: u64 = self.reads.iter().sum();
+        let scale = 1u64 << self.level;
+        let mut found: Vec<(String, u64)> = self
+            .copies
+            .iter()
+            .map(|(seq, levels)| (seq, levels.iter().sum::<u64>()))
+            .filter(|&(_, n)| n >= 3 && n as f64 >= min_share * sampled_reads as f64)
+            .map(|(seq, n)| (seq.clone(), n * scale))
+            .collect();
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        found
+    }
+}
+
+/// Serialises a hash map as a list of pairs sorted by key, so that equal maps give equal text.
+mod sorted_map {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer, V: Serialize>(
+        map: &HashMap<u64, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut pairs: Vec<_> = map.iter().collect();
+        pairs.sort_unstable_by_key(|(k, _)| **k);
+        serializer.collect_seq(pairs)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<HashMap<u64, V>, D::Error> {
+        Ok(Vec::<(u64, V)>::deserialize(deserializer)?.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn splitmix(mut x: u64) -> u64 {
+        x = x.wrapping_add(0x9e3779b97f4a7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+        x ^ (x >> 31)
+    }
+
+    #[test]
+    fn duplication_sample_is_the_same_however_the_input_is_split() {
+        // 3 × capacity distinct sequences, every third one twice.
+        let hashes: Vec<u64> = (0..3 * DUPLICATION_CAPACITY as u64)
+            .flat_map(|i| std::iter::repeat_n(splitmix(i), if i % 3 == 0 { 2 } else { 1 }))
+            .collect();
+        let mut whole = DuplicationSample::default();
+        hashes.iter().for_each(|&h| whole.add(h, 1, 2));
+        let (mut left, mut right) = (DuplicationSample::default(), DuplicationSample::default());
+        for (i, &h) in hashes.iter().enumerate() {
+            if i % 5 < 2 { left.add(h, 1, 2) } else { right.add(h, 1, 2) }
+        }
+        left.merge(&right);
+        assert!(whole.level >= 2);
+        assert_eq!((left.level, left.copies.len()), (whole.level, whole.copies.len()));
+        assert_eq!(left.rate(), whole.rate());
+        // 1/3 of distinct sequences doubled: rate = 1 − 3/4 = 0.25 on the sample.
+        assert!((whole.rate() - 0.25).abs() < 0.01, "{}", whole.rate());
+        // Twice as many sequences seen once as seen twice.
+        let (levels, _) = whole.histogram();
+        let ratio = levels[0] as f64 / levels[1] as f64;
+        assert!((ratio - 2.0).abs() < 0.1, "{levels:?}");
+    }
+
+    #[test]
+    fn overrepresented_sequences_survive_thinning_and_merge_exactly() {
+        let mut whole = OverrepresentedSample::default();
+        let mut parts = [OverrepresentedSample::default(), OverrepresentedSample::default()];
+        for i in 0..40_000u64 {
+            // 5% of the reads are one adapter dimer; the rest are distinct.
+            let seq =
+                if i % 20 == 0 { b"ADAPTERDIMER".to_vec() } else { i.to_string().into_bytes() };
+            let name = splitmix(i);
+            whole.add(&seq, name);
+            parts[(i % 3 == 0) as usize].add(&seq, name);
+        }
+        let [mut a, b] = parts;
+        a.merge(&b);
+        assert!(whole.level > 0);
+        let found = whole.overrepresented(0.01);
+        assert_eq!(found, a.overrepresented(0.01));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "ADAPTERDIMER");
+        // Estimated 2,000 copies; the sample is a few thousand reads, so within 25%.
+        assert!((found[0].1 as f64 - 2000.0).abs() < 500.0, "{}", found[0].1);
+    }
+}
