@@ -212,7 +212,7 @@ impl Aligner {
             let base = copy[i - 1];
             let row = &mut self.traceback[i * width..(i + 1) * width];
             let (mut left_h, mut left_e) = (NEG, NEG);
-            for t in 0..width {
+            for (t, trace) in row.iter_mut().enumerate() {
                 let j = low + t as i64;
                 if !inside(j) {
                     (self.h[t], self.e[t], self.f[t]) = (NEG, NEG, NEG);
@@ -253,7 +253,7 @@ impl Aligner {
                 } else {
                     (f, FROM_F)
                 };
-                row[t] = from
+                *trace = from
                     | if e_extends { E_EXTENDS } else { 0 }
                     | if f_extends { F_EXTENDS } else { 0 };
                 (self.h[t], self.e[t], self.f[t]) = (h, e, f);
