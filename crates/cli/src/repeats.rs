@@ -10,7 +10,8 @@
 //! Peak memory ≈ 0.25 byte/base (2-bit genome) + 0.125 byte/base (mask) + the index: its
 //! bucket working set (at most `--memory`) and 8 bytes per kept seed occurrence (roughly
 //! 8 × repeat bases) + 24 bytes per seed. Discovery adds `round_size` families in flight (each
-//! at most `max_sample` copies × 2 × `max_extend` flank bases).
+//! at most `max_sample` copies × 2 × `max_extend` flank bases); the annotation ~100 bytes
+//! per annotated copy plus a traceback of at most 64 MiB per thread.
 
 use std::fs::{self, File};
 use std::io::{self, IsTerminal, Read, Write};

@@ -34,8 +34,7 @@ pub struct FamilyDivergence {
     /// Substitutions per 100 compared pairs, over all copies (RepeatMasker's `perc div.`).
     pub divergence: f64,
     /// Mean Kimura two-parameter divergence of the copies, in percent, each copy weighted by
-    /// its compared pairs (RepeatMasker's `calcDivergenceFromAlign.pl` average, without its
-    /// CpG adjustment).
+    /// its compared pairs (no CpG adjustment).
     pub kimura_divergence: f64,
 }
 
