@@ -506,6 +506,67 @@ mod tests {
         assert_eq!(saturated.kimura_divergence(), 100.0);
     }
 
+    /// Copies on both strands with a few substitutions: each annotated copy, read on the
+    /// consensus's strand, is the consensus range its alignment names, with exactly the
+    /// substitutions it counts.
+    #[test]
+    fn annotated_copies_align_to_the_right_consensus_range_on_both_strands() {
+        use crate::{Params, find_repeats};
+        use seqflow_genome::GenomeBuilder;
+        let mut state = 17u64;
+        let mut random = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    state =
+                        state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    b"ACGT"[(state >> 62) as usize]
+                })
+                .collect()
+        };
+        let element = random(400);
+        let revcomp = |s: &[u8]| -> Vec<u8> {
+            s.iter()
+                .rev()
+                .map(|&b| match b {
+                    b'A' => b'T',
+                    b'C' => b'G',
+                    b'G' => b'C',
+                    _ => b'A',
+                })
+                .collect()
+        };
+        let mut seq = Vec::new();
+        for copy in 0..5 {
+            seq.extend(random(800));
+            let mut planted = element.clone();
+            for site in [37 + 50 * copy, 211 + 13 * copy] {
+                planted[site] = if planted[site] == b'A' { b'C' } else { b'A' };
+            }
+            seq.extend(if copy % 2 == 1 { revcomp(&planted) } else { planted });
+        }
+        seq.extend(random(800));
+        let mut builder = GenomeBuilder::new();
+        builder.push_contig("chr", &seq).unwrap();
+        let genome = builder.build();
+        let repeats = find_repeats(&genome, &Params::default(), &mut |_| {}).unwrap();
+        assert_eq!(repeats.elements.len(), 5);
+        assert!(repeats.elements.iter().any(|e| e.element.reverse));
+        assert!(repeats.elements.iter().any(|e| !e.element.reverse));
+        for annotated in &repeats.elements {
+            let (e, a) = (&annotated.element, &annotated.alignment);
+            let consensus = &repeats.families[annotated.family].consensus;
+            let bases = &seq[e.start as usize..e.end as usize];
+            let copy = if e.reverse { revcomp(bases) } else { bases.to_vec() };
+            let range = &consensus[a.consensus_start..a.consensus_end];
+            assert_eq!(copy.len(), range.len(), "{a:?}");
+            let differences = copy.iter().zip(range).filter(|(x, y)| x != y).count() as u32;
+            assert_eq!(a.transitions + a.transversions, differences, "{a:?}");
+            assert_eq!((a.inserted, a.deleted), (0, 0));
+            assert!(differences <= 2 && a.score == copy.len() as i32 - 2 * differences as i32);
+            assert_eq!((e.consensus_start, e.consensus_end), (a.consensus_start, a.consensus_end));
+        }
+    }
+
     proptest! {
         /// Whatever the copy, every copy base is accounted for once, the consensus range is
         /// what the path consumed, and the score is what the counts add up to.
