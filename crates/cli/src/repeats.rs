@@ -1,8 +1,8 @@
 //! `seqflow repeats`: de novo interspersed-repeat families of a genome and every copy of them.
 //!
 //! Outputs (all written to temporary files and renamed together once everything succeeded):
-//! `PREFIX.families.fa`, `PREFIX.bed`, `PREFIX.seeds.tsv`, `PREFIX.masked.fa`,
-//! `PREFIX.summary.json`. PREFIX names files: a directory (or a name ending in `/`) is refused.
+//! `PREFIX.families.fa`, `PREFIX.bed`, `PREFIX.gff3`, `PREFIX.out`, `PREFIX.seeds.tsv`,
+//! `PREFIX.masked.fa`, `PREFIX.summary.json` (formats: `docs/formats/repeats.md`). PREFIX names files: a directory (or a name ending in `/`) is refused.
 //! The masked genome is written from a second reading of the input, so that it keeps every
 //! letter it does not mask and the whole header lines; standard input and other streams are
 //! copied to a temporary file beside the outputs for that.
@@ -10,7 +10,8 @@
 //! Peak memory ≈ 0.25 byte/base (2-bit genome) + 0.125 byte/base (mask) + the index: its
 //! bucket working set (at most `--memory`) and 8 bytes per kept seed occurrence (roughly
 //! 8 × repeat bases) + 24 bytes per seed. Discovery adds `round_size` families in flight (each
-//! at most `max_sample` copies × 2 × `max_extend` flank bases, counted at 2 bytes per base).
+//! at most `max_sample` copies × 2 × `max_extend` flank bases, counted at 2 bytes per base);
+//! the annotation ~100 bytes per annotated copy plus a traceback of at most 64 MiB per thread.
 //! The bound is checked against the machine's memory (or `--max-memory`) before the genome is
 //! read, and again with the genome's length before the index is built.
 
@@ -24,8 +25,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqflow_genome::Genome;
-use seqflow_repeats::output::{MaskStyle, MaskedWriter, write_bed, write_families, write_seeds};
-use seqflow_repeats::{Params, Progress, Repeats, find_repeats};
+use seqflow_repeats::output::{
+    MaskStyle, MaskedWriter, write_bed, write_families, write_gff3, write_repeatmasker_out,
+    write_seeds,
+};
+use seqflow_repeats::{Landscape, Params, Progress, Repeats, find_repeats};
 use seqflow_seqio::{Batch, Reader};
 use serde::Serialize;
 
@@ -53,7 +57,8 @@ pub(crate) enum MaskArg {
 pub(crate) struct RepeatsArgs {
     /// Genome FASTA (plain, gzip, BGZF or zstd; `-` for standard input).
     genome: PathBuf,
-    /// Output prefix: writes PREFIX.families.fa, .bed, .seeds.tsv, .masked.fa, .summary.json
+    /// Output prefix: writes PREFIX.families.fa, .bed, .gff3, .out, .seeds.tsv, .masked.fa,
+    /// .summary.json
     /// (`dir/name`, not a directory).
     #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
@@ -188,6 +193,7 @@ struct Summary<'a> {
     peak_rss_bytes: Option<u64>,
     index: &'a seqflow_repeats::IndexStats,
     discovery: &'a seqflow_repeats::DiscoveryStats,
+    landscape: Landscape,
 }
 
 /// Wall time per phase.
@@ -237,8 +243,9 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
 
     set_message(bar.as_ref(), "writing");
     let writing = Instant::now();
-    let [mut families, mut bed, mut seeds, mut masked, mut summary_out] =
-        <[Output; 5]>::try_from(outputs).map_err(|_| anyhow::anyhow!("five outputs"))?;
+    let [mut families, mut bed, mut gff3, mut rm_out, mut seeds, mut masked, mut summary_out] =
+        <[Output; SUFFIXES.len()]>::try_from(outputs)
+            .map_err(|_| anyhow::anyhow!("an output per suffix"))?;
     let style = match args.mask {
         MaskArg::Soft => MaskStyle::Soft,
         MaskArg::Hard => MaskStyle::Hard,
@@ -250,6 +257,8 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
             scope.spawn(|| write_masked(&mut masked, &source, &genome, &repeats, style));
         write_families(&mut families, &repeats)?;
         write_bed(&mut bed, &genome, &repeats)?;
+        write_gff3(&mut gff3, &genome, &repeats)?;
+        write_repeatmasker_out(&mut rm_out, &genome, &repeats)?;
         write_seeds(&mut seeds, &genome, &repeats)?;
         masked_job.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
@@ -284,11 +293,13 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
         peak_rss_bytes: peak_rss_bytes(),
         index: &repeats.index_stats,
         discovery: &repeats.discovery_stats,
+        landscape: Landscape::of(&repeats),
     };
     serde_json::to_writer_pretty(&mut summary_out, &summary)?;
     summary_out.write_all(b"\n")?;
     let metrics_output = write_metrics(metrics_output, &repeats)?;
-    commit([families, bed, seeds, masked, summary_out].into_iter().chain(metrics_output))?;
+    let written = [families, bed, gff3, rm_out, seeds, masked, summary_out];
+    commit(written.into_iter().chain(metrics_output))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -341,7 +352,8 @@ fn write_metrics(output: Option<Output>, repeats: &Repeats) -> Result<Option<Out
 }
 
 /// The suffixes of the output files, in the order they are created.
-const SUFFIXES: [&str; 5] = [".families.fa", ".bed", ".seeds.tsv", ".masked.fa", ".summary.json"];
+const SUFFIXES: [&str; 7] =
+    [".families.fa", ".bed", ".gff3", ".out", ".seeds.tsv", ".masked.fa", ".summary.json"];
 
 /// The genome FASTA, readable twice (for the genome, then for the masked copy): the file
 /// itself, or for standard input and other streams (FIFOs, `<(…)`) a copy of their bytes, as

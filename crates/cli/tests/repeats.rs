@@ -1,6 +1,7 @@
 //! `seqflow repeats` through the real binary: quality on a simulated genome, determinism over
 //! thread counts, output formats, and what bad input gets.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,9 +14,11 @@ fn seqflow() -> Command {
     Command::cargo_bin("seqflow").unwrap()
 }
 
-/// The outputs that must be identical between runs (the summary holds timings).
-const COMPARED: [&str; 4] = [".families.fa", ".bed", ".seeds.tsv", ".masked.fa"];
-const ALL: [&str; 5] = [".families.fa", ".bed", ".seeds.tsv", ".masked.fa", ".summary.json"];
+/// The outputs that must be identical between runs (the summary holds timings; its landscape
+/// is compared on its own).
+const COMPARED: [&str; 6] = [".families.fa", ".bed", ".gff3", ".out", ".seeds.tsv", ".masked.fa"];
+const ALL: [&str; 7] =
+    [".families.fa", ".bed", ".gff3", ".out", ".seeds.tsv", ".masked.fa", ".summary.json"];
 
 fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", prefix.display()))
@@ -105,6 +108,11 @@ fn output_is_identical_for_any_thread_count() {
                     suffix
                 );
             }
+            assert_eq!(
+                landscape(&reference),
+                landscape(&other),
+                "the landscape differs between 1 and {threads} threads"
+            );
         }
     }
 }
@@ -120,7 +128,7 @@ fn outputs_follow_their_formats() {
     let library = fs::read_to_string(with_suffix(&out, ".families.fa")).unwrap();
     let header = library.lines().next().unwrap();
     let re_fields: Vec<&str> = header.split(' ').collect();
-    assert_eq!(re_fields[0], ">fam1");
+    assert_eq!(re_fields[0], ">fam1#Unknown", "RepeatMasker's name#class");
     assert!(re_fields[1].starts_with("seed=") && re_fields[2].starts_with("seed_copies="));
     assert!(re_fields[3].starts_with("copies=") && re_fields[4].starts_with("length="));
 
@@ -272,4 +280,276 @@ fn existing_outputs_are_kept_without_force() {
         .stderr(predicate::str::contains("already exists"));
     assert_eq!(fs::read(with_suffix(&prefix, ".bed")).unwrap(), b"keep me");
     assert!(!with_suffix(&prefix, ".families.fa").exists());
+}
+
+/// The landscape of a run's summary.
+fn landscape(prefix: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(with_suffix(prefix, ".summary.json")).unwrap();
+    serde_json::from_str::<serde_json::Value>(&text).unwrap()["landscape"].clone()
+}
+
+/// One copy as a file describes it: contig, 0-based start, end, strand, family, and where it
+/// is on the consensus (0-based start, end) where the file says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Copy {
+    contig: String,
+    start: u64,
+    end: u64,
+    reverse: bool,
+    family: String,
+    consensus: Option<(u64, u64)>,
+}
+
+fn bed_copies(text: &str) -> Vec<Copy> {
+    text.lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            Copy {
+                contig: f[0].to_owned(),
+                start: f[1].parse().unwrap(),
+                end: f[2].parse().unwrap(),
+                reverse: f[5] == "-",
+                family: f[3].to_owned(),
+                consensus: None,
+            }
+        })
+        .collect()
+}
+
+/// GFF3 features; checks the columns that do not vary and the ID numbering.
+fn gff3_copies(text: &str) -> Vec<Copy> {
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("##gff-version 3"));
+    let features: Vec<&str> = lines.filter(|l| !l.starts_with("##")).collect();
+    features
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 9, "{line}");
+            assert_eq!((f[1], f[2], f[7]), ("seqflow", "dispersed_repeat", "."), "{line}");
+            let attributes: Vec<(&str, &str)> =
+                f[8].split(';').map(|a| a.split_once('=').unwrap()).collect();
+            let get = |key: &str| attributes.iter().find(|(k, _)| *k == key).unwrap().1;
+            assert_eq!(get("ID"), format!("copy{}", i + 1));
+            let target: Vec<&str> = get("Target").split(' ').collect();
+            assert_eq!((target[0], target[3]), (get("Name"), "+"), "{line}");
+            let start: u64 = f[3].parse().unwrap();
+            Copy {
+                contig: f[0].to_owned(),
+                start: start - 1,
+                end: f[4].parse().unwrap(),
+                reverse: f[6] == "-",
+                family: get("Name").to_owned(),
+                consensus: Some((
+                    target[1].parse::<u64>().unwrap() - 1,
+                    target[2].parse().unwrap(),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// `.out` lines (after the three header lines); checks the columns that follow from others.
+fn out_copies(
+    text: &str,
+    genome_lengths: &HashMap<String, u64>,
+    library: &HashMap<String, u64>,
+) -> Vec<Copy> {
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].split_whitespace().next() == Some("SW") && lines[2].is_empty());
+    lines[3..]
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(f.len(), 15, "{line}");
+            let number = |s: &str| -> u64 { s.trim_matches(['(', ')']).parse().unwrap() };
+            let percent = |s: &str| -> f64 { s.parse().unwrap() };
+            for p in &f[1..4] {
+                assert!((0.0..=100.0).contains(&percent(p)), "{line}");
+            }
+            let (contig, begin, end) = (f[4], number(f[5]), number(f[6]));
+            assert_eq!(number(f[7]), genome_lengths[contig] - end, "(left) in the query: {line}");
+            assert_eq!(f[10], "Unknown");
+            assert_eq!(number(f[14]), i as u64 + 1, "IDs count the copies: {line}");
+            let reverse = f[8] == "C";
+            assert!(reverse || f[8] == "+", "{line}");
+            // RepeatMasker's order: + begin end (left); C (left) end begin.
+            let (c_begin, c_end, c_left) = if reverse {
+                (number(f[13]), number(f[12]), f[11])
+            } else {
+                (number(f[11]), number(f[12]), f[13])
+            };
+            assert!(c_left.starts_with('('), "{line}");
+            assert_eq!(number(c_left), library[f[9]] - c_end, "(left) in the consensus: {line}");
+            Copy {
+                contig: contig.to_owned(),
+                start: begin - 1,
+                end,
+                reverse,
+                family: f[9].to_owned(),
+                consensus: Some((c_begin - 1, c_end)),
+            }
+        })
+        .collect()
+}
+
+/// Consensus length by family name (the part of the FASTA identifier before `#`).
+fn library_lengths(library: &str) -> HashMap<String, u64> {
+    seqflow_sim::evaluate::parse_fasta(library.as_bytes())
+        .unwrap()
+        .into_iter()
+        .map(|(id, seq)| {
+            let (name, class) = id.split_once('#').unwrap();
+            assert_eq!(class, "Unknown");
+            (name.to_owned(), seq.len() as u64)
+        })
+        .collect()
+}
+
+#[test]
+fn out_gff3_and_bed_agree_on_every_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = small_config(21, 500_000);
+    config.contigs = 5;
+    let sim = simulate(dir.path(), "sim", &config);
+    let fasta = with_suffix(&sim, ".fa");
+    let out = dir.path().join("out");
+    run_repeats(&fasta, &out, &[]);
+    let read = |suffix: &str| fs::read_to_string(with_suffix(&out, suffix)).unwrap();
+    let genome_lengths: HashMap<String, u64> = seqflow_sim::evaluate::parse_fasta(
+        std::io::BufReader::new(fs::File::open(&fasta).unwrap()),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(name, seq)| (name, seq.len() as u64))
+    .collect();
+    let library = library_lengths(&read(".families.fa"));
+
+    let bed = bed_copies(&read(".bed"));
+    let gff3 = gff3_copies(&read(".gff3"));
+    let out_table = out_copies(&read(".out"), &genome_lengths, &library);
+    assert!(bed.len() >= 20, "{} copies", bed.len());
+    assert_eq!(gff3.len(), bed.len());
+    assert_eq!(out_table.len(), bed.len());
+    for ((b, g), o) in bed.iter().zip(&gff3).zip(&out_table) {
+        let located = |c: &Copy| (c.contig.clone(), c.start, c.end, c.reverse, c.family.clone());
+        assert_eq!(located(g), located(b), "GFF3 and BED");
+        assert_eq!(located(o), located(b), ".out and BED");
+        assert_eq!(g.consensus, o.consensus, "GFF3 Target and .out consensus columns");
+        let (c_start, c_end) = o.consensus.unwrap();
+        assert!(c_start < c_end && c_end <= library[&b.family], "{o:?}");
+    }
+
+    // The landscape covers exactly the annotated bases, family by family.
+    let summary: serde_json::Value = serde_json::from_str(&read(".summary.json")).unwrap();
+    let landscape = &summary["landscape"];
+    let masked = summary["masked_bases"].as_u64().unwrap();
+    let binned: u64 = landscape["bases_by_divergence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .sum();
+    assert_eq!(binned, masked);
+    let families = landscape["families"].as_array().unwrap();
+    assert_eq!(families.len(), library.len());
+    let family_bases: u64 = families.iter().map(|f| f["bases"].as_u64().unwrap()).sum();
+    assert_eq!(family_bases, masked);
+    for family in families {
+        let (divergence, kimura) =
+            (family["divergence"].as_f64().unwrap(), family["kimura_divergence"].as_f64().unwrap());
+        // Planted copies are at most 12% diverged; Kimura's correction only adds.
+        assert!(divergence <= 20.0 && kimura >= divergence - 0.01, "{family}");
+    }
+}
+
+/// Whether an external tool runs; without it a test prints SKIPPED (or fails in CI).
+fn tool(name: &str, version_flag: &str) -> bool {
+    let found = std::process::Command::new(name).arg(version_flag).output().is_ok();
+    if !found {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "{name} is required");
+        eprintln!("SKIPPED: {name} not found");
+    }
+    found
+}
+
+#[test]
+fn gff3_passes_genometools_validation() {
+    if !tool("gt", "-version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = small_config(23, 300_000);
+    config.contigs = 4;
+    let sim = simulate(dir.path(), "sim", &config);
+    let out = dir.path().join("out");
+    run_repeats(&with_suffix(&sim, ".fa"), &out, &[]);
+    let gff3 = with_suffix(&out, ".gff3");
+    assert!(fs::read_to_string(&gff3).unwrap().contains("Target="));
+    let validation = std::process::Command::new("gt")
+        .args(["gff3validator", "-typecheck", "so"])
+        .arg(&gff3)
+        .output()
+        .unwrap();
+    assert!(
+        validation.status.success(),
+        "gt gff3validator: {}",
+        String::from_utf8_lossy(&validation.stderr)
+    );
+}
+
+#[test]
+fn bedtools_reads_the_bed_and_pairs_it_with_the_gff3() {
+    if !tool("bedtools", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sim = simulate(dir.path(), "sim", &small_config(25, 300_000));
+    let out = dir.path().join("out");
+    run_repeats(&with_suffix(&sim, ".fa"), &out, &[]);
+    let bed = with_suffix(&out, ".bed");
+    let bed_lines = fs::read_to_string(&bed).unwrap().lines().count();
+    assert!(bed_lines > 0);
+    let bedtools = |args: &[&str]| -> String {
+        let run = std::process::Command::new("bedtools").args(args).output().unwrap();
+        assert!(
+            run.status.success(),
+            "bedtools {args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        String::from_utf8(run.stdout).unwrap()
+    };
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    // Copies do not overlap: merging keeps every base and every interval.
+    let merged = bedtools(&["merge", "-i", &path(&bed)]);
+    assert_eq!(merged.lines().count(), bed_lines - count_touching(&bed));
+    // Each BED copy meets exactly one GFF3 feature with the same extent and strand, of its family.
+    let pairs = bedtools(&[
+        "intersect",
+        "-a",
+        &path(&bed),
+        "-b",
+        &path(&with_suffix(&out, ".gff3")),
+        "-f",
+        "1.0",
+        "-r",
+        "-s",
+        "-wa",
+        "-wb",
+    ]);
+    assert_eq!(pairs.lines().count(), bed_lines);
+    for line in pairs.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f[1].parse::<u64>().unwrap() + 1, f[9].parse::<u64>().unwrap(), "{line}");
+        assert_eq!(f[2], f[10], "{line}");
+        assert!(f[14].contains(&format!("Name={};", f[3])), "{line}");
+    }
+}
+
+/// BED intervals that start where the previous one ends (bedtools merge joins those).
+fn count_touching(bed: &Path) -> usize {
+    let copies = bed_copies(&fs::read_to_string(bed).unwrap());
+    copies.windows(2).filter(|w| w[0].contig == w[1].contig && w[0].end == w[1].start).count()
 }

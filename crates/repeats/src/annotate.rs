@@ -196,10 +196,29 @@ fn resolve_overlaps(mut candidates: Vec<Annotation>, min_length: u64) -> Vec<Ann
             continue;
         }
         taken.insert(piece.start, piece.end);
-        kept.push((family, Element { start: piece.start, end: piece.end, ..element }));
+        kept.push((family, trimmed(&element, piece)));
     }
     kept.sort_by_key(|(family, e)| (e.start, e.end, *family));
     kept
+}
+
+/// `element` cut to `piece` (a sub-range of it), its consensus range cut in proportion: the
+/// genome end of a copy on the reverse strand is the consensus's start.
+fn trimmed(element: &Element, piece: Range<u64>) -> Element {
+    let span = element.len().max(1);
+    let consensus_span = (element.consensus_end - element.consensus_start) as u64;
+    let scaled = |bases: u64| (bases * consensus_span / span) as usize;
+    let (cut_left, cut_right) =
+        (scaled(piece.start - element.start), scaled(element.end - piece.end));
+    let (cut_start, cut_end) =
+        if element.reverse { (cut_right, cut_left) } else { (cut_left, cut_right) };
+    Element {
+        start: piece.start,
+        end: piece.end,
+        consensus_start: element.consensus_start + cut_start,
+        consensus_end: element.consensus_end - cut_end,
+        ..*element
+    }
 }
 
 /// The longest sub-range of `range` that no interval of `taken` covers.
@@ -231,6 +250,16 @@ mod tests {
 
     fn element(start: u64, end: u64, score: i32) -> Element {
         Element { start, end, reverse: false, score, consensus_start: 0, consensus_end: 0 }
+    }
+
+    #[test]
+    fn trimming_a_copy_trims_its_consensus_range_on_the_right_side() {
+        let forward = Element { consensus_start: 10, consensus_end: 310, ..element(100, 400, 50) };
+        let piece = trimmed(&forward, 150..400);
+        assert_eq!((piece.consensus_start, piece.consensus_end), (60, 310));
+        let reverse = Element { reverse: true, ..forward };
+        let piece = trimmed(&reverse, 150..400);
+        assert_eq!((piece.consensus_start, piece.consensus_end), (10, 260));
     }
 
     #[test]

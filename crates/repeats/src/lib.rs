@@ -13,7 +13,8 @@
 //!    [`Bitmask`](seqflow_genome::Bitmask), which makes the result independent of scheduling.
 //! 3. **Redundancy removal**: consensi ≥ 80% identical over ≥ 80% of the shorter one merge.
 //! 4. **Annotation**: every copy of every family, found from the consensi's k-mers and the same
-//!    banded alignment, overlaps resolved by score.
+//!    banded alignment, overlaps resolved by score; then each copy aligned whole to its
+//!    consensus ([`CopyAlignment`]: consensus range, substitutions, indels, Kimura divergence).
 //!
 //! ```
 //! use seqflow_genome::GenomeBuilder;
@@ -46,12 +47,14 @@
 //! ```
 
 mod annotate;
+mod copy_alignment;
 mod discover;
 mod dp;
 mod error;
 mod family;
 mod flank;
 pub mod index;
+mod landscape;
 pub mod output;
 mod params;
 mod redundancy;
@@ -62,10 +65,12 @@ use seqflow_genome::{BASES, Bitmask, Genome};
 use seqflow_pipeline::Report;
 use serde::Serialize;
 
+pub use copy_alignment::CopyAlignment;
 pub use discover::DiscoveryStats;
 pub use error::Error;
 pub use family::Element;
 pub use index::{IndexConfig, IndexStats, SeedIndex, seed_length};
+pub use landscape::{FamilyDivergence, LANDSCAPE_BINS, Landscape};
 pub use params::{Params, Scoring};
 
 /// A repeat family of the final library.
@@ -81,13 +86,16 @@ pub struct RepeatFamily {
     pub consensus: Vec<u8>,
 }
 
-/// One annotated copy: the index of its family in [`Repeats::families`] and where it lies.
+/// One annotated copy: the index of its family in [`Repeats::families`], where it lies, and
+/// its alignment to the family's consensus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnnotatedElement {
     /// Index into [`Repeats::families`].
     pub family: usize,
-    /// The copy.
+    /// The copy; its consensus range is the alignment's.
     pub element: Element,
+    /// The whole copy aligned to the consensus (divergence, indels, consensus range).
+    pub alignment: CopyAlignment,
 }
 
 /// A seed of the index, for the seed table.
@@ -236,6 +244,7 @@ pub fn find_repeats(
     progress(Progress::Annotating);
     let started = Instant::now();
     let (annotations, annotation_report) = annotate::annotate(genome, k, &kept_consensi, params)?;
+    let alignments = copy_alignment::align_copies(genome, &kept_consensi, &annotations, params)?;
     times.annotation = started.elapsed().as_secs_f64();
 
     // Families left without a copy (all taken by better-scoring families) are dropped.
@@ -260,7 +269,16 @@ pub fn find_repeats(
     }
     let elements = annotations
         .into_iter()
-        .map(|(family, element)| AnnotatedElement { family: renumber[family as usize], element })
+        .zip(alignments)
+        .map(|((family, element), alignment)| AnnotatedElement {
+            family: renumber[family as usize],
+            element: Element {
+                consensus_start: alignment.consensus_start,
+                consensus_end: alignment.consensus_end,
+                ..element
+            },
+            alignment,
+        })
         .collect();
     Ok(Repeats {
         k,

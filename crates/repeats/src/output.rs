@@ -1,7 +1,13 @@
-//! Writers for the result files: the consensus library (FASTA), the annotation (BED6), the seed
-//! table (TSV) and the masked genome (FASTA).
+//! Writers for the result files: the consensus library (FASTA), the annotation (BED6, GFF3 and
+//! RepeatMasker's `.out` table), the seed table (TSV) and the masked genome (FASTA).
+
+mod gff3;
+mod repeatmasker;
 
 use std::io::{self, Write};
+
+pub use gff3::write_gff3;
+pub use repeatmasker::write_repeatmasker_out;
 
 use seqflow_genome::Genome;
 
@@ -23,8 +29,13 @@ pub fn family_name(index: usize) -> String {
     format!("fam{}", index + 1)
 }
 
-/// Writes the library: `>fam<N> seed=<kmer> seed_copies=<n> copies=<n> length=<n>` and the
-/// consensus in lines of 60.
+/// The class every family gets in the library and the `.out` table: RepeatMasker's name for a
+/// repeat of unknown class (the families are not classified).
+pub const FAMILY_CLASS: &str = "Unknown";
+
+/// Writes the library in RepeatMasker's custom-library form (`RepeatMasker -lib`): the
+/// identifier is `fam<N>#Unknown` (name `#` class), the description after a space is
+/// `seed=<kmer> seed_copies=<n> copies=<n> length=<n>`; then the consensus in lines of 60.
 ///
 /// # Errors
 /// Any write error.
@@ -32,7 +43,7 @@ pub fn write_families(out: &mut impl Write, repeats: &Repeats) -> io::Result<()>
     for (i, family) in repeats.families.iter().enumerate() {
         writeln!(
             out,
-            ">{} seed={} seed_copies={} copies={} length={}",
+            ">{}#{FAMILY_CLASS} seed={} seed_copies={} copies={} length={}",
             family_name(i),
             family.seed,
             family.seed_copies,
