@@ -788,7 +788,8 @@ pub(crate) struct WriteArgs {
     /// Every FASTA record is a sample (named by its first word).
     #[arg(short = 'c', long)]
     concatenated: bool,
-    /// Adaptive mode (new splitters from divergent contigs): not implemented yet.
+    /// Adaptive mode (agc -a): contigs in which no splitter occurs give new splitters (k-mers
+    /// unique in them and absent from the reference; holds the reference k-mers, 8 B each).
     #[arg(short = 'a', long)]
     adaptive: bool,
     /// Keep lowercase (soft-masking) runs in an extra stream `seqflow-case`, which other AGC
@@ -854,9 +855,6 @@ fn write_inputs(inputs: &[PathBuf], write: &WriteArgs) -> Result<Vec<PathBuf>> {
     if all.is_empty() {
         bail!("no input FASTA files given");
     }
-    if write.adaptive {
-        bail!("-a/--adaptive is not implemented yet");
-    }
     Ok(all)
 }
 
@@ -874,6 +872,7 @@ fn write_options(
         queue_memory: usize::try_from(write.queue_memory).unwrap_or(usize::MAX),
         splitter_memory: usize::try_from(write.splitter_memory).unwrap_or(usize::MAX),
         keep_case: write.keep_case,
+        adaptive: write.adaptive,
     }
 }
 
