@@ -28,6 +28,7 @@ use clap::{Args, Subcommand};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use seqflow_collection::container::FileSource;
+use seqflow_collection::create::case::{CASE_STREAM, read_case_runs};
 use seqflow_collection::query::{ContigQuery, output_header};
 use seqflow_collection::reader::CODE_TO_LETTER;
 use seqflow_collection::{CollectionReader, Contig, Error as CollectionError, SegmentDecoder};
@@ -88,6 +89,10 @@ pub(crate) struct SequenceArgs {
     /// Overwrite existing output files.
     #[arg(long)]
     force: bool,
+    /// Write every base uppercase, as C++ agc does, even when the archive holds the
+    /// lowercase (soft-masked) runs of `create --keep-case`.
+    #[arg(long)]
+    uppercase: bool,
     /// Bases per work item (tests use small values to exercise chunk boundaries).
     #[arg(long, hide = true, default_value_t = CHUNK_BASES, value_parser = clap::value_parser!(u64).range(1..))]
     chunk_bases: u64,
@@ -240,33 +245,66 @@ struct Request {
     contig: Arc<Contig>,
     /// 0-based inclusive range; `None` for an empty contig.
     range: Option<(u64, u64)>,
+    /// Lowercase runs `(start, length)` of the whole contig (`--keep-case` archives).
+    case: Option<ContigCase>,
+}
+
+/// Lowercase runs `(start, length)` of one whole contig, shared by its chunks.
+type ContigCase = Arc<Vec<(u64, u64)>>;
+
+/// The lowercase runs of each contig of a sample, read once per sample; `None` when the
+/// archive stores none for it or `--uppercase` asks for agc's output.
+struct CaseRunsCache {
+    enabled: bool,
+    by_sample: HashMap<String, Option<Vec<ContigCase>>>,
+}
+
+impl CaseRunsCache {
+    fn new(reader: &Reader, uppercase: bool) -> CaseRunsCache {
+        let stored = reader.archive().stream_id(CASE_STREAM).is_some();
+        CaseRunsCache { enabled: stored && !uppercase, by_sample: HashMap::new() }
+    }
+
+    /// The runs of contig `index` of `sample`.
+    fn runs(&mut self, reader: &Reader, sample: &str, index: usize) -> Result<Option<ContigCase>> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        if !self.by_sample.contains_key(sample) {
+            let runs = read_case_runs(reader.archive(), sample)?
+                .map(|contigs| contigs.into_iter().map(Arc::new).collect());
+            self.by_sample.insert(sample.to_owned(), runs);
+        }
+        Ok(self.by_sample[sample].as_ref().and_then(|contigs| contigs.get(index).cloned()))
+    }
 }
 
 fn whole_sample_requests(
     reader: &Reader,
     sample: &str,
     destination: usize,
+    case: &mut CaseRunsCache,
 ) -> Result<Vec<Request>> {
     let k = reader.params().kmer_length;
-    Ok(reader
-        .sample_contigs(sample)?
-        .into_iter()
-        .map(|contig| {
-            let length = contig.length(k);
-            Request {
-                destination,
-                header: contig.name.clone(),
-                range: (length > 0).then(|| (0, length - 1)),
-                contig: Arc::new(contig),
-            }
-        })
-        .collect())
+    let mut requests = Vec::new();
+    for (index, contig) in reader.sample_contigs(sample)?.into_iter().enumerate() {
+        let length = contig.length(k);
+        requests.push(Request {
+            destination,
+            header: contig.name.clone(),
+            range: (length > 0).then(|| (0, length - 1)),
+            contig: Arc::new(contig),
+            case: case.runs(reader, sample, index)?,
+        });
+    }
+    Ok(requests)
 }
 
 fn getset(reader: &Reader, args: &GetsetArgs) -> Result<()> {
+    let mut case = CaseRunsCache::new(reader, args.sequence.uppercase);
     let mut requests = Vec::new();
     for sample in &args.samples {
-        requests.extend(whole_sample_requests(reader, sample, 0)?);
+        requests.extend(whole_sample_requests(reader, sample, 0, &mut case)?);
     }
     let target = Target::for_output(args.output.as_deref(), &args.sequence)?;
     write_requests(reader, &requests, &args.sequence, target)
@@ -274,10 +312,21 @@ fn getset(reader: &Reader, args: &GetsetArgs) -> Result<()> {
 
 fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
     let k = reader.params().kmer_length;
+    let mut case = CaseRunsCache::new(reader, args.sequence.uppercase);
     let mut requests = Vec::new();
     for text in &args.queries {
         let query = ContigQuery::parse(text)?;
-        let (_, contig) = reader.find_contig(&query.contig, query.sample.as_deref())?;
+        let (sample, contig) = reader.find_contig(&query.contig, query.sample.as_deref())?;
+        let case = if case.enabled {
+            // find_contig returns the sample's first contig with that name.
+            let index = reader.sample_contigs(&sample)?.iter().position(|c| *c == contig);
+            match index {
+                Some(index) => case.runs(reader, &sample, index)?,
+                None => None,
+            }
+        } else {
+            None
+        };
         let length = contig.length(k);
         let range = match query.range {
             Some((from, to)) if to >= length => {
@@ -297,6 +346,7 @@ fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
             header: output_header(&contig.name, query.range),
             contig: Arc::new(contig),
             range,
+            case,
         });
     }
     let target = Target::for_output(args.output.as_deref(), &args.sequence)?;
@@ -306,12 +356,13 @@ fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
 fn getcol(reader: &Reader, args: &GetcolArgs) -> Result<()> {
     let skip = usize::from(args.no_reference);
     let samples = &reader.samples()[skip.min(reader.samples().len())..];
+    let mut case = CaseRunsCache::new(reader, args.sequence.uppercase);
     let mut requests = Vec::new();
     for (index, sample) in samples.iter().enumerate() {
         if sample.is_empty() || sample.contains(['/', '\\']) || sample == "." || sample == ".." {
             bail!("sample name {sample:?} cannot be used as a file name");
         }
-        requests.extend(whole_sample_requests(reader, sample, index)?);
+        requests.extend(whole_sample_requests(reader, sample, index, &mut case)?);
     }
     fs::create_dir_all(&args.output)
         .with_context(|| format!("{}: cannot create the directory", args.output.display()))?;
@@ -480,6 +531,8 @@ struct Chunk {
     header: Option<String>,
     contig: Arc<Contig>,
     range: Option<(u64, u64)>,
+    /// Lowercase runs of the whole contig.
+    case: Option<ContigCase>,
     /// Whether this is the record's last chunk.
     last: bool,
     /// Where the chunk's FASTA starts in its destination (plain output).
@@ -532,6 +585,7 @@ fn chunks(
                 header: (i == 0).then(|| request.header.clone()),
                 contig: Arc::clone(&request.contig),
                 range,
+                case: request.case.clone(),
                 last: i + 1 == n,
                 offset: if i == 0 {
                     start_of_record
@@ -699,8 +753,24 @@ fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize, out: &mut Vec<u
         }
         dst[src.len()] = b'\n';
     }
+    if let (Some(runs), Some((first, last))) = (&chunk.case, chunk.range) {
+        lowercase_runs(&mut out[header..], runs, first, last, width);
+    }
     if line_length == 0 && !chunk.last && !codes.is_empty() {
         out.pop(); // the line goes on in the next chunk
+    }
+}
+
+/// Lowercases, in `lines` (the bases `first..=last` of a contig in lines of `width` bases,
+/// each followed by a newline), the bases that fall in the sorted `runs` of the contig.
+fn lowercase_runs(lines: &mut [u8], runs: &[(u64, u64)], first: u64, last: u64, width: usize) {
+    let width = width as u64;
+    let from = runs.partition_point(|&(start, length)| start + length <= first);
+    for &(start, length) in runs[from..].iter().take_while(|&&(start, _)| start <= last) {
+        for base in start.max(first)..(start + length).min(last + 1) {
+            let i = base - first;
+            lines[(i + i / width) as usize].make_ascii_lowercase();
+        }
     }
 }
 
@@ -720,7 +790,8 @@ pub(crate) struct WriteArgs {
     /// Every FASTA record is a sample (named by its first word).
     #[arg(short = 'c', long)]
     concatenated: bool,
-    /// Adaptive mode (new splitters from divergent contigs): not implemented yet.
+    /// Adaptive mode (agc -a): contigs in which no splitter occurs give new splitters (k-mers
+    /// unique in them and absent from the reference; holds the reference k-mers, 8 B each).
     #[arg(short = 'a', long)]
     adaptive: bool,
     /// Keep lowercase (soft-masking) runs in an extra stream `seqflow-case`, which other AGC
@@ -786,9 +857,6 @@ fn write_inputs(inputs: &[PathBuf], write: &WriteArgs) -> Result<Vec<PathBuf>> {
     if all.is_empty() {
         bail!("no input FASTA files given");
     }
-    if write.adaptive {
-        bail!("-a/--adaptive is not implemented yet");
-    }
     Ok(all)
 }
 
@@ -806,6 +874,7 @@ fn write_options(
         queue_memory: usize::try_from(write.queue_memory).unwrap_or(usize::MAX),
         splitter_memory: usize::try_from(write.splitter_memory).unwrap_or(usize::MAX),
         keep_case: write.keep_case,
+        adaptive: write.adaptive,
     }
 }
 

@@ -128,3 +128,93 @@ fn killed_create_leaves_nothing_under_the_final_name() {
     child.wait().unwrap();
     assert!(!out.exists(), "a killed create left a file under the final name");
 }
+
+/// The C++ agc binary from `shared/tools/agc`, found by walking up from this crate.
+fn agc() -> Option<PathBuf> {
+    let found = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/tools/agc/agc"))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(),
+            "shared/tools/agc/agc is required (SEQFLOW_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("SKIPPED: shared/tools/agc/agc not found in any ancestor directory");
+    }
+    found
+}
+
+/// `seq` with soft-masked (lowercase) runs of varied lengths, some across 70-base lines.
+fn soft_masked(mut seq: Vec<u8>, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    let mut pos = 0usize;
+    while pos < seq.len() {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let gap = (state >> 52) as usize % 3000;
+        let run = 1 + (state >> 20) as usize % 700;
+        let start = (pos + gap).min(seq.len());
+        let end = (start + run).min(seq.len());
+        seq[start..end].make_ascii_lowercase();
+        pos = end + 1;
+    }
+    seq
+}
+
+#[test]
+fn keep_case_survives_getset_and_getctg_ranges_and_agc_reads_uppercase() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = genome(7, 120_000);
+    let mut other = base.clone();
+    for p in (500..110_000).step_by(4001) {
+        other[p] = b'A' + (other[p] == b'A') as u8 * 2;
+    }
+    let (base, other) = (soft_masked(base, 1), soft_masked(other, 2));
+    assert!(base.iter().any(u8::is_ascii_lowercase) && base.iter().any(u8::is_ascii_uppercase));
+    let a = write_sample(dir.path(), "a.fa", &base);
+    let b = write_sample(dir.path(), "b.fa", &other);
+    let out = dir.path().join("case.agc");
+    seqflow()
+        .args(["collection", "create", path(&a), path(&b), "-o", path(&out), "--keep-case"])
+        .args(["-t", "2", "-s", "5000"])
+        .assert()
+        .success();
+    for (sample, seq) in [("a", &base), ("b", &other)] {
+        let input = std::fs::read(dir.path().join(format!("{sample}.fa"))).unwrap();
+        let uppercase = write_sample(dir.path(), "upper.fa", &seq.to_ascii_uppercase());
+        // Small chunks put chunk boundaries inside lowercase runs.
+        let got = seqflow()
+            .args(["collection", "getset", path(&out), sample, "-l", "70"])
+            .args(["--chunk-bases", "1000", "-t", "2"])
+            .output()
+            .unwrap();
+        assert!(got.status.success());
+        assert!(got.stdout == input, "{sample}: soft-masking restored by getset");
+        let upper = seqflow()
+            .args(["collection", "getset", path(&out), sample, "-l", "70", "--uppercase"])
+            .output()
+            .unwrap();
+        assert!(upper.stdout == std::fs::read(&uppercase).unwrap(), "{sample}: as agc");
+    }
+    for (from, to) in [(0u64, 99u64), (1234, 56_789), (119_000, 119_999), (70, 70)] {
+        let query = format!("chr1@b:{from}-{to}");
+        let got = seqflow()
+            .args(["collection", "getctg", path(&out), &query, "-l", "0"])
+            .args(["--chunk-bases", "333"])
+            .output()
+            .unwrap();
+        assert!(got.status.success(), "{query}");
+        let text = String::from_utf8(got.stdout).unwrap();
+        let seq = text.lines().nth(1).unwrap();
+        assert!(seq.as_bytes() == &other[from as usize..=to as usize], "{query}: case kept");
+    }
+    let Some(agc) = agc() else { return };
+    let got = std::process::Command::new(&agc)
+        .args(["getset", "-l", "70", path(&out), "b"])
+        .output()
+        .unwrap();
+    assert!(got.status.success(), "agc reads a --keep-case archive");
+    let expected =
+        std::fs::read(write_sample(dir.path(), "upper.fa", &other.to_ascii_uppercase())).unwrap();
+    assert!(got.stdout == expected, "agc getset gives the uppercase sample");
+}

@@ -461,3 +461,48 @@ fn keep_case_runs_survive_and_agc_ignores_their_stream() {
     let Some(agc) = agc() else { return };
     check_with_agc(&agc, &appended, &samples);
 }
+
+#[test]
+fn adaptive_mode_splits_divergent_contigs_deterministically_and_agc_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut samples = related_samples(dir.path(), 21, 3, 40_000, 2);
+    // A contig unrelated to the reference: no splitter occurs in it, so only adaptive mode
+    // can cut it (with new splitters from its own unique k-mers).
+    for (i, (path, records)) in samples.iter_mut().enumerate().skip(1) {
+        records.push((format!("novel{i}"), Generator(99).base(25_000)));
+        write_fasta(path, records, 70);
+    }
+    let inputs: Vec<PathBuf> = samples.iter().map(|(p, _)| p.clone()).collect();
+    let adaptive = |threads: usize| {
+        let mut opts = options(threads);
+        opts.params.segment_size = 2000;
+        opts.params.kmer_length = 21;
+        opts.adaptive = true;
+        opts
+    };
+    let out = dir.path().join("a.agc");
+    let summary = create(&inputs, &out, &adaptive(1), &|_| {}).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    for threads in [2, 4] {
+        let other = dir.path().join(format!("a{threads}.agc"));
+        assert!(make(&inputs, &other, &adaptive(threads)) == bytes, "-a -t {threads}");
+    }
+    let mut plain = adaptive(2);
+    plain.adaptive = false;
+    let plain_out = dir.path().join("plain.agc");
+    let plain_summary = create(&inputs, &plain_out, &plain, &|_| {}).unwrap();
+    // The novel contigs are cut at new splitters into groups of their own (without -a they
+    // are one raw segment each).
+    assert!(summary.groups > plain_summary.groups + 5, "{summary:?} vs {plain_summary:?}");
+    // append -a rebuilds the reference k-mers from the archive: the same archive as a create.
+    let two = dir.path().join("two.agc");
+    make(&inputs[..2], &two, &adaptive(2));
+    let appended = dir.path().join("appended.agc");
+    seqflow_collection::create::append(&two, &inputs[2..], &appended, &adaptive(2), &|_| {})
+        .unwrap();
+    let appended_len = std::fs::read(&appended).unwrap().len();
+    assert!(appended_len <= bytes.len() + bytes.len() / 100, "{appended_len} vs {}", bytes.len());
+    let Some(agc) = agc() else { return };
+    check_with_agc(&agc, &out, &samples);
+    check_with_agc(&agc, &appended, &samples);
+}

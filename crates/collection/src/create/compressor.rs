@@ -21,6 +21,7 @@ use super::group::{Group, GroupPart, PartCompressor};
 use super::input::Contig;
 use super::kmer::Kmer;
 use super::placement::{GroupIndex, GroupKey, NO_SPLITTER, Placed, RAW_KEY, Target};
+use super::splitters::new_splitters;
 use crate::payload::Params;
 
 /// Number of raw groups (ids 0..16).
@@ -117,6 +118,8 @@ pub struct Compressor {
     keys: HashMap<GroupKey, u32>,
     terminators: HashMap<u64, Vec<u64>>,
     groups: Vec<Group>,
+    /// Adaptive mode (`-a`): every canonical k-mer of the reference, sorted.
+    reference_kmers: Option<Vec<u64>>,
 }
 
 impl Compressor {
@@ -137,6 +140,7 @@ impl Compressor {
             keys,
             terminators: HashMap::new(),
             groups: (0..RAW_GROUPS).map(|_| Group::new_raw(params.pack_cardinality)).collect(),
+            reference_kmers: None,
         }
     }
 
@@ -171,7 +175,13 @@ impl Compressor {
             keys: key_map,
             terminators,
             groups,
+            reference_kmers: None,
         }
+    }
+
+    /// Turns on adaptive mode (`-a`) with every canonical k-mer of the reference, sorted.
+    pub fn set_adaptive(&mut self, reference_kmers: Vec<u64>) {
+        self.reference_kmers = Some(reference_kmers);
     }
 
     /// The archive parameters.
@@ -199,7 +209,10 @@ impl Compressor {
     /// Compresses one registration unit; returns the places of its samples and the finished
     /// group parts in the order they must be written.
     pub fn add_unit(&mut self, samples: &[SampleContigs]) -> (Vec<SamplePlaces>, Vec<NamedPart>) {
-        let cuts = self.cut(samples);
+        let mut cuts = self.cut(samples);
+        if self.reference_kmers.is_some() {
+            cuts = self.adapt(samples, cuts);
+        }
         let placed = self.place_all(samples, &cuts);
         let pending = self.number_parts(samples, cuts, placed);
         let work = self.register(pending);
@@ -304,6 +317,61 @@ impl Compressor {
             }
         }
         cuts
+    }
+
+    /// Adaptive mode, as AGC's `new_splitters` stage: contigs in which no splitter occurs
+    /// ("hard" contigs) of at least a segment's length give new splitters (k-mers unique in
+    /// the contig and absent from the reference); all of them join the splitter set, and the
+    /// hard contigs — only they — are cut again with the enlarged set. Contigs are taken in
+    /// input order and the new splitters merged as a set, so the result does not depend on
+    /// threads.
+    fn adapt(&mut self, samples: &[SampleContigs], cuts: Vec<Cut>) -> Vec<Cut> {
+        let reference = self.reference_kmers.as_deref().expect("adaptive mode");
+        let k = self.params.kmer_length;
+        let segment_size = u64::from(self.params.segment_size);
+        let mut has_splitter: HashSet<(usize, usize)> = HashSet::new();
+        for cut in &cuts {
+            if cut.back.is_some() {
+                has_splitter.insert((cut.sample, cut.contig));
+            }
+        }
+        let mut found = Vec::new();
+        for (si, sample) in samples.iter().enumerate() {
+            for (ci, contig) in sample.contigs.iter().enumerate() {
+                let hard = !has_splitter.contains(&(si, ci));
+                if hard && contig.codes.len() as u64 >= segment_size {
+                    found.extend(new_splitters(&contig.codes, k, segment_size, reference));
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.retain(|&s| !self.splitters.contains(s));
+        if found.is_empty() {
+            return cuts;
+        }
+        self.splitters.insert(&found);
+        let recut = self.cut(samples);
+        let (old, new): (Vec<Cut>, Vec<Cut>) = (cuts, recut);
+        let mut merged = Vec::with_capacity(old.len().max(new.len()));
+        let mut new = new.into_iter().peekable();
+        let mut old = old.into_iter().peekable();
+        for (si, sample) in samples.iter().enumerate() {
+            for ci in 0..sample.contigs.len() {
+                let hard = !has_splitter.contains(&(si, ci));
+                while let Some(cut) = new.next_if(|c| (c.sample, c.contig) == (si, ci)) {
+                    if hard {
+                        merged.push(cut);
+                    }
+                }
+                while let Some(cut) = old.next_if(|c| (c.sample, c.contig) == (si, ci)) {
+                    if !hard {
+                        merged.push(cut);
+                    }
+                }
+            }
+        }
+        merged
     }
 
     /// Step 2: every segment placed, in parallel; results in cut order.
@@ -564,6 +632,17 @@ impl SplitterSet {
         sorted.sort_unstable();
         sorted.dedup();
         SplitterSet { filter, set: splitters.iter().copied().collect(), sorted }
+    }
+
+    /// Adds `values` (none of them already in the set).
+    fn insert(&mut self, values: &[u64]) {
+        for &s in values {
+            let slot = Self::slot(s);
+            self.filter[slot / 64] |= 1 << (slot % 64);
+            self.set.insert(s);
+        }
+        self.sorted.extend_from_slice(values);
+        self.sorted.sort_unstable();
     }
 
     fn contains(&self, value: u64) -> bool {

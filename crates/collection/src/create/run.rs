@@ -23,7 +23,7 @@ use super::append::reopen;
 use super::archive::ArchiveOutput;
 use super::compressor::{Compressor, RAW_GROUPS, SampleContigs};
 use super::input::{Contig, ContigReader, sample_name_of};
-use super::splitters::select_splitters;
+use super::splitters::{reference_kmers, reference_kmers_in, select_splitters};
 use crate::payload::Params;
 use crate::{Error, Result};
 
@@ -42,6 +42,8 @@ pub struct CreateOptions {
     pub splitter_memory: usize,
     /// Store lowercase runs in the `seqflow-case` stream ([`super::case`]).
     pub keep_case: bool,
+    /// `-a`: adaptive mode (new splitters from contigs in which none occurs).
+    pub adaptive: bool,
 }
 
 impl Default for CreateOptions {
@@ -58,6 +60,7 @@ impl Default for CreateOptions {
             queue_memory: 64 << 20,
             splitter_memory: super::splitters::DEFAULT_MEMORY,
             keep_case: false,
+            adaptive: false,
         }
     }
 }
@@ -121,7 +124,10 @@ pub fn create(
         options.threads,
     )?;
     let temp = TempOutput::new(output)?;
-    let compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
+    let mut compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
+    if options.adaptive {
+        compressor.set_adaptive(reference_kmers(reference, params.kmer_length)?);
+    }
     let archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
     let summary = CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
     compress_inputs(compressor, archive, inputs, &names, options, progress, summary, temp)
@@ -162,10 +168,20 @@ pub fn append(
             }
         }
     }
+    // Adaptive mode excludes the reference's k-mers: decode the reference sample, as agc does.
+    let adaptive_kmers = if options.adaptive {
+        Some(reference_codes(&reader).map_err(damaged)?)
+            .map(|codes| reference_kmers_in(&codes, reader.params().kmer_length))
+    } else {
+        None
+    };
     let temp = TempOutput::new(output)?;
-    let reopened =
+    let mut reopened =
         reopen(&reader, BufWriter::new(temp.file()?), options.concatenated, options.threads)
             .map_err(damaged)?;
+    if let Some(kmers) = adaptive_kmers {
+        reopened.compressor.set_adaptive(kmers);
+    }
     let mut options = options.clone();
     options.params = reader.params();
     let summary = CreateSummary {
@@ -183,6 +199,25 @@ pub fn append(
         summary,
         temp,
     )
+}
+
+/// The base codes of every contig of the archive's reference (first) sample.
+fn reference_codes(
+    reader: &crate::reader::CollectionReader<crate::container::FileSource>,
+) -> Result<Vec<Vec<u8>>> {
+    let Some(reference) = reader.reference_sample() else {
+        return Ok(Vec::new());
+    };
+    let mut decoder = reader.decoder()?;
+    let mut contigs = Vec::new();
+    for contig in reader.sample_contigs(reference)? {
+        let mut codes = Vec::new();
+        if contig.length(reader.params().kmer_length) > 0 {
+            reader.decode_contig(&mut decoder, &contig, None, &mut codes)?;
+        }
+        contigs.push(codes);
+    }
+    Ok(contigs)
 }
 
 /// The shared part of [`create`] and [`append`]: the reader thread, the queue, the units.

@@ -196,6 +196,59 @@ fn select(
     Ok(splitters)
 }
 
+/// Every distinct canonical k-mer of the reference FASTA at `reference`, sorted: what `-a`
+/// (adaptive mode) excludes from new splitters. Like AGC, this holds 8 bytes per reference
+/// k-mer in memory.
+///
+/// # Errors
+/// Any error reading the reference.
+pub fn reference_kmers(reference: &Path, k: u32) -> Result<Vec<u64>> {
+    let mut kmers = Vec::new();
+    let mut reader = ContigReader::open(reference)?;
+    while let Some(contig) = reader.next_contig()? {
+        each_kmer(&contig.codes, k, |_, value| kmers.push(value));
+    }
+    kmers.sort_unstable();
+    kmers.dedup();
+    Ok(kmers)
+}
+
+/// [`reference_kmers`] of reference contigs held in memory (as codes), for `append -a`.
+pub fn reference_kmers_in(contigs: &[Vec<u8>], k: u32) -> Vec<u64> {
+    let mut kmers = Vec::new();
+    for codes in contigs {
+        each_kmer(codes, k, |_, value| kmers.push(value));
+    }
+    kmers.sort_unstable();
+    kmers.dedup();
+    kmers
+}
+
+/// Adaptive mode's new splitters for a contig in which no splitter occurs (AGC's
+/// `find_new_splitters`): the k-mers that occur once in the contig and nowhere in the
+/// reference (`reference_kmers`, sorted) are the candidates, chosen by the reference rule.
+pub fn new_splitters(codes: &[u8], k: u32, segment_size: u64, reference_kmers: &[u64]) -> Vec<u64> {
+    let mut kmers: Vec<(u64, usize)> = Vec::new();
+    each_kmer(codes, k, |pos, value| kmers.push((value, pos)));
+    kmers.sort_unstable();
+    let mut bits = vec![0u64; codes.len().div_ceil(64)];
+    let mut a = 0;
+    while a < kmers.len() {
+        let mut b = a + 1;
+        while b < kmers.len() && kmers[b].0 == kmers[a].0 {
+            b += 1;
+        }
+        let (value, pos) = kmers[a];
+        if b == a + 1 && reference_kmers.binary_search(&value).is_err() {
+            bits[pos / 64] |= 1 << (pos % 64);
+        }
+        a = b;
+    }
+    let mut splitters = Vec::new();
+    scan_contig(codes, &bits, 0, k, segment_size, &mut splitters);
+    splitters
+}
+
 /// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
 /// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
 fn collect_pass(
