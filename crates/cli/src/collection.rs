@@ -36,8 +36,9 @@ use seqflow_pipeline::{Emitter, Pipeline, Pool, PoolGuard, Weighted};
 use tempfile::NamedTempFile;
 
 use crate::Global;
+use crate::limits::MAX_THREADS;
 use crate::output::Output;
-use crate::size::parse_size;
+use crate::size::{count_in, size_in};
 
 /// Bases decoded per work item (rounded up to whole output lines).
 const CHUNK_BASES: u64 = 4 << 20;
@@ -83,8 +84,8 @@ pub(crate) struct SequenceArgs {
     /// Gzip the output at this level (0-9).
     #[arg(short = 'g', long, value_parser = clap::value_parser!(u32).range(0..=9))]
     gzip: Option<u32>,
-    /// Worker threads (default: all cores).
-    #[arg(short, long)]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
     /// Overwrite existing output files.
     #[arg(long)]
@@ -798,14 +799,14 @@ pub(crate) struct WriteArgs {
     /// readers ignore.
     #[arg(long)]
     keep_case: bool,
-    /// Worker threads (default: all cores).
-    #[arg(short, long)]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
     /// Budget of the input queue (bytes of sequence; suffixes K, M, G).
-    #[arg(long, default_value = "64M", value_parser = parse_size)]
+    #[arg(long, default_value = "64M", value_parser = size_in(1, 1 << 40))]
     queue_memory: u64,
     /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    #[arg(long, default_value = "256M", value_parser = size_in(1 << 20, 1 << 40))]
     splitter_memory: u64,
     /// Write a JSON summary (sizes, counts, queue peak, wall time) to this file.
     #[arg(long)]

@@ -188,6 +188,10 @@ fn huge_thread_counts_are_refused_by_every_command_in_one_line() {
         vec!["unpack", "x"],
         vec!["verify", "x"],
         vec!["repeats", "x", "-o", "y"],
+        vec!["collection", "getset", "x.agc", "s"],
+        vec!["collection", "getcol", "x.agc", "-o", "d"],
+        vec!["collection", "create", "x.fa", "-o", "y.agc"],
+        vec!["collection", "append", "x.agc", "x.fa", "-o", "y.agc"],
     ] {
         let mut args: Vec<String> = command.iter().map(|s| s.to_string()).collect();
         args.extend(["-t".into(), "100000".into()]);
