@@ -818,17 +818,17 @@ pub(crate) struct WriteArgs {
 pub(crate) struct CreateArgs {
     /// FASTA files (plain, gzip, BGZF or zstd); the first is the reference.
     inputs: Vec<PathBuf>,
-    /// k-mer length of the splitters (17-32; values outside are clamped, as agc does).
-    #[arg(short = 'k', long, default_value_t = 31)]
+    /// k-mer length of the splitters, 17 to 32 (agc clamps values outside; seqflow refuses them).
+    #[arg(short = 'k', long, default_value_t = 31, value_parser = count_in(17u32, 32))]
     kmer_length: u32,
-    /// Expected segment size (100-1000000, clamped).
-    #[arg(short = 's', long, default_value_t = 60_000)]
+    /// Expected segment size, 100 to 1000000.
+    #[arg(short = 's', long, default_value_t = 60_000, value_parser = count_in(100u32, 1_000_000))]
     segment_size: u32,
-    /// Minimum LZ match length (15-32, clamped).
-    #[arg(short = 'l', long, default_value_t = 20)]
+    /// Minimum LZ match length, 15 to 32.
+    #[arg(short = 'l', long, default_value_t = 20, value_parser = count_in(15u32, 32))]
     min_match_length: u32,
-    /// Pack size and metadata batch size (1-1000000000, clamped).
-    #[arg(short = 'b', long, default_value_t = 50)]
+    /// Pack size and metadata batch size, 1 to 1000000000.
+    #[arg(short = 'b', long, default_value_t = 50, value_parser = count_in(1u32, 1_000_000_000))]
     batch_size: u32,
     #[command(flatten)]
     write: WriteArgs,
@@ -882,10 +882,10 @@ fn write_options(
 fn create(args: &CreateArgs, global: Global) -> Result<ExitCode> {
     let inputs = write_inputs(&args.inputs, &args.write)?;
     let params = seqflow_collection::payload::Params {
-        kmer_length: args.kmer_length.clamp(17, 32),
-        min_match_length: args.min_match_length.clamp(15, 32),
-        pack_cardinality: args.batch_size.clamp(1, 1_000_000_000),
-        segment_size: args.segment_size.clamp(100, 1_000_000),
+        kmer_length: args.kmer_length,
+        min_match_length: args.min_match_length,
+        pack_cardinality: args.batch_size,
+        segment_size: args.segment_size,
     };
     let options = write_options(&args.write, params);
     let start = std::time::Instant::now();

@@ -203,6 +203,28 @@ fn huge_thread_counts_are_refused_by_every_command_in_one_line() {
 }
 
 #[test]
+fn collection_create_refuses_what_agc_would_clamp() {
+    for (flag, bad) in [
+        ("-k", "16"),
+        ("-k", "33"),
+        ("-s", "99"),
+        ("-s", "1000001"),
+        ("-l", "14"),
+        ("-l", "33"),
+        ("-b", "0"),
+    ] {
+        let args: Vec<String> = ["collection", "create", "x.fa", "-o", "y.agc", flag, bad]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let output = run_limited(&args);
+        assert!(!assert_clean(&args, &output), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("must be between"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn settings_above_max_memory_are_refused_naming_the_flag_to_lower() {
     let fq = examples().join("reads.fq");
     let fq = fq.to_str().unwrap();
