@@ -33,11 +33,10 @@ use seqflow_collection::query::{ContigQuery, output_header};
 use seqflow_collection::reader::CODE_TO_LETTER;
 use seqflow_collection::{CollectionReader, Contig, Error as CollectionError, SegmentDecoder};
 use seqflow_pipeline::{Emitter, Pipeline, Pool, PoolGuard, Weighted};
-use tempfile::NamedTempFile;
 
 use crate::Global;
 use crate::limits::MAX_THREADS;
-use crate::output::Output;
+use crate::output::{Access, Output, OutputSet, commit};
 use crate::size::{count_in, size_in};
 
 /// Bases decoded per work item (rounded up to whole output lines).
@@ -307,7 +306,7 @@ fn getset(reader: &Reader, args: &GetsetArgs) -> Result<()> {
     for sample in &args.samples {
         requests.extend(whole_sample_requests(reader, sample, 0, &mut case)?);
     }
-    let target = Target::for_output(args.output.as_deref(), &args.sequence)?;
+    let target = Target::for_output(&args.archive, args.output.as_deref(), &args.sequence)?;
     write_requests(reader, &requests, &args.sequence, target)
 }
 
@@ -350,7 +349,7 @@ fn getctg(reader: &Reader, args: &GetctgArgs) -> Result<()> {
             case,
         });
     }
-    let target = Target::for_output(args.output.as_deref(), &args.sequence)?;
+    let target = Target::for_output(&args.archive, args.output.as_deref(), &args.sequence)?;
     write_requests(reader, &requests, &args.sequence, target)
 }
 
@@ -370,18 +369,22 @@ fn getcol(reader: &Reader, args: &GetcolArgs) -> Result<()> {
     let extension = if args.sequence.gzip.is_some() { "fa.gz" } else { "fa" };
     let paths: Vec<PathBuf> =
         samples.iter().map(|s| args.output.join(format!("{s}.{extension}"))).collect();
+    let force = args.sequence.force;
     for path in &paths {
-        if path.exists() && !args.sequence.force {
+        if path.exists() && !force && !is_written_in_place(path) {
             bail!("{}: already exists (use --force to overwrite)", path.display());
         }
     }
-    let force = args.sequence.force;
-    let target = if args.sequence.gzip.is_none() {
-        Target::Files(PositionalFiles::new(paths.clone(), force)?)
+    let mut outputs = OutputSet::new(force);
+    outputs.reads(&args.archive);
+    // Positional writing needs regular files; a FIFO or device among the outputs gets the
+    // stream, in order, like standard output.
+    let target = if args.sequence.gzip.is_none() && !paths.iter().any(|p| is_written_in_place(p)) {
+        Target::Files(PositionalFiles::new(paths, outputs, GETCOL_BLOCK))
     } else {
         Target::Stream(Destinations {
             count: paths.len(),
-            open: Box::new(move |index| Output::create(Some(&paths[index]), force)),
+            open: Box::new(move |index| outputs.create(Some(&paths[index]), Access::Shared)),
             current: None,
             next: 0,
         })
@@ -389,10 +392,23 @@ fn getcol(reader: &Reader, args: &GetcolArgs) -> Result<()> {
     write_requests(reader, &requests, &args.sequence, target)
 }
 
+/// Samples `getcol` writes side by side: their chunks are interleaved (the first chunk of
+/// each, then the second of each, …), so that workers write to different files (two writers
+/// of one file queue on its inode lock) and decode the same region of the collection one after
+/// the other (its reference segments and packs stay in the decoders' caches). At most this
+/// many files are open at once.
+const GETCOL_BLOCK: usize = 16;
+
+/// Whether `path` exists and is not a regular file (after following links): a FIFO or a
+/// device, written in place by the output rules.
+fn is_written_in_place(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|meta| !meta.is_file())
+}
+
 /// Where the FASTA goes.
 enum Target<'a> {
     /// The sink writes every chunk, in order, to outputs opened one after the other
-    /// (standard output, gzip).
+    /// (standard output, gzip, FIFOs and devices).
     Stream(Destinations<'a>),
     /// Workers write plain FASTA chunks straight into the destination files at their final
     /// offsets (record sizes follow from the metadata); the sink finishes files in order. The
@@ -401,113 +417,122 @@ enum Target<'a> {
 }
 
 impl Target<'static> {
-    /// Standard output (`None` or `-`) or one file; plain FASTA files are written by position.
-    fn for_output(path: Option<&Path>, flags: &SequenceArgs) -> Result<Target<'static>> {
-        match path.filter(|p| p.as_os_str() != "-") {
-            Some(path) if flags.gzip.is_none() => {
-                Ok(Target::Files(PositionalFiles::new(vec![path.to_owned()], flags.force)?))
-            }
-            path => {
-                let mut output = Some(Output::create(path, flags.force)?);
-                Ok(Target::Stream(Destinations {
-                    count: 1,
-                    open: Box::new(move |_| {
-                        output.take().ok_or_else(|| anyhow!("output opened twice"))
-                    }),
-                    current: None,
-                    next: 0,
-                }))
-            }
+    /// Standard output (`None` or `-`) or one file; a plain FASTA regular file is written by
+    /// position.
+    fn for_output(
+        archive: &Path,
+        path: Option<&Path>,
+        flags: &SequenceArgs,
+    ) -> Result<Target<'static>> {
+        let mut outputs = OutputSet::new(flags.force);
+        outputs.reads(archive);
+        let mut output = Some(outputs.create(path, Access::Shared)?);
+        if flags.gzip.is_none() && output.as_ref().is_some_and(Output::is_regular_file) {
+            let files = PositionalFiles::opened(output.take().into_iter().collect());
+            return Ok(Target::Files(files));
         }
+        Ok(Target::Stream(Destinations {
+            count: 1,
+            open: Box::new(move |_| output.take().ok_or_else(|| anyhow!("output opened twice"))),
+            current: None,
+            next: 0,
+        }))
     }
 }
 
-/// Output files written at known offsets by many threads: each appears under its final name
-/// only when complete (a temporary file beside it, renamed), and a failed run leaves none.
+/// Output files written at known offsets by many threads (temporary files by the rules of
+/// [`crate::output`]: each appears under its final name only when complete). Files are
+/// opened when their block of destinations starts and finished, in order, when it ends.
 struct PositionalFiles {
-    paths: Vec<PathBuf>,
+    /// Files still to open, by destination (`None` once opened).
+    paths: Vec<Option<PathBuf>>,
+    /// Destinations are opened and finished in blocks of this many.
+    block: usize,
     state: Mutex<FilesState>,
 }
 
 struct FilesState {
-    /// Temporary files being written, by destination.
-    open: HashMap<usize, Arc<NamedTempFile>>,
+    outputs: OutputSet,
+    /// Files being written, by destination.
+    open: HashMap<usize, Arc<Output>>,
     /// Destinations below this one are complete and renamed.
     finished: usize,
 }
 
 impl PositionalFiles {
-    fn new(paths: Vec<PathBuf>, force: bool) -> Result<PositionalFiles> {
-        for path in &paths {
-            if path.exists() && !force {
-                bail!("{}: already exists (use --force to overwrite)", path.display());
-            }
+    fn new(paths: Vec<PathBuf>, outputs: OutputSet, block: usize) -> PositionalFiles {
+        PositionalFiles {
+            paths: paths.into_iter().map(Some).collect(),
+            block: block.max(1),
+            state: Mutex::new(FilesState { outputs, open: HashMap::new(), finished: 0 }),
         }
-        Ok(PositionalFiles {
-            paths,
-            state: Mutex::new(FilesState { open: HashMap::new(), finished: 0 }),
-        })
+    }
+
+    /// Files already opened (regular files), one per destination, in one block.
+    fn opened(files: Vec<Output>) -> PositionalFiles {
+        let count = files.len();
+        let open = files.into_iter().map(Arc::new).enumerate().collect();
+        PositionalFiles {
+            paths: vec![None; count],
+            block: count.max(1),
+            state: Mutex::new(FilesState { outputs: OutputSet::new(false), open, finished: 0 }),
+        }
+    }
+
+    /// The first destination of the block holding `destination`.
+    fn block_start(&self, destination: usize) -> usize {
+        destination - destination % self.block
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FilesState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn temp_file(&self, destination: usize) -> Result<NamedTempFile> {
-        let path = &self.paths[destination];
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        tempfile::Builder::new()
-            .prefix(".seqflow-")
-            .suffix(".partial")
-            .tempfile_in(dir)
-            .with_context(|| format!("{}: cannot create a temporary file", dir.display()))
+    /// The open output of `destination`, opening it on first use.
+    fn output(&self, destination: usize) -> Result<Arc<Output>> {
+        let mut state = self.lock();
+        if destination < state.finished {
+            bail!("destination {destination} written after it was finished");
+        }
+        if let Some(output) = state.open.get(&destination) {
+            return Ok(Arc::clone(output));
+        }
+        let path = self.paths[destination].as_deref().context("output opened twice")?;
+        let output = Arc::new(state.outputs.create(Some(path), Access::Shared)?);
+        state.open.insert(destination, Arc::clone(&output));
+        Ok(output)
     }
 
     /// Writes `bytes` at `offset` of `destination`'s file.
     fn write_at(&self, destination: usize, bytes: &[u8], offset: u64) -> Result<()> {
-        let file = {
-            let mut state = self.lock();
-            if destination < state.finished {
-                bail!("{}: written after it was finished", self.paths[destination].display());
-            }
-            match state.open.get(&destination) {
-                Some(file) => Arc::clone(file),
-                None => {
-                    let file = Arc::new(self.temp_file(destination)?);
-                    state.open.insert(destination, Arc::clone(&file));
-                    file
-                }
-            }
-        };
-        write_all_at(file.as_file(), bytes, offset)
-            .with_context(|| format!("{}: write failed", self.paths[destination].display()))
+        let output = self.output(destination)?;
+        let file = output.positional_file().context("positional output is not a file")?;
+        write_all_at(file, bytes, offset)
+            .with_context(|| format!("{}: write failed", output.name()))
     }
 
-    /// Renames every destination before `destination` (all their chunks are written: the
-    /// ordered sink has received them).
+    /// Finishes every destination before `destination` (all their chunks are written: the
+    /// ordered sink has received them), creating those that got no chunk.
     fn finish_before(&self, destination: usize) -> Result<()> {
-        let mut state = self.lock();
-        while state.finished < destination.min(self.paths.len()) {
-            let index = state.finished;
-            let temp = match state.open.remove(&index) {
-                Some(file) => Arc::try_unwrap(file)
-                    .map_err(|_| anyhow!("{}: still being written", self.paths[index].display()))?,
-                None => self.temp_file(index)?, // a destination without sequence
-            };
-            let path = &self.paths[index];
-            temp.as_file().sync_all().ok();
-            temp.persist(path).with_context(|| format!("{}: cannot rename", path.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o644));
-            }
-            state.finished += 1;
+        let end = destination.min(self.paths.len());
+        let first = self.lock().finished;
+        let mut done = Vec::new();
+        for index in first..end {
+            done.push(self.output(index)?);
         }
-        Ok(())
+        let mut state = self.lock();
+        for index in state.finished..end {
+            state.open.remove(&index);
+        }
+        state.finished = state.finished.max(end);
+        drop(state);
+        let outputs = done
+            .into_iter()
+            .map(|output| {
+                Arc::try_unwrap(output).map_err(|o| anyhow!("{}: still being written", o.name()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        commit(outputs)
     }
 }
 
@@ -598,6 +623,33 @@ fn chunks(
     })
 }
 
+/// The chunks of `requests` in the order the workers take them: request order, or with
+/// `block`, block by block of that many destinations, interleaved inside a block (the first
+/// chunk of each destination, then the second of each, …; see [`GETCOL_BLOCK`]).
+fn chunks_in_work_order(
+    requests: &[Request],
+    line_length: usize,
+    chunk_bases: u64,
+    block: Option<usize>,
+) -> Box<dyn Iterator<Item = Chunk> + '_> {
+    let Some(block) = block.filter(|&b| b > 1) else {
+        return Box::new(chunks(requests, line_length, chunk_bases));
+    };
+    let blocks = requests.chunk_by(move |a, b| a.destination / block == b.destination / block);
+    Box::new(blocks.flat_map(move |requests| {
+        let mut ordinals: HashMap<usize, usize> = HashMap::new();
+        let mut keyed: Vec<(usize, Chunk)> = chunks(requests, line_length, chunk_bases)
+            .map(|chunk| {
+                let ordinal = ordinals.entry(chunk.destination).or_default();
+                *ordinal += 1;
+                (*ordinal, chunk)
+            })
+            .collect();
+        keyed.sort_by_key(|(ordinal, chunk)| (*ordinal, chunk.destination));
+        keyed.into_iter().map(|(_, chunk)| chunk)
+    }))
+}
+
 /// Per-worker state: the decoder (its own ZSTD context and part cache) and scratch buffers.
 struct Worker {
     decoder: SegmentDecoder,
@@ -668,7 +720,8 @@ fn write_requests(
     pipeline
         .run_ordered(
             |emit: &mut Emitter<Weighted<Chunk>>| -> Result<()> {
-                for chunk in chunks(requests, line_length, flags.chunk_bases) {
+                let block = files.map(|f| f.block);
+                for chunk in chunks_in_work_order(requests, line_length, flags.chunk_bases, block) {
                     if emit.send(Weighted::new(64, chunk)).is_err() {
                         break;
                     }
@@ -709,7 +762,8 @@ fn write_requests(
                     Fasta::Plain(buffer) => &buffer[..],
                     Fasta::Gzip(compressed) => &compressed[..],
                     Fasta::Written => {
-                        return files.map_or(Ok(()), |f| f.finish_before(destination));
+                        return files
+                            .map_or(Ok(()), |f| f.finish_before(f.block_start(destination)));
                     }
                 };
                 if let Some(stream) = stream.as_mut() {

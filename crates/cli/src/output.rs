@@ -387,6 +387,21 @@ impl Output {
         matches!(self.sink, Sink::Replace { .. })
     }
 
+    /// The file behind a regular-file output, for positional writes (`pwrite`) from several
+    /// threads; `None` for standard output and outputs written in place. Positional writes and
+    /// writes through [`Write`] must not be mixed.
+    pub(crate) fn positional_file(&self) -> Option<&File> {
+        match &self.sink {
+            Sink::Replace { file, .. } => Some(file.get_ref()),
+            Sink::Stdout(_) | Sink::InPlace(_) => None,
+        }
+    }
+
+    /// The output's name for messages.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Makes this output final: see [`commit`].
     pub(crate) fn finish(self) -> Result<()> {
         commit([self])

@@ -156,22 +156,56 @@ fn files_written_by_position_equal_the_stream_at_every_chunk_size() {
 fn getcol_writes_every_sample_in_parallel_like_getset() {
     let pan8 = fixture("pan8.agc");
     let dir = tempfile::tempdir().unwrap();
-    for threads in ["1", "2"] {
-        let out = dir.path().join(format!("col{threads}"));
-        run_ok(&["collection", "getcol", path(&pan8), "-o", path(&out), "-t", threads]);
+    // Small chunks make many work items per sample, interleaved across the samples of a block
+    // and written at their offsets by different workers.
+    let runs = [("1", "4194304"), ("2", "4194304"), ("1", "1000"), ("3", "1000"), ("2", "777")];
+    for (threads, chunk) in runs {
+        let out = dir.path().join(format!("col{threads}-{chunk}"));
+        let args = ["-t", threads, "--chunk-bases", chunk];
+        run_ok(&[&["collection", "getcol", path(&pan8), "-o", path(&out)], &args[..]].concat());
     }
     for i in 1..=8 {
         let name = format!("hap{i:02}.fa");
-        let one = std::fs::read(dir.path().join("col1").join(&name)).unwrap();
-        let two = std::fs::read(dir.path().join("col2").join(&name)).unwrap();
-        assert_eq!(one, two, "{name}");
         let getset = run_ok(&["collection", "getset", path(&pan8), &name[..5]]);
-        assert_eq!(one, getset, "{name}");
+        for (threads, chunk) in runs {
+            let written =
+                std::fs::read(dir.path().join(format!("col{threads}-{chunk}")).join(&name));
+            assert!(written.unwrap() == getset, "{name} with -t {threads} --chunk-bases {chunk}");
+        }
     }
+    // No temporary file is left beside the outputs.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("col2-777"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.ends_with(".fa"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     // Existing files are not overwritten without --force.
-    let err =
-        run_fails(&["collection", "getcol", path(&pan8), "-o", path(&dir.path().join("col1"))]);
+    let existing = dir.path().join("col1-1000");
+    let err = run_fails(&["collection", "getcol", path(&pan8), "-o", path(&existing)]);
     assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn getcol_writes_through_a_fifo_among_its_outputs() {
+    let pan8 = fixture("pan8.agc");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("hap03.fa");
+    let status = Process::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let args = ["collection", "getcol", path(&pan8), "-o", path(dir.path()), "-t", "2"];
+    run_ok(&[&args[..], &["--chunk-bases", "1000"]].concat());
+    use std::os::unix::fs::FileTypeExt;
+    // Checked before joining: a replaced FIFO would leave the reader waiting forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO stays a FIFO");
+    let through_fifo = reader.join().unwrap();
+    assert!(through_fifo == run_ok(&["collection", "getset", path(&pan8), "hap03"]));
+    let hap04 = std::fs::read(dir.path().join("hap04.fa")).unwrap();
+    assert!(hap04 == run_ok(&["collection", "getset", path(&pan8), "hap04"]));
 }
 
 /// Copies an archive part by part, letting `edit` replace any part's `(data, metadata)`.

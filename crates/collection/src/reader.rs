@@ -4,8 +4,9 @@
 //! the sample list. A sample's contig names and segment descriptors live in the metadata batch
 //! of `pack_cardinality` samples that holds it; batches are read when first needed and kept.
 //! Sequence is decoded segment by segment with a [`SegmentDecoder`] (one per thread: it owns
-//! the ZSTD context and a small byte-bounded cache of decoded parts), so a range query reads
-//! and decodes only the segments it overlaps.
+//! the ZSTD context and scratch space), so a range query reads and decodes only the segments it
+//! overlaps. Decoded references and packs go to a byte-bounded cache shared by the reader's
+//! decoders: a part that two threads need at the same time is decoded once.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -26,7 +27,7 @@ use crate::{Error, Result};
 
 /// Groups below this id hold raw segments (no reference, no LZ-diff).
 pub const RAW_GROUPS: u32 = 16;
-/// Bytes of decoded parts one [`SegmentDecoder`] keeps for reuse.
+/// Bytes of decoded parts the shared cache keeps for reuse, per decoder created.
 const DECODER_CACHE_BYTES: usize = 16 << 20;
 
 /// One contig of a sample: its full stored header and its segments in order.
@@ -76,6 +77,7 @@ pub struct CollectionReader<R> {
     contigs_stream: usize,
     details_stream: usize,
     batches: Vec<Mutex<Option<Arc<Batch>>>>,
+    parts: PartCache,
 }
 
 impl CollectionReader<FileSource> {
@@ -149,6 +151,7 @@ impl<R: ReadAt> CollectionReader<R> {
             contigs_stream,
             details_stream,
             batches,
+            parts: PartCache::default(),
         })
     }
 
@@ -316,12 +319,9 @@ impl<R: ReadAt> CollectionReader<R> {
     /// # Errors
     /// When ZSTD cannot create a context.
     pub fn decoder(&self) -> Result<SegmentDecoder> {
-        Ok(SegmentDecoder {
-            dctx: new_decompressor()?,
-            cache: VecDeque::new(),
-            cached_bytes: 0,
-            segment: Vec::new(),
-        })
+        let decoder = SegmentDecoder { dctx: new_decompressor()?, segment: Vec::new() };
+        self.parts.grow_budget(DECODER_CACHE_BYTES);
+        Ok(decoder)
     }
 
     /// Decodes one segment into `out` (base codes, as stored: before reverse complement).
@@ -376,14 +376,11 @@ impl<R: ReadAt> CollectionReader<R> {
     }
 
     fn cached_reference(&self, decoder: &mut SegmentDecoder, stream: &str) -> Result<Arc<Vec<u8>>> {
-        let key = (stream.to_owned(), usize::MAX);
-        if let Some(hit) = decoder.lookup(&key) {
-            return Ok(hit);
-        }
-        let part = self.archive.read_named_part(stream, 0)?;
-        let what = format!("stream {stream} part 0");
-        let codes = decode_reference(&mut decoder.dctx, &part.data, part.metadata, &what)?;
-        Ok(decoder.insert(key, codes))
+        self.parts.get_or_decode((stream.to_owned(), usize::MAX), || {
+            let part = self.archive.read_named_part(stream, 0)?;
+            let what = format!("stream {stream} part 0");
+            decode_reference(&mut decoder.dctx, &part.data, part.metadata, &what)
+        })
     }
 
     fn cached_pack(
@@ -392,14 +389,11 @@ impl<R: ReadAt> CollectionReader<R> {
         stream: &str,
         index: usize,
     ) -> Result<Arc<Vec<u8>>> {
-        let key = (stream.to_owned(), index);
-        if let Some(hit) = decoder.lookup(&key) {
-            return Ok(hit);
-        }
-        let part = self.archive.read_named_part(stream, index)?;
-        let what = format!("stream {stream} part {index}");
-        let pack = decode_pack(&mut decoder.dctx, &part.data, part.metadata, &what)?;
-        Ok(decoder.insert(key, pack))
+        self.parts.get_or_decode((stream.to_owned(), index), || {
+            let part = self.archive.read_named_part(stream, index)?;
+            let what = format!("stream {stream} part {index}");
+            decode_pack(&mut decoder.dctx, &part.data, part.metadata, &what)
+        })
     }
 
     /// Appends the base codes of `contig` (or of the 0-based inclusive `range` of it) to
@@ -461,40 +455,98 @@ impl<R: ReadAt> CollectionReader<R> {
 /// A cached decoded part: `(stream name, part index or usize::MAX for a reference)`.
 type CacheKey = (String, usize);
 
-/// Per-thread decoding state: a ZSTD context, scratch space and a byte-bounded cache of
-/// decoded references and packs (consecutive segments often share a pack).
+/// Per-thread decoding state: a ZSTD context and scratch space.
 pub struct SegmentDecoder {
     dctx: zstd::bulk::Decompressor<'static>,
-    cache: VecDeque<(CacheKey, Arc<Vec<u8>>)>,
-    cached_bytes: usize,
     segment: Vec<u8>,
 }
 
 impl std::fmt::Debug for SegmentDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SegmentDecoder")
-            .field("cached_parts", &self.cache.len())
-            .field("cached_bytes", &self.cached_bytes)
-            .finish()
+        f.debug_struct("SegmentDecoder").field("scratch_bytes", &self.segment.capacity()).finish()
     }
 }
 
-impl SegmentDecoder {
-    fn lookup(&self, key: &CacheKey) -> Option<Arc<Vec<u8>>> {
-        self.cache.iter().find(|(k, _)| k == key).map(|(_, v)| Arc::clone(v))
+/// Decoded references and packs shared by the decoders of one reader, oldest evicted first
+/// once their bytes pass the budget (16 MiB per decoder). Each entry has its own lock, held
+/// while the part is decoded: a thread that needs a part another one is decoding waits for it
+/// instead of decoding it again.
+#[derive(Debug, Default)]
+struct PartCache {
+    state: Mutex<PartCacheState>,
+}
+
+#[derive(Debug, Default)]
+struct PartCacheState {
+    /// Entries in insertion order with the bytes counted for them (0 until decoded).
+    entries: VecDeque<(CacheKey, Arc<PartSlot>, usize)>,
+    bytes: usize,
+    budget: usize,
+}
+
+/// One cached part: `None` until decoded.
+type PartSlot = Mutex<Option<Arc<Vec<u8>>>>;
+
+impl PartCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PartCacheState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn insert(&mut self, key: CacheKey, value: Vec<u8>) -> Arc<Vec<u8>> {
-        let value = Arc::new(value);
-        if value.len() <= DECODER_CACHE_BYTES {
-            while self.cached_bytes + value.len() > DECODER_CACHE_BYTES {
-                let (_, old) = self.cache.pop_front().expect("bytes imply entries");
-                self.cached_bytes -= old.len();
+    fn grow_budget(&self, bytes: usize) {
+        let mut state = self.lock();
+        state.budget = state.budget.saturating_add(bytes);
+    }
+
+    /// The part `key`, decoded by `decode` unless cached (or being decoded by another thread,
+    /// which is then waited for).
+    fn get_or_decode(
+        &self,
+        key: CacheKey,
+        decode: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<Arc<Vec<u8>>> {
+        let slot = {
+            let mut state = self.lock();
+            match state.entries.iter().find(|(k, _, _)| *k == key) {
+                Some((_, slot, _)) => Arc::clone(slot),
+                None => {
+                    let slot = Arc::new(Mutex::new(None));
+                    state.entries.push_back((key.clone(), Arc::clone(&slot), 0));
+                    slot
+                }
             }
-            self.cached_bytes += value.len();
-            self.cache.push_back((key, Arc::clone(&value)));
+        };
+        let mut value = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(part) = value.as_ref() {
+            return Ok(Arc::clone(part));
         }
-        value
+        match decode() {
+            Ok(part) => {
+                let part = Arc::new(part);
+                *value = Some(Arc::clone(&part));
+                drop(value);
+                self.count(&key, &slot, part.len());
+                Ok(part)
+            }
+            Err(error) => {
+                drop(value);
+                self.lock().entries.retain(|(k, s, _)| !(*k == key && Arc::ptr_eq(s, &slot)));
+                Err(error)
+            }
+        }
+    }
+
+    /// Counts the bytes of a newly decoded part (if its entry is still cached) and evicts the
+    /// oldest entries over the budget, keeping at least the newest.
+    fn count(&self, key: &CacheKey, slot: &Arc<PartSlot>, bytes: usize) {
+        let mut state = self.lock();
+        let entry = state.entries.iter_mut().find(|(k, s, _)| k == key && Arc::ptr_eq(s, slot));
+        let Some(entry) = entry else { return };
+        entry.2 = bytes;
+        state.bytes += bytes;
+        while state.bytes > state.budget && state.entries.len() > 1 {
+            let (_, _, old) = state.entries.pop_front().expect("more than one entry");
+            state.bytes -= old;
+        }
     }
 }
 
@@ -514,3 +566,63 @@ pub const CODE_TO_LETTER: [u8; 256] = {
     }
     table
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn key(part: usize) -> CacheKey {
+        ("x_1".to_owned(), part)
+    }
+
+    #[test]
+    fn threads_needing_one_part_at_once_decode_it_once() {
+        let cache = PartCache::default();
+        cache.grow_budget(1 << 20);
+        let decodes = AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let part = cache
+                        .get_or_decode(key(7), || {
+                            decodes.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            Ok(vec![7; 100])
+                        })
+                        .unwrap();
+                    assert_eq!(*part, vec![7; 100]);
+                });
+            }
+        });
+        assert_eq!(decodes.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn the_cache_keeps_its_budget_and_forgets_failed_decodes() {
+        let cache = PartCache::default();
+        cache.grow_budget(1000);
+        for part in 0..10 {
+            cache.get_or_decode(key(part), || Ok(vec![0; 300])).unwrap();
+            let state = cache.lock();
+            assert!(state.bytes <= 1000, "{} bytes cached", state.bytes);
+            assert_eq!(state.bytes, state.entries.iter().map(|e| e.2).sum::<usize>());
+        }
+        // The newest three are cached, older ones decode again.
+        let again = AtomicUsize::new(0);
+        let decode = || {
+            again.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![0; 300])
+        };
+        cache.get_or_decode(key(9), decode).unwrap();
+        assert_eq!(again.load(Ordering::SeqCst), 0);
+        cache.get_or_decode(key(0), decode).unwrap();
+        assert_eq!(again.load(Ordering::SeqCst), 1);
+        // A failed decode is not cached: the next request tries again.
+        let failed = cache.get_or_decode(key(50), || Err(Error::format("damaged")));
+        assert!(failed.is_err());
+        assert!(cache.get_or_decode(key(50), || Ok(vec![1])).is_ok_and(|p| *p == vec![1]));
+    }
+}
