@@ -68,6 +68,17 @@ pub(crate) enum CollectionCommand {
     Append(AppendArgs),
 }
 
+impl CollectionCommand {
+    /// `-q`/`-v` of the verbs that have a progress bar and a summary (`create`, `append`).
+    pub(crate) fn chatter(&self) -> crate::Chatter {
+        match self {
+            CollectionCommand::Create(args) => args.write.chatter,
+            CollectionCommand::Append(args) => args.write.chatter,
+            _ => crate::Chatter::default(),
+        }
+    }
+}
+
 /// Just an archive.
 #[derive(Debug, Args)]
 pub(crate) struct ArchiveArgs {
@@ -88,7 +99,7 @@ pub(crate) struct SequenceArgs {
     #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
     threads: Option<usize>,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Write every base uppercase, as C++ agc does, even when the archive holds the
     /// lowercase (soft-masked) runs of `create --keep-case`.
@@ -811,6 +822,8 @@ pub(crate) struct WriteArgs {
     /// Write a JSON summary (sizes, counts, queue peak, wall time) to this file.
     #[arg(long)]
     metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 /// Flags of `seqflow collection create`.

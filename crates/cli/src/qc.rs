@@ -54,7 +54,7 @@ pub(crate) struct QcArgs {
     #[arg(long)]
     no_validate: bool,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Worker threads (default: all cores). The parser runs on one more thread.
     #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
@@ -71,6 +71,8 @@ pub(crate) struct QcArgs {
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
     #[arg(long)]
     metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 /// Subcommands of `seqflow qc`.
@@ -93,7 +95,7 @@ struct MergeArgs {
     #[arg(long)]
     sample: Option<String>,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::TypedValueParser;
 use clap::{Args, Subcommand};
 use seqflow_sim::{
     Amount, BaseGenome, FastaConfig, FastqConfig, Pangenome, PangenomeConfig, RunSpec, write_fasta,
@@ -41,7 +42,7 @@ pub(crate) struct Destination {
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Overwrite an existing output file.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 
@@ -57,10 +58,11 @@ pub(crate) struct FastqArgs {
     /// Stop after about this many bytes of FASTQ, 1 to 1P (K, M, G, T suffixes).
     #[arg(long, value_parser = size_in(1, 1 << 50))]
     bytes: Option<u64>,
-    /// Read length, 1 to 1048576.
-    #[arg(long, default_value_t = 150, value_parser = count_in(1, MAX_READ_LENGTH))]
+    /// Read length, 1 to 1M (K, M suffixes).
+    #[arg(long, default_value = "150", value_parser = size_in(1, MAX_READ_LENGTH as u64).map(|v| v as usize))]
     read_length: usize,
-    /// Length of the random genome the reads come from, 1 to 4G (held in memory).
+    /// Length of the random genome the reads come from, 1 to 4G (K, M, G suffixes; held in
+    /// memory).
     #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH))]
     genome_length: u64,
     #[command(flatten)]
@@ -76,11 +78,11 @@ pub(crate) struct FastaArgs {
     /// Number of records.
     #[arg(long, default_value_t = 4)]
     records: u64,
-    /// Shortest record, 0 to 1T.
-    #[arg(long, default_value_t = 50_000, value_parser = count_in(0, MAX_RECORD_LENGTH))]
+    /// Shortest record, 0 to 1T (K, M, G, T suffixes).
+    #[arg(long, default_value = "50000", value_parser = size_in(0, MAX_RECORD_LENGTH))]
     min_length: u64,
-    /// Longest record, 0 to 1T.
-    #[arg(long, default_value_t = 500_000, value_parser = count_in(0, MAX_RECORD_LENGTH))]
+    /// Longest record, 0 to 1T (K, M, G, T suffixes).
+    #[arg(long, default_value = "500000", value_parser = size_in(0, MAX_RECORD_LENGTH))]
     max_length: u64,
     /// Letters per line, 0 to 1048576 (0: one line per record).
     #[arg(long, default_value_t = 60, value_parser = count_in(0, MAX_READ_LENGTH))]
@@ -126,7 +128,7 @@ pub(crate) struct PangenomeArgs {
     #[arg(long, default_value_t = 80)]
     line_width: usize,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 

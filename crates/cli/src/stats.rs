@@ -63,7 +63,7 @@ pub(crate) struct StatsArgs {
     /// All columns (quartiles, gaps, N50, qualities, GC); the default shows the first eight.
     #[arg(short, long)]
     all: bool,
-    /// Output format.
+    /// Style of the table written.
     #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
     format: StatsFormat,
     /// Same as `--format tsv` (seqkit's flag).
@@ -73,7 +73,7 @@ pub(crate) struct StatsArgs {
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Overwrite an existing output file.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Worker threads, 1 to 1024 (default: all cores). The parser runs on one more thread.
     #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
@@ -98,6 +98,8 @@ pub(crate) struct StatsArgs {
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
     #[arg(long)]
     metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 impl StatsArgs {
