@@ -61,15 +61,16 @@ enum Command {
 /// The help heading of the flags every command takes.
 const GLOBAL_OPTIONS: &str = "Global options";
 
-/// `-q` and `-v`, on the commands that have a progress bar or a summary to quiet or detail.
+/// `-q` and `-v`, on the commands that have a progress bar or a summary to quiet or detail
+/// (`global` within the command, so that `qc merge -q` is accepted as `qc -q` is).
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub(crate) struct Chatter {
     /// No progress bar and no summary on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
     /// More on stderr: -v the summary and per-stage timings where the command has them, -vv
     /// the debug log.
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
 }
 
