@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Command-line interface.
 #[derive(Debug, Parser)]
-#[command(name = "seqflow", version, about, max_term_width = 100, after_help = output::RULES)]
+#[command(name = "seqflow", version, about, max_term_width = 100, next_line_help = true, after_help = output::RULES)]
 struct Cli {
     /// Refuse to start when the command's peak-memory bound is above this, 1M to 1P (K, M, G,
     /// T suffixes; default: the machine's memory).

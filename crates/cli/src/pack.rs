@@ -66,13 +66,13 @@ pub(crate) enum PackFormat {
 #[derive(Debug, Args)]
 pub(crate) struct PipelineArgs {
     /// Worker threads, 1 to 1024 (default: all cores).
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
     /// Chunks waiting between stages (1 to 1024).
-    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH), value_name = "N")]
     channel_depth: usize,
     /// Write per-stage pipeline metrics as JSON to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
 }
 
@@ -107,7 +107,7 @@ pub(crate) struct PackArgs {
     input: PathBuf,
     /// Output file (default: INPUT.zst, INPUT.gz for BGZF, with `.c4gh` added when encrypted;
     /// standard output for standard input).
-    #[arg(short, long, conflicts_with = "stdout")]
+    #[arg(short, long, conflicts_with = "stdout", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Write to standard output, even a terminal.
     #[arg(short = 'c', long)]
@@ -122,21 +122,21 @@ pub(crate) struct PackArgs {
     #[arg(short, long)]
     keep: bool,
     /// Compression level (zstd 1–22, BGZF 0–12).
-    #[arg(short, long, default_value_t = 3, allow_negative_numbers = true, value_parser = count_in(0, 22))]
+    #[arg(short, long, default_value_t = 3, allow_negative_numbers = true, value_parser = count_in(0, 22), value_name = "N")]
     level: i32,
     /// Bytes of input per chunk, 1 to 1G (K, M, G suffixes): one zstd frame each; for BGZF,
     /// cut into 64 KiB blocks.
-    #[arg(long, default_value = "1M", value_parser = size_in(1, MAX_CHUNK_SIZE))]
+    #[arg(long, default_value = "1M", value_parser = size_in(1, MAX_CHUNK_SIZE), value_name = "SIZE")]
     chunk_size: u64,
     /// Container: `zstd` (seekable; stock `zstd -d` reads it) or `bgzf` (bgzip, htslib,
     /// samtools faidx; with a `.gzi` index beside the output).
     #[arg(long, alias = "format", value_enum, default_value_t = PackFormat::Zstd, hide_possible_values = true)]
     container: PackFormat,
     /// Encrypt with Crypt4GH for this public key file (repeatable; alias `--recipient_pk`).
-    #[arg(long, alias = "recipient_pk")]
+    #[arg(long, alias = "recipient_pk", value_name = "FILE")]
     recipient: Vec<PathBuf>,
     /// Sign the Crypt4GH header with this secret key (default: a throw-away key; alias `--sk`).
-    #[arg(long, alias = "sk")]
+    #[arg(long, alias = "sk", value_name = "FILE")]
     sender_key: Option<PathBuf>,
     #[command(flatten)]
     pipeline: PipelineArgs,
@@ -151,7 +151,7 @@ pub(crate) struct PackedArgs {
     input: PathBuf,
     /// Secret key for Crypt4GH input (alias `--sk`; passphrase from SEQFLOW_PASSPHRASE or
     /// C4GH_PASSPHRASE).
-    #[arg(long, alias = "sk")]
+    #[arg(long, alias = "sk", value_name = "FILE")]
     secret_key: Option<PathBuf>,
 }
 
@@ -161,7 +161,7 @@ pub(crate) struct UnpackArgs {
     #[command(flatten)]
     packed: PackedArgs,
     /// Output file (default: INPUT without its `.c4gh` and `.zst`/`.gz` suffixes).
-    #[arg(short, long, conflicts_with = "stdout")]
+    #[arg(short, long, conflicts_with = "stdout", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Write to standard output.
     #[arg(short = 'c', long)]
@@ -205,7 +205,7 @@ pub(crate) struct CatArgs {
     /// Bytes of the original to print, 0-based, end exclusive: `START-END`, `START-` or
     /// `START` (to the end), `-END` (from the start). An END past the end of the original is
     /// cut there; a START past it is an error.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_name = "RANGE")]
     range: String,
 }
 
@@ -214,10 +214,10 @@ pub(crate) struct CatArgs {
 pub(crate) struct KeygenArgs {
     /// Secret key file to write (Crypt4GH format, encrypted with a passphrase: from
     /// SEQFLOW_PASSPHRASE or C4GH_PASSPHRASE, else asked on the terminal; alias `--sk`).
-    #[arg(long, alias = "sk")]
+    #[arg(long, alias = "sk", value_name = "FILE")]
     secret_key: PathBuf,
     /// Public key file to write (alias `--pk`).
-    #[arg(long, alias = "pk")]
+    #[arg(long, alias = "pk", value_name = "FILE")]
     public_key: PathBuf,
     /// Write the secret key unencrypted (alias `--nocrypt`).
     #[arg(long, alias = "nocrypt")]

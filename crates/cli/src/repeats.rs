@@ -76,16 +76,16 @@ pub(crate) struct RepeatsArgs {
     min_freq: u32,
     /// Same-strand seed copies closer than this many bases are one tandem copy, 0 to 1G (K,
     /// M, G suffixes).
-    #[arg(long, default_value = "500", value_parser = size_in(0, 1 << 30))]
+    #[arg(long, default_value = "500", value_parser = size_in(0, 1 << 30), value_name = "SIZE")]
     tandem_dist: u64,
     /// Shortest consensus and shortest reported element, 1 to 1M bases (K, M suffixes).
-    #[arg(long, default_value = "50", value_parser = length_flag())]
+    #[arg(long, default_value = "50", value_parser = length_flag(), value_name = "SIZE")]
     min_length: usize,
     /// Longest extension on each side of a seed, 1 to 1M bases (K, M suffixes).
-    #[arg(long, default_value = "10000", value_parser = length_flag())]
+    #[arg(long, default_value = "10000", value_parser = length_flag(), value_name = "SIZE")]
     max_extend: usize,
     /// Stop a side after this many columns without improvement, 1 to 1M (K, M suffixes).
-    #[arg(long, default_value = "100", value_parser = length_flag())]
+    #[arg(long, default_value = "100", value_parser = length_flag(), value_name = "N")]
     stop_after: usize,
     /// Required family score gain per column (0 to 1000).
     #[arg(long, default_value_t = 3, value_parser = count_in(0i32, 1000))]
@@ -100,16 +100,17 @@ pub(crate) struct RepeatsArgs {
     #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1usize, 1024))]
     round_size: usize,
     /// Memory for the k-mer index buckets, 1K to 1T (K, M, G, T suffixes).
-    #[arg(long, default_value = "1G", value_parser = size_in(1 << 10, 1 << 40))]
+    #[arg(long, default_value = "1G", value_parser = size_in(1 << 10, 1 << 40), value_name = "SIZE")]
     memory: u64,
     /// Worker threads, 1 to 1024 (default: all cores). The output is the same for any value.
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
-    /// How PREFIX.masked.fa marks repeats.
-    #[arg(long, value_enum, default_value_t = MaskArg::Soft)]
+    /// How PREFIX.masked.fa marks repeats: `soft` (lower-case) or `hard` (N); every other
+    /// letter stays as in the input.
+    #[arg(long, value_enum, default_value_t = MaskArg::Soft, hide_possible_values = true)]
     mask: MaskArg,
     /// Write the engine's per-stage metrics (discovery and annotation) as JSON to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
     /// Overwrite existing output files.
     #[arg(short, long)]

@@ -39,7 +39,7 @@ pub(crate) enum SimulateCommand {
 #[derive(Debug, Args)]
 pub(crate) struct Destination {
     /// Output file (default: standard output).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Overwrite an existing output file.
     #[arg(short, long)]
@@ -50,20 +50,20 @@ pub(crate) struct Destination {
 #[derive(Debug, Args)]
 pub(crate) struct FastqArgs {
     /// Random seed: the same seed gives the same bytes.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_name = "N")]
     seed: u64,
     /// Number of reads.
     #[arg(long, conflicts_with = "bytes", default_value_t = 10_000)]
     reads: u64,
     /// Stop after about this many bytes of FASTQ, 1 to 1P (K, M, G, T suffixes).
-    #[arg(long, value_parser = size_in(1, 1 << 50))]
+    #[arg(long, value_parser = size_in(1, 1 << 50), value_name = "SIZE")]
     bytes: Option<u64>,
     /// Read length, 1 to 1M (K, M suffixes).
-    #[arg(long, default_value = "150", value_parser = size_in(1, MAX_READ_LENGTH as u64).map(|v| v as usize))]
+    #[arg(long, default_value = "150", value_parser = size_in(1, MAX_READ_LENGTH as u64).map(|v| v as usize), value_name = "SIZE")]
     read_length: usize,
     /// Length of the random genome the reads come from, 1 to 4G (K, M, G suffixes; held in
     /// memory).
-    #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH))]
+    #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH), value_name = "SIZE")]
     genome_length: u64,
     #[command(flatten)]
     destination: Destination,
@@ -73,16 +73,16 @@ pub(crate) struct FastqArgs {
 #[derive(Debug, Args)]
 pub(crate) struct FastaArgs {
     /// Random seed: the same seed gives the same bytes.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_name = "N")]
     seed: u64,
     /// Number of records.
     #[arg(long, default_value_t = 4)]
     records: u64,
     /// Shortest record, 0 to 1T (K, M, G, T suffixes).
-    #[arg(long, default_value = "50000", value_parser = size_in(0, MAX_RECORD_LENGTH))]
+    #[arg(long, default_value = "50000", value_parser = size_in(0, MAX_RECORD_LENGTH), value_name = "SIZE")]
     min_length: u64,
     /// Longest record, 0 to 1T (K, M, G, T suffixes).
-    #[arg(long, default_value = "500000", value_parser = size_in(0, MAX_RECORD_LENGTH))]
+    #[arg(long, default_value = "500000", value_parser = size_in(0, MAX_RECORD_LENGTH), value_name = "SIZE")]
     max_length: u64,
     /// Letters per line, 0 to 1048576 (0: one line per record).
     #[arg(long, default_value_t = 60, value_parser = count_in(0, MAX_READ_LENGTH))]
@@ -98,16 +98,16 @@ pub(crate) struct FastaArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PangenomeArgs {
     /// Base genome FASTA (plain, gzip, BGZF or zstd): the common ancestor of the haplotypes.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     base: PathBuf,
     /// Number of haplotypes.
     #[arg(short = 'n', long, default_value_t = 20)]
     haplotypes: usize,
     /// Random seed: the same seed and base give the same bytes.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_name = "N")]
     seed: u64,
     /// Output directory: hapNN.fa per haplotype, truth.tsv (events), tree.nwk (genealogy).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     /// Expected SNP differences per base between two haplotypes.
     #[arg(long, default_value_t = 0.003)]
