@@ -126,10 +126,13 @@ fn verify_says_ok_on_standard_output_like_sha256sum() {
     let (input, _) = write_input(dir.path(), "v", 10_000);
     run_ok(&["pack", path(&input)]);
     let zst = dir.path().join("v.zst");
-    let out = run(&["verify", path(&zst), "-q"]);
+    let out = run(&["verify", path(&zst)]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}: OK\n", zst.display()));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // -q: nothing at all on success, as `sha256sum -c --quiet`.
+    let out = run(&["verify", path(&zst), "-q"]);
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
     // verify has none of unpack's output flags.
     for flag in ["-o", "--force", "--skip-sha256", "--rm", "-c"] {
         assert_eq!(run(&["verify", path(&zst), flag]).status.code(), Some(2), "{flag}");
