@@ -357,6 +357,11 @@ fn verbose_lines(summary: &Summary<'_>) -> Vec<String> {
     let index = summary.index;
     let discovery = summary.discovery;
     let peak = summary.peak_rss_bytes.map_or("unknown".to_owned(), crate::size::approx_size);
+    // Merged families are redundant with a kept one; of the rest, those whose every copy went
+    // to better-scoring families are dropped at annotation.
+    let without_copies = (discovery.families as usize)
+        .saturating_sub(summary.redundant_families_removed)
+        .saturating_sub(summary.families);
     vec![
         format!(
             "time: load {:.2} s, index {:.2} s, discovery {:.2} s, redundancy {:.2} s, \
@@ -377,13 +382,14 @@ fn verbose_lines(summary: &Summary<'_>) -> Vec<String> {
         ),
         format!(
             "discovery: {} viable seeds, {} built in {} rounds; {} families found, {} merged as \
-             redundant → {} families ({} seeds lost a copy to a family of their round, {} \
-             deferred, {} recounted)",
+             redundant, {} left without a copy → {} families ({} seeds lost a copy to a family \
+             of their round, {} deferred, {} recounted)",
             discovery.viable_seeds,
             discovery.seeds_built,
             discovery.rounds,
             discovery.families,
             summary.redundant_families_removed,
+            without_copies,
             summary.families,
             discovery.conflicts,
             discovery.deferred,
