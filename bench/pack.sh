@@ -41,27 +41,27 @@ measure() { # case run output command...
 
 cat "$input" > /dev/null
 # Correctness first.
-"$seqflow" pack "$input" -t $threads --level 3 > "$work/p.zst"
+"$seqflow" pack "$input" -c -t $threads --level 3 > "$work/p.zst"
 zstd -d -c "$work/p.zst" | cmp - "$input"
-"$seqflow" unpack "$work/p.zst" -t $threads | cmp - "$input"
+"$seqflow" unpack "$work/p.zst" -c -t $threads | cmp - "$input"
 zstd -3 -T$threads -q -c "$input" > "$work/z.zst"
-"$seqflow" pack "$input" -t $threads --format bgzf --level 6 -o "$work/p.gz" --force
+"$seqflow" pack "$input" -t $threads --container bgzf --level 6 -o "$work/p.gz" --force
 bgzip -d -c "$work/p.gz" | cmp - "$input"
-"$seqflow" pack "$input" -t $threads --recipient "$work/bench.pub" > "$work/p.c4gh"
-"$seqflow" unpack "$work/p.c4gh" -t $threads --secret-key "$work/bench.sec" | cmp - "$input"
+"$seqflow" pack "$input" -c -t $threads --recipient "$work/bench.pub" > "$work/p.c4gh"
+"$seqflow" unpack "$work/p.c4gh" -c -t $threads --secret-key "$work/bench.sec" | cmp - "$input"
 echo "round trips OK" >&2
 
 mid=$((size / 2))
 for run in $(seq 1 "$runs"); do
-    measure "pack zstd-3 (seqflow)" "$run" "$work/p.zst" "$seqflow" pack "$input" -t $threads --level 3
+    measure "pack zstd-3 (seqflow)" "$run" "$work/p.zst" "$seqflow" pack "$input" -c -t $threads --level 3
     measure "pack zstd-3 (zstd -T2)" "$run" "$work/z.zst" zstd -3 -T$threads -q -c "$input"
-    measure "pack zstd-3 + crypt4gh (seqflow)" "$run" "$work/p.c4gh" "$seqflow" pack "$input" -t $threads --level 3 --recipient "$work/bench.pub"
-    measure "pack bgzf-6 (seqflow)" "$run" "" "$seqflow" pack "$input" -t $threads --format bgzf --level 6 -o "$work/p.gz" --force
+    measure "pack zstd-3 + crypt4gh (seqflow)" "$run" "$work/p.c4gh" "$seqflow" pack "$input" -c -t $threads --level 3 --recipient "$work/bench.pub"
+    measure "pack bgzf-6 (seqflow)" "$run" "" "$seqflow" pack "$input" -t $threads --container bgzf --level 6 -o "$work/p.gz" --force
     measure "pack bgzf-6 (bgzip -@2)" "$run" "$work/b.gz" bgzip -@ $threads -l 6 -c "$input"
-    measure "unpack (seqflow)" "$run" "" "$seqflow" unpack "$work/p.zst" -t $threads
-    measure "unpack --skip-sha256 (seqflow)" "$run" "" "$seqflow" unpack "$work/p.zst" -t $threads --skip-sha256
+    measure "unpack (seqflow)" "$run" "" "$seqflow" unpack "$work/p.zst" -c -t $threads
+    measure "unpack --skip-sha256 (seqflow)" "$run" "" "$seqflow" unpack "$work/p.zst" -c -t $threads --skip-sha256
     measure "unpack (zstd -d)" "$run" "" zstd -d -q -c "$work/p.zst"
-    measure "unpack crypt4gh (seqflow)" "$run" "" "$seqflow" unpack "$work/p.c4gh" -t $threads --secret-key "$work/bench.sec"
+    measure "unpack crypt4gh (seqflow)" "$run" "" "$seqflow" unpack "$work/p.c4gh" -c -t $threads --secret-key "$work/bench.sec"
 done
 
 # cat --range is too quick for /usr/bin/time's 10 ms resolution: hyperfine, whole process.

@@ -67,6 +67,17 @@ pub(crate) enum CollectionCommand {
     Append(AppendArgs),
 }
 
+impl CollectionCommand {
+    /// `-q`/`-v` of the verbs that have a progress bar and a summary (`create`, `append`).
+    pub(crate) fn chatter(&self) -> crate::Chatter {
+        match self {
+            CollectionCommand::Create(args) => args.write.chatter,
+            CollectionCommand::Append(args) => args.write.chatter,
+            _ => crate::Chatter::default(),
+        }
+    }
+}
+
 /// Just an archive.
 #[derive(Debug, Args)]
 pub(crate) struct ArchiveArgs {
@@ -84,10 +95,10 @@ pub(crate) struct SequenceArgs {
     #[arg(short = 'g', long, value_parser = clap::value_parser!(u32).range(0..=9))]
     gzip: Option<u32>,
     /// Worker threads, 1 to 1024 (default: all cores).
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Write every base uppercase, as C++ agc does, even when the archive holds the
     /// lowercase (soft-masked) runs of `create --keep-case`.
@@ -107,7 +118,7 @@ pub(crate) struct GetsetArgs {
     #[arg(required = true)]
     samples: Vec<String>,
     /// Output file (default: standard output).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
     sequence: SequenceArgs,
@@ -122,7 +133,7 @@ pub(crate) struct GetctgArgs {
     #[arg(required = true)]
     queries: Vec<String>,
     /// Output file (default: standard output).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
     sequence: SequenceArgs,
@@ -134,7 +145,7 @@ pub(crate) struct GetcolArgs {
     /// AGC archive (format 3.x).
     archive: PathBuf,
     /// Directory for the `<sample>.fa` files (created if missing).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     /// Skip the reference sample.
     #[arg(short = 'r', long)]
@@ -837,10 +848,10 @@ fn lowercase_runs(lines: &mut [u8], runs: &[(u64, u64)], first: u64, last: u64, 
 #[derive(Debug, Args)]
 pub(crate) struct WriteArgs {
     /// Output archive (written under a temporary name, renamed when complete).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
     /// File listing more input FASTA files (whitespace separated).
-    #[arg(short = 'i', long = "input-list")]
+    #[arg(short = 'i', long = "input-list", value_name = "FILE")]
     input_list: Option<PathBuf>,
     /// Every FASTA record is a sample (named by its first word).
     #[arg(short = 'c', long)]
@@ -854,17 +865,19 @@ pub(crate) struct WriteArgs {
     #[arg(long)]
     keep_case: bool,
     /// Worker threads, 1 to 1024 (default: all cores).
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
     /// Budget of the input queue (bytes of sequence; suffixes K, M, G).
-    #[arg(long, default_value = "64M", value_parser = size_in(1, 1 << 40))]
+    #[arg(long, default_value = "64M", value_parser = size_in(1, 1 << 40), value_name = "SIZE")]
     queue_memory: u64,
     /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
-    #[arg(long, default_value = "256M", value_parser = size_in(1 << 20, 1 << 40))]
+    #[arg(long, default_value = "256M", value_parser = size_in(1 << 20, 1 << 40), value_name = "SIZE")]
     splitter_memory: u64,
     /// Write a JSON summary (sizes, counts, queue peak, wall time) to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 /// Flags of `seqflow collection create`.
@@ -882,7 +895,7 @@ pub(crate) struct CreateArgs {
     #[arg(short = 'l', long, default_value_t = 20, value_parser = count_in(15u32, 32))]
     min_match_length: u32,
     /// Pack size and metadata batch size, 1 to 1000000000.
-    #[arg(short = 'b', long, default_value_t = 50, value_parser = count_in(1u32, 1_000_000_000))]
+    #[arg(short = 'b', long, default_value_t = 50, value_parser = count_in(1u32, 1_000_000_000), value_name = "N")]
     batch_size: u32,
     #[command(flatten)]
     write: WriteArgs,

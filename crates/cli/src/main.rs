@@ -18,21 +18,15 @@ mod stats;
 use std::io;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// Command-line interface.
 #[derive(Debug, Parser)]
-#[command(name = "seqflow", version, about, max_term_width = 100, after_help = output::RULES)]
+#[command(name = "seqflow", version, about, max_term_width = 100, next_line_help = true, after_help = output::RULES)]
 struct Cli {
-    /// No progress bar, no summary on stderr.
-    #[arg(short, long, global = true)]
-    quiet: bool,
-    /// More detail on stderr (-v: per-stage timings; -vv: debug log).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    verbose: u8,
-    /// Refuse to start when the command's peak-memory bound is above this (K, M, G, T
-    /// suffixes; default: the machine's memory).
-    #[arg(long, global = true, value_parser = size::size_in(1 << 20, 1 << 50))]
+    /// Refuse to start when the command's peak-memory bound is above this, 1M to 1P (K, M, G,
+    /// T suffixes; default: the machine's memory).
+    #[arg(long, global = true, value_name = "SIZE", help_heading = GLOBAL_OPTIONS, value_parser = size::size_in(1 << 20, 1 << 50))]
     max_memory: Option<u64>,
     #[command(subcommand)]
     command: Command,
@@ -51,17 +45,49 @@ enum Command {
     /// Print a byte range of the original, decoding only the chunks it needs.
     Cat(pack::CatArgs),
     /// Check every frame, segment and checksum of a packed file without writing.
-    Verify(pack::UnpackArgs),
-    /// Write a Crypt4GH key pair (passphrase from SEQFLOW_PASSPHRASE, if set).
+    Verify(pack::VerifyArgs),
+    /// Write a Crypt4GH key pair (passphrase from SEQFLOW_PASSPHRASE or C4GH_PASSPHRASE).
     Keygen(pack::KeygenArgs),
     /// Find interspersed repeat families de novo and annotate every copy.
     Repeats(repeats::RepeatsArgs),
-    /// Read AGC genome-collection archives: getset, getctg, getcol, listset, listctg, listref, info.
+    /// AGC genome-collection archives: create, append, getset, getctg, getcol, listset, …
     #[command(subcommand)]
     Collection(collection::CollectionCommand),
     /// Write reproducible synthetic data (seeded).
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
+}
+
+/// The help heading of the flags every command takes.
+const GLOBAL_OPTIONS: &str = "Global options";
+
+/// `-q` and `-v`, on the commands that have a progress bar or a summary to quiet or detail
+/// (`global` within the command, so that `qc merge -q` is accepted as `qc -q` is).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub(crate) struct Chatter {
+    /// No progress bar and no summary on stderr.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    /// More on stderr: -v the summary and per-stage timings where the command has them, -vv
+    /// the debug log.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+}
+
+impl Command {
+    /// The command's `-q`/`-v` (none for commands without progress or summaries).
+    fn chatter(&self) -> Chatter {
+        match self {
+            Command::Stats(args) => args.chatter,
+            Command::Qc(args) => args.chatter,
+            Command::Pack(args) => args.chatter,
+            Command::Unpack(args) => args.chatter,
+            Command::Verify(args) => args.chatter,
+            Command::Repeats(args) => args.chatter,
+            Command::Collection(command) => command.chatter(),
+            Command::Cat(_) | Command::Keygen(_) | Command::Simulate(_) => Chatter::default(),
+        }
+    }
 }
 
 /// What every command gets besides its own flags.
@@ -80,7 +106,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    let level = match cli.verbose {
+    let chatter = cli.command.chatter();
+    let level = match chatter.verbose {
         0 | 1 => "warn",
         2 => "debug",
         _ => "trace",
@@ -93,8 +120,8 @@ fn main() -> ExitCode {
         .with_writer(io::stderr)
         .init();
     let global = Global {
-        quiet: cli.quiet,
-        verbose: cli.verbose,
+        quiet: chatter.quiet,
+        verbose: chatter.verbose,
         memory: limits::MemoryLimit::new(cli.max_memory),
     };
     if let Err(error) = output::remove_temporary_files_on_signals() {
@@ -105,9 +132,9 @@ fn main() -> ExitCode {
         Command::Stats(args) => stats::run(&args, global),
         Command::Qc(args) => qc::run(&args, global),
         Command::Pack(args) => pack::pack(&args, global),
-        Command::Unpack(args) => pack::unpack(&args, false, global),
+        Command::Unpack(args) => pack::unpack(&args, global),
         Command::Cat(args) => pack::cat(&args, global),
-        Command::Verify(args) => pack::unpack(&args, true, global),
+        Command::Verify(args) => pack::verify(&args, global),
         Command::Keygen(args) => pack::keygen(&args),
         Command::Repeats(args) => repeats::run(&args, global),
         Command::Simulate(command) => simulate::run(&command, global),

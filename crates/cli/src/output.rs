@@ -37,7 +37,8 @@ use tempfile::TempPath;
 
 /// Help text for `seqflow --help`: what happens to each kind of output.
 pub(crate) const RULES: &str = "\
-Outputs: `-` (or no -o) and /dev/stdout are standard output. Devices, FIFOs and /dev/fd/N are \
+Outputs: `-` (or no -o; pack and unpack name theirs after the input, as zstd does, and write \
+standard output with -c) and /dev/stdout are standard output. Devices, FIFOs and /dev/fd/N are \
 written in place (a block device only with --force). A regular file is written to a temporary \
 `.seqflow-*.partial` beside it (mode 0666 minus the umask; 0600 for secret keys and decrypted \
 data) and renamed when the command succeeds; a symlink keeps pointing to the file it names, \

@@ -66,13 +66,13 @@ pub(crate) enum PackFormat {
 #[derive(Debug, Args)]
 pub(crate) struct PipelineArgs {
     /// Worker threads, 1 to 1024 (default: all cores).
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
     /// Chunks waiting between stages (1 to 1024).
-    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH), value_name = "N")]
     channel_depth: usize,
     /// Write per-stage pipeline metrics as JSON to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
 }
 
@@ -105,46 +105,76 @@ fn write_metrics(output: Option<Output>, report: &Report) -> Result<Option<Outpu
 pub(crate) struct PackArgs {
     /// File to pack (any bytes); `-` is standard input.
     input: PathBuf,
-    /// Output file (default: standard output).
-    #[arg(short, long)]
+    /// Output file (default: INPUT.zst, INPUT.gz for BGZF, with `.c4gh` added when encrypted;
+    /// standard output for standard input).
+    #[arg(short, long, conflicts_with = "stdout", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Write to standard output, even a terminal.
+    #[arg(short = 'c', long)]
+    stdout: bool,
     /// Overwrite an existing output.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
+    /// Remove INPUT once the output is complete (the default keeps it).
+    #[arg(long, conflicts_with_all = ["stdout", "keep"])]
+    rm: bool,
+    /// Keep INPUT (the default; accepted as zstd and bgzip accept it).
+    #[arg(short, long)]
+    keep: bool,
     /// Compression level (zstd 1–22, BGZF 0–12).
-    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = count_in(0, 22))]
+    #[arg(short, long, default_value_t = 3, allow_negative_numbers = true, value_parser = count_in(0, 22), value_name = "N")]
     level: i32,
-    /// Bytes of input per chunk, 1 to 1G (one zstd frame each; K, M, G suffixes). For BGZF,
-    /// chunks are cut into 64 KiB blocks.
-    #[arg(long, default_value = "1M", value_parser = size_in(1, MAX_CHUNK_SIZE))]
+    /// Bytes of input per chunk, 1 to 1G (K, M, G suffixes): one zstd frame each; for BGZF,
+    /// cut into 64 KiB blocks.
+    #[arg(long, default_value = "1M", value_parser = size_in(1, MAX_CHUNK_SIZE), value_name = "SIZE")]
     chunk_size: u64,
-    /// Container format.
-    #[arg(long, value_enum, default_value_t = PackFormat::Zstd)]
-    format: PackFormat,
-    /// Encrypt with Crypt4GH for this public key file (repeatable).
-    #[arg(long)]
+    /// Container: `zstd` (seekable; stock `zstd -d` reads it) or `bgzf` (bgzip, htslib,
+    /// samtools faidx; with a `.gzi` index beside the output).
+    #[arg(long, alias = "format", value_enum, default_value_t = PackFormat::Zstd, hide_possible_values = true)]
+    container: PackFormat,
+    /// Encrypt with Crypt4GH for this public key file (repeatable; alias `--recipient_pk`).
+    #[arg(long, alias = "recipient_pk", value_name = "FILE")]
     recipient: Vec<PathBuf>,
-    /// Sign the Crypt4GH header with this secret key (default: a throw-away key).
-    #[arg(long)]
+    /// Sign the Crypt4GH header with this secret key (default: a throw-away key; alias `--sk`).
+    #[arg(long, alias = "sk", value_name = "FILE")]
     sender_key: Option<PathBuf>,
     #[command(flatten)]
     pipeline: PipelineArgs,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
-/// Flags of `seqflow unpack` and `seqflow verify`.
+/// The packed file to read, and the key to decrypt it.
+#[derive(Debug, Args)]
+pub(crate) struct PackedArgs {
+    /// Packed file (zstd seekable or BGZF, optionally Crypt4GH-encrypted).
+    input: PathBuf,
+    /// Secret key for Crypt4GH input (alias `--sk`; passphrase from SEQFLOW_PASSPHRASE or
+    /// C4GH_PASSPHRASE).
+    #[arg(long, alias = "sk", value_name = "FILE")]
+    secret_key: Option<PathBuf>,
+}
+
+/// Flags of `seqflow unpack`.
 #[derive(Debug, Args)]
 pub(crate) struct UnpackArgs {
-    /// Packed file.
-    input: PathBuf,
-    /// Output file (default: standard output); ignored by `verify`.
-    #[arg(short, long)]
+    #[command(flatten)]
+    packed: PackedArgs,
+    /// Output file (default: INPUT without its `.c4gh` and `.zst`/`.gz` suffixes).
+    #[arg(short, long, conflicts_with = "stdout", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Write to standard output.
+    #[arg(short = 'c', long)]
+    stdout: bool,
     /// Overwrite an existing output.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
-    /// Secret key for Crypt4GH input (passphrase from SEQFLOW_PASSPHRASE).
-    #[arg(long)]
-    secret_key: Option<PathBuf>,
+    /// Remove INPUT (and its `.gzi`) once the output is complete (the default keeps them).
+    #[arg(long, conflicts_with_all = ["stdout", "keep"])]
+    rm: bool,
+    /// Keep INPUT (the default; accepted as zstd and bgzip accept it).
+    #[arg(short, long)]
+    keep: bool,
     /// Skip the end-to-end SHA-256 of the restored data (every frame is still checked against
     /// its zstd content checksum and the seek table). SHA-256 runs on its own thread at about
     /// 1-2 GB/s; on two cores it costs about a third of unpack's speed.
@@ -152,37 +182,48 @@ pub(crate) struct UnpackArgs {
     skip_sha256: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
+}
+
+/// Flags of `seqflow verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    packed: PackedArgs,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 /// Flags of `seqflow cat`.
 #[derive(Debug, Args)]
 pub(crate) struct CatArgs {
-    /// Packed file.
-    input: PathBuf,
-    /// Bytes of the original to print: `START-END` (0-based, end exclusive). An END past the
-    /// end of the original is cut there; a START past it is an error.
-    #[arg(long)]
+    #[command(flatten)]
+    packed: PackedArgs,
+    /// Bytes of the original to print, 0-based, end exclusive: `START-END`, `START-` or
+    /// `START` (to the end), `-END` (from the start). An END past the end of the original is
+    /// cut there; a START past it is an error.
+    #[arg(long, allow_hyphen_values = true, value_name = "RANGE")]
     range: String,
-    /// Secret key for Crypt4GH input (passphrase from SEQFLOW_PASSPHRASE).
-    #[arg(long)]
-    secret_key: Option<PathBuf>,
 }
 
 /// Flags of `seqflow keygen`.
 #[derive(Debug, Args)]
 pub(crate) struct KeygenArgs {
     /// Secret key file to write (Crypt4GH format, encrypted with a passphrase: from
-    /// SEQFLOW_PASSPHRASE, else asked on the terminal).
-    #[arg(long)]
+    /// SEQFLOW_PASSPHRASE or C4GH_PASSPHRASE, else asked on the terminal; alias `--sk`).
+    #[arg(long, alias = "sk", value_name = "FILE")]
     secret_key: PathBuf,
-    /// Public key file to write.
-    #[arg(long)]
+    /// Public key file to write (alias `--pk`).
+    #[arg(long, alias = "pk", value_name = "FILE")]
     public_key: PathBuf,
-    /// Write the secret key unencrypted.
-    #[arg(long)]
+    /// Write the secret key unencrypted (alias `--nocrypt`).
+    #[arg(long, alias = "nocrypt")]
     no_passphrase: bool,
     /// Overwrite existing files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 
@@ -192,9 +233,15 @@ const MAX_CHUNK_SIZE: u64 = seqflow_container::MAX_FRAME_SIZE as u64;
 /// Environment variable holding the passphrase of secret keys.
 const PASSPHRASE_VAR: &str = "SEQFLOW_PASSPHRASE";
 
-/// The passphrase from `SEQFLOW_PASSPHRASE`, if set.
+/// The variable the GA4GH `crypt4gh` tools read the passphrase from, honoured as well.
+const C4GH_PASSPHRASE_VAR: &str = "C4GH_PASSPHRASE";
+
+/// The passphrase from `SEQFLOW_PASSPHRASE`, else from `C4GH_PASSPHRASE`, if either is set.
 fn env_passphrase() -> Option<Vec<u8>> {
-    std::env::var_os(PASSPHRASE_VAR).map(|p| p.into_encoded_bytes())
+    [PASSPHRASE_VAR, C4GH_PASSPHRASE_VAR]
+        .iter()
+        .find_map(std::env::var_os)
+        .map(|p| p.into_encoded_bytes())
 }
 
 /// Asks for a passphrase on the terminal; `None` when there is no terminal to ask on.
@@ -214,7 +261,10 @@ fn load_secret_key(path: &Path) -> Result<SecretKey> {
         Err(seqflow_crypt4gh::Error::WrongPassphrase) if given.is_none() => {
             let prompt = format!("passphrase for {}: ", path.display());
             let Some(typed) = prompt_passphrase(&prompt)? else {
-                bail!("{}: the key is encrypted; set {PASSPHRASE_VAR}", path.display());
+                bail!(
+                    "{}: the key is encrypted; set {PASSPHRASE_VAR} (or {C4GH_PASSPHRASE_VAR})",
+                    path.display()
+                );
             };
             read_secret_key(&bytes[..], &typed).with_context(|| format!("{}", path.display()))
         }
@@ -241,7 +291,8 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<ExitCode> {
         let first = prompt_passphrase("passphrase for the new secret key: ")?;
         let Some(first) = first else {
             bail!(
-                "no terminal to ask for a passphrase: set {PASSPHRASE_VAR} or use --no-passphrase"
+                "no terminal to ask for a passphrase: set {PASSPHRASE_VAR} (or \
+                 {C4GH_PASSPHRASE_VAR}) or use --no-passphrase"
             );
         };
         if prompt_passphrase("again: ")?.as_deref() != Some(&first[..]) {
@@ -324,7 +375,7 @@ fn pipeline_error(error: PipelineError<anyhow::Error>) -> anyhow::Error {
 /// Runs `seqflow pack`.
 pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     let chunk_size = usize::try_from(args.chunk_size).context("chunk size")?;
-    check_level(args.format, args.level)?;
+    check_level(args.container, args.level)?;
     check_pack_memory(args, global)?;
     if chunk_size == 0 || chunk_size > seqflow_container::MAX_FRAME_SIZE as usize {
         bail!("--chunk-size must be between 1 byte and 1 GiB");
@@ -338,11 +389,19 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     }
     let recipients: Vec<PublicKey> =
         args.recipient.iter().map(|p| load_public_key(p)).collect::<Result<_>>()?;
+    let destination = pack_destination(args);
+    if destination.is_none() && !args.stdout && io::stdout().is_terminal() {
+        bail!(
+            "refusing to write compressed data to a terminal: give -o FILE, or -c to write to \
+             standard output anyway"
+        );
+    }
+    check_rm(args.rm, &args.input, destination.as_deref())?;
     let mut input = open_input(&args.input)?;
-    let output = outputs.create(args.output.as_deref(), Access::Shared)?;
+    let output = outputs.create(destination.as_deref(), Access::Shared)?;
     // The `.gzi` goes beside a regular file only (not beside a device, a FIFO or stdout), and
     // appears with it or not at all.
-    let index_output = match (args.format, args.output.as_deref()) {
+    let index_output = match (args.container, destination.as_deref()) {
         (PackFormat::Bgzf, Some(path)) if output.is_regular_file() => {
             Some(outputs.create(Some(&gzi_path(path)), Access::Shared)?)
         }
@@ -381,7 +440,7 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
             }
         }
     };
-    let (report, output, index_output) = match args.format {
+    let (report, output, index_output) = match args.container {
         PackFormat::Zstd => {
             let mut writer = SeekableWriter::new(sealed);
             let outcome = pipeline
@@ -433,7 +492,87 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     }
     let metrics_output = write_metrics(metrics_output, &report)?;
     commit([Some(output), index_output, metrics_output].into_iter().flatten())?;
+    if args.rm {
+        remove_input(&args.input)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `pack` writes: `-o`, else standard output for `-c` or standard input (`None`), else
+/// the input's name with the container's suffix (`.zst`, `.gz`) and `.c4gh` when encrypted,
+/// as `zstd FILE`, `bgzip FILE` and the `crypt4gh` tool name their outputs.
+fn pack_destination(args: &PackArgs) -> Option<PathBuf> {
+    if args.stdout || is_standard(&args.input) {
+        return args.output.clone().filter(|path| !is_standard(path));
+    }
+    if let Some(output) = &args.output {
+        return (!is_standard(output)).then(|| output.clone());
+    }
+    let mut name = args.input.clone().into_os_string();
+    name.push(match args.container {
+        PackFormat::Zstd => ".zst",
+        PackFormat::Bgzf => ".gz",
+    });
+    if !args.recipient.is_empty() {
+        name.push(".c4gh");
+    }
+    Some(PathBuf::from(name))
+}
+
+/// Where `unpack` writes: `-o`, else standard output for `-c` (`None`), else the input's name
+/// without `.c4gh` and then without `.zst` or `.gz`; a name with none of them is refused.
+fn unpack_destination(args: &UnpackArgs) -> Result<Option<PathBuf>> {
+    if let Some(output) = &args.output {
+        return Ok((!is_standard(output)).then(|| output.clone()));
+    }
+    if args.stdout {
+        return Ok(None);
+    }
+    let input = &args.packed.input;
+    let restored = strip_packed_suffixes(input).ok_or_else(|| {
+        anyhow!(
+            "{}: has none of the suffixes .zst, .gz, .c4gh to strip for the output name: \
+             give -o FILE, or -c for standard output",
+            input.display()
+        )
+    })?;
+    Ok(Some(restored))
+}
+
+/// `FILE.zst`, `FILE.gz`, `FILE.c4gh`, `FILE.zst.c4gh`, `FILE.gz.c4gh` → `FILE`; `None` when
+/// no suffix is known or nothing would be left of the name.
+fn strip_packed_suffixes(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let without_c4gh = name.strip_suffix(".c4gh").unwrap_or(name);
+    let stem = [".zst", ".gz"]
+        .iter()
+        .find_map(|suffix| without_c4gh.strip_suffix(suffix))
+        .unwrap_or(without_c4gh);
+    (stem != name && !stem.is_empty()).then(|| path.with_file_name(stem))
+}
+
+/// `-` (standard input or output).
+fn is_standard(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// `--rm` removes a file the command read, after writing a file: not standard input, not when
+/// the output is standard output.
+fn check_rm(rm: bool, input: &Path, destination: Option<&Path>) -> Result<()> {
+    if rm && is_standard(input) {
+        bail!("--rm removes the input file: not with standard input");
+    }
+    if rm && destination.is_none() {
+        bail!("--rm removes the input once an output file is complete: not with standard output");
+    }
+    Ok(())
+}
+
+/// Removes the input of `--rm` (only called once every output was committed).
+fn remove_input(input: &Path) -> Result<()> {
+    std::fs::remove_file(input).with_context(|| {
+        format!("{}: written, but --rm could not remove the input", input.display())
+    })
 }
 
 /// Levels each format accepts; the flag parser already bounds them to 0..=22.
@@ -606,31 +745,77 @@ fn checked_gzi<R: Read + Seek>(packed: &mut R, path: &Path) -> Result<Option<Gzi
     Ok(Some(given))
 }
 
-/// Runs `seqflow unpack` (`verify_only`: `seqflow verify`, which writes nothing).
-pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Result<ExitCode> {
-    let name = args.input.display().to_string();
-    let mut outputs = OutputSet::new(args.force);
-    outputs.reads(&args.input);
-    if let Some(key) = &args.secret_key {
+/// Runs `seqflow unpack`.
+pub(crate) fn unpack(args: &UnpackArgs, global: Global) -> Result<ExitCode> {
+    let destination = unpack_destination(args)?;
+    check_rm(args.rm, &args.packed.input, destination.as_deref())?;
+    let check = if args.skip_sha256 { Sha256Check::Skip } else { Sha256Check::Compare };
+    restore(&args.packed, &args.pipeline, Some(destination.as_deref()), args.force, check, global)?;
+    if args.rm {
+        remove_input(&args.packed.input)?;
+        let gzi = gzi_path(&args.packed.input);
+        if gzi.exists() {
+            remove_input(&gzi)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `seqflow verify`: every check of `unpack`, writing nothing but `FILE: OK` on standard
+/// output (as `sha256sum -c` does; not with `-q`, as `sha256sum -c --quiet`).
+pub(crate) fn verify(args: &VerifyArgs, global: Global) -> Result<ExitCode> {
+    restore(&args.packed, &args.pipeline, None, false, Sha256Check::Compare, global)?;
+    if global.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{}: OK", args.packed.input.display())?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the SHA-256 of the restored data is computed and compared (`--skip-sha256`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sha256Check {
+    Compare,
+    Skip,
+}
+
+/// Decodes a packed file with every check, into `output` (`Some(None)`: standard output;
+/// `None`: nowhere, for `verify`).
+fn restore(
+    packed_args: &PackedArgs,
+    pipeline: &PipelineArgs,
+    output: Option<Option<&Path>>,
+    force: bool,
+    sha256: Sha256Check,
+    global: Global,
+) -> Result<()> {
+    let input = &packed_args.input;
+    let verify_only = output.is_none();
+    let name = input.display().to_string();
+    let mut outputs = OutputSet::new(force);
+    outputs.reads(input);
+    if let Some(key) = &packed_args.secret_key {
         outputs.reads(key);
     }
-    let (mut packed, kind) = open_packed(&args.input, args.secret_key.as_deref())?;
+    let (mut packed, kind) = open_packed(input, packed_args.secret_key.as_deref())?;
     // Decrypted data is as private as a secret key.
     let access =
         if matches!(packed, Packed::Decrypted(_)) { Access::Private } else { Access::Shared };
-    let mut output = match verify_only {
-        true => None,
-        false => Some(outputs.create(args.output.as_deref(), access)?),
+    let mut output = match output {
+        None => None,
+        Some(path) => Some(outputs.create(path, access)?),
     };
     let mut metrics_output = None;
     match kind {
         Kind::Zstd => {
-            metrics_output = args.pipeline.metrics_output(&mut outputs)?;
+            metrics_output = pipeline.metrics_output(&mut outputs)?;
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
             let bar = bytes_bar(&name, Some(index.seek_table_offset()), global);
-            let report =
-                unpack_zstd(&index, &mut packed, output.as_mut(), args, bar.as_ref(), global)
-                    .with_context(|| name.clone())?;
+            let decode = Decode { pipeline, sha256, bar: bar.as_ref(), global };
+            let report = unpack_zstd(&index, &mut packed, output.as_mut(), &decode)
+                .with_context(|| name.clone())?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
@@ -638,7 +823,7 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
         }
         Kind::Bgzf => {
             if verify_only {
-                checked_gzi(&mut packed, &args.input)?;
+                checked_gzi(&mut packed, input)?;
             }
             let mut reader = BgzfReader::scan(&mut packed).with_context(|| name.clone())?;
             if !reader.has_eof_block()? {
@@ -652,10 +837,15 @@ pub(crate) fn unpack(args: &UnpackArgs, verify_only: bool, global: Global) -> Re
         }
     }
     commit(output.into_iter().chain(metrics_output))?;
-    if verify_only {
-        eprintln!("{name}: OK");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// How `unpack_zstd` runs: the pipeline flags, the SHA-256 check and the progress bar.
+struct Decode<'a> {
+    pipeline: &'a PipelineArgs,
+    sha256: Sha256Check,
+    bar: Option<&'a ProgressBar>,
+    global: Global,
 }
 
 /// A frame to decode: its seek-table entry, its compressed bytes and its share of the budget.
@@ -759,13 +949,12 @@ fn unpack_zstd(
     index: &SeekableIndex,
     packed: &mut Packed,
     mut output: Option<&mut Output>,
-    args: &UnpackArgs,
-    bar: Option<&ProgressBar>,
-    global: Global,
+    decode: &Decode<'_>,
 ) -> Result<Report> {
-    let pipeline = args.pipeline.pipeline(bar);
+    let pipeline = decode.pipeline.pipeline(decode.bar);
     let plan = UnpackPlan::new(index, &pipeline);
-    plan.check(global)?;
+    plan.check(decode.global)?;
+    let hash = decode.sha256 == Sha256Check::Compare;
     let budget = ByteBudget::new(plan.frame_budget);
     // Buffers are recycled, not allocated per frame: fresh megabyte allocations cost page
     // faults on every frame. Outputs can be held by the out channel, the reorder window, the
@@ -817,7 +1006,7 @@ fn unpack_zstd(
                 output.write_all(&chunk)?;
             }
             decoded += chunk.len() as u64;
-            if !args.skip_sha256 {
+            if hash {
                 hash_tx.send((chunk, credit)).map_err(|_| anyhow!("the hashing thread stopped"))?;
             }
             Ok(())
@@ -829,36 +1018,52 @@ fn unpack_zstd(
     if decoded != index.original_size() {
         bail!("decoded {decoded} bytes but the metadata says {}", index.original_size());
     }
-    if !args.skip_sha256 && &sha256 != index.sha256() {
+    if hash && &sha256 != index.sha256() {
         bail!("SHA-256 of the decoded data does not match the one recorded when packing");
     }
     Ok(outcome.report)
 }
 
-/// Parses `START-END`.
+/// Parses `START-END`, `START-`, `START` (both: to the end of the original) or `-END` (from
+/// its start), as the `crypt4gh` tool's `--range` does.
 fn parse_range(text: &str) -> Result<std::ops::Range<u64>> {
-    let (start, end) = text.split_once('-').ok_or_else(|| anyhow!("--range wants START-END"))?;
-    let start: u64 = start.trim().parse().context("--range start")?;
-    let end: u64 = end.trim().parse().context("--range end")?;
+    let bound = |part: &str, what: &str, open: u64| -> Result<u64> {
+        let part = part.trim();
+        if part.is_empty() {
+            return Ok(open);
+        }
+        part.parse().map_err(|_| {
+            anyhow!(
+                "--range {text}: {what} '{part}' is not a byte offset (START-END, START-, -END)"
+            )
+        })
+    };
+    let (start, end) = text.split_once('-').unwrap_or((text, ""));
+    if start.trim().is_empty() && end.trim().is_empty() {
+        bail!("--range {text}: give START-END, START- or -END");
+    }
+    let start = bound(start, "start", 0)?;
+    let end = bound(end, "end", u64::MAX)?;
     if end < start {
-        bail!("--range end {end} is before start {start}");
+        bail!("--range {text}: end {end} is before start {start}");
     }
     Ok(start..end)
 }
 
 /// Runs `seqflow cat`.
 pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
-    let name = args.input.display().to_string();
+    let input = &args.packed.input;
+    let name = input.display().to_string();
     let range = parse_range(&args.range)?;
     let mut outputs = OutputSet::new(false);
-    outputs.reads(&args.input);
-    let (mut packed, kind) = open_packed(&args.input, args.secret_key.as_deref())?;
+    outputs.reads(input);
+    let (mut packed, kind) = open_packed(input, args.packed.secret_key.as_deref())?;
     let mut stdout = outputs.create(None, Access::Shared)?;
     match kind {
         Kind::Zstd => {
             // Frame by frame, so memory stays one frame whatever the range.
             let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
-            check_range_start(&name, &range, index.original_size())?;
+            check_range_start(&name, &args.range, &range, index.original_size())?;
             let mut decompressor = FrameDecompressor::new()?;
             let mut out = Vec::new();
             // The whole original can be checked against the SHA-256 recorded when packing
@@ -888,12 +1093,12 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
             }
         }
         Kind::Bgzf => {
-            let mut reader = match checked_gzi(&mut packed, &args.input)? {
+            let mut reader = match checked_gzi(&mut packed, input)? {
                 Some(index) => BgzfReader::new(&mut packed, index)?,
                 None => BgzfReader::scan(&mut packed).with_context(|| name.clone())?,
             };
             let size = bgzf_original_size(&mut reader).with_context(|| name.clone())?;
-            check_range_start(&name, &range, size)?;
+            check_range_start(&name, &args.range, &range, size)?;
             copy_bgzf_range(&mut reader, range, &mut stdout).with_context(|| name.clone())?;
         }
     }
@@ -903,12 +1108,15 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
 
 /// Refuses a `--range` that starts past the end of the original (one that only ends past it
 /// is cut at the end).
-fn check_range_start(name: &str, range: &std::ops::Range<u64>, size: u64) -> Result<()> {
+fn check_range_start(
+    name: &str,
+    given: &str,
+    range: &std::ops::Range<u64>,
+    size: u64,
+) -> Result<()> {
     if range.start >= size && range.end > range.start {
         bail!(
-            "{name}: --range {}-{} starts past the end of the original, which has {size} bytes",
-            range.start,
-            range.end
+            "{name}: --range {given} starts past the end of the original, which has {size} bytes"
         );
     }
     Ok(())

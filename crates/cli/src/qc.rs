@@ -42,7 +42,7 @@ pub(crate) struct QcArgs {
     /// Read 2 FASTQ for paired end.
     read2: Option<PathBuf>,
     /// Output prefix: writes PREFIX.json and PREFIX.html (PREFIX.partial.json with --partial).
-    #[arg(short, long, required = true)]
+    #[arg(short, long, required = true, value_name = "PREFIX")]
     output: Option<PathBuf>,
     /// Sample name in the reports (default: read 1's file name up to the first dot).
     #[arg(long)]
@@ -54,23 +54,25 @@ pub(crate) struct QcArgs {
     #[arg(long)]
     no_validate: bool,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Worker threads (default: all cores). The parser runs on one more thread.
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
     /// Jobs waiting between the parser and the workers.
-    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH), value_name = "N")]
     channel_depth: usize,
     /// Input bytes per batch (K, M, G suffixes).
-    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30))]
+    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30), value_name = "SIZE")]
     batch_size: u64,
     /// Longest record accepted, in bytes (K, M, G suffixes).
-    #[arg(long, default_value = "1G", value_parser = size_in(1, 1 << 40))]
+    #[arg(long, default_value = "1G", value_parser = size_in(1, 1 << 40), value_name = "SIZE")]
     max_record_len: u64,
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 /// Subcommands of `seqflow qc`.
@@ -87,13 +89,13 @@ struct MergeArgs {
     #[arg(required = true)]
     partials: Vec<PathBuf>,
     /// Output prefix: writes PREFIX.json and PREFIX.html.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
     /// Sample name (default: the first partial's).
     #[arg(long)]
     sample: Option<String>,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqflow_genome::Genome;
@@ -39,7 +40,12 @@ use crate::output::{Access, Output, OutputSet, ScratchFile, commit};
 use crate::size::{count_in, human_size, size_in};
 
 /// Upper bound of the length-like flags (`--max-extend`, `--min-length`, `--stop-after`).
-const MAX_LENGTH_FLAG: usize = 1_000_000;
+const MAX_LENGTH_FLAG: u64 = 1 << 20;
+
+/// The parser of the length-like flags: 1 to [`MAX_LENGTH_FLAG`], with the size suffixes.
+fn length_flag() -> impl TypedValueParser<Value = usize> {
+    size_in(1, MAX_LENGTH_FLAG).map(|value| value as usize)
+}
 /// Bytes per flank base of a family in flight (sequence plus alignment state), for the bound.
 const FLANK_BASE_BYTES: u64 = 2;
 
@@ -68,17 +74,18 @@ pub(crate) struct RepeatsArgs {
     /// Fewest copies of a seed (after tandem collapse and masking), 2 to 1000000.
     #[arg(long, default_value_t = 3, value_parser = count_in(2u32, 1_000_000))]
     min_freq: u32,
-    /// Same-strand seed copies closer than this are one tandem copy (0 to 1000000000).
-    #[arg(long, default_value_t = 500, value_parser = count_in(0u64, 1_000_000_000))]
+    /// Same-strand seed copies closer than this many bases are one tandem copy, 0 to 1G (K,
+    /// M, G suffixes).
+    #[arg(long, default_value = "500", value_parser = size_in(0, 1 << 30), value_name = "SIZE")]
     tandem_dist: u64,
-    /// Shortest consensus and shortest reported element (1 to 1000000).
-    #[arg(long, default_value_t = 50, value_parser = count_in(1, MAX_LENGTH_FLAG))]
+    /// Shortest consensus and shortest reported element, 1 to 1M bases (K, M suffixes).
+    #[arg(long, default_value = "50", value_parser = length_flag(), value_name = "SIZE")]
     min_length: usize,
-    /// Longest extension on each side of a seed (1 to 1000000).
-    #[arg(long, default_value_t = 10_000, value_parser = count_in(1, MAX_LENGTH_FLAG))]
+    /// Longest extension on each side of a seed, 1 to 1M bases (K, M suffixes).
+    #[arg(long, default_value = "10000", value_parser = length_flag(), value_name = "SIZE")]
     max_extend: usize,
-    /// Stop a side after this many columns without improvement (1 to 1000000).
-    #[arg(long, default_value_t = 100, value_parser = count_in(1, MAX_LENGTH_FLAG))]
+    /// Stop a side after this many columns without improvement, 1 to 1M (K, M suffixes).
+    #[arg(long, default_value = "100", value_parser = length_flag(), value_name = "N")]
     stop_after: usize,
     /// Required family score gain per column (0 to 1000).
     #[arg(long, default_value_t = 3, value_parser = count_in(0i32, 1000))]
@@ -93,20 +100,23 @@ pub(crate) struct RepeatsArgs {
     #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1usize, 1024))]
     round_size: usize,
     /// Memory for the k-mer index buckets, 1K to 1T (K, M, G, T suffixes).
-    #[arg(long, default_value = "1G", value_parser = size_in(1 << 10, 1 << 40))]
+    #[arg(long, default_value = "1G", value_parser = size_in(1 << 10, 1 << 40), value_name = "SIZE")]
     memory: u64,
     /// Worker threads, 1 to 1024 (default: all cores). The output is the same for any value.
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
-    /// How PREFIX.masked.fa marks repeats.
-    #[arg(long, value_enum, default_value_t = MaskArg::Soft)]
+    /// How PREFIX.masked.fa marks repeats: `soft` (lower-case) or `hard` (N); every other
+    /// letter stays as in the input.
+    #[arg(long, value_enum, default_value_t = MaskArg::Soft, hide_possible_values = true)]
     mask: MaskArg,
     /// Write the engine's per-stage metrics (discovery and annotation) as JSON to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 impl RepeatsArgs {
@@ -182,7 +192,8 @@ struct Summary<'a> {
     genome_bases: u64,
     acgt_bases: u64,
     contigs: usize,
-    params: &'a Params,
+    /// The parameters, with `max_families: null` for "no limit".
+    params: serde_json::Value,
     k: usize,
     families: usize,
     redundant_families_removed: usize,
@@ -194,6 +205,18 @@ struct Summary<'a> {
     index: &'a seqflow_repeats::IndexStats,
     discovery: &'a seqflow_repeats::DiscoveryStats,
     landscape: Landscape,
+}
+
+/// The parameters as JSON, with `null` for the "no limit" of `max_families` (rather than
+/// 2^64 − 1).
+fn params_json(params: &Params) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(params)?;
+    if params.max_families == usize::MAX {
+        if let Some(max) = value.get_mut("max_families") {
+            *max = serde_json::Value::Null;
+        }
+    }
+    Ok(value)
 }
 
 /// Wall time per phase.
@@ -270,7 +293,7 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
         genome_bases: genome.len(),
         acgt_bases: genome.acgt_len(),
         contigs: genome.contigs().len(),
-        params: &params,
+        params: params_json(&params)?,
         k: repeats.k,
         families: repeats.families.len(),
         redundant_families_removed: repeats.redundant_families,
@@ -307,6 +330,8 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The summary on stderr: one line, and with `-v` the timings, the index and the discovery in
+/// words.
 fn report(summary: &Summary<'_>, global: Global) {
     if global.quiet {
         return;
@@ -320,22 +345,57 @@ fn report(summary: &Summary<'_>, global: Global) {
         summary.seconds.total
     );
     if global.verbose > 0 {
-        let s = &summary.seconds;
-        eprintln!(
-            "  k={} load {:.2} s, index {:.2} s, discovery {:.2} s, redundancy {:.2} s, \
-             annotation {:.2} s, output {:.2} s; peak RSS {} MB",
-            summary.k,
-            s.load,
-            s.index,
-            s.discovery,
-            s.redundancy,
-            s.annotation,
-            s.output,
-            summary.peak_rss_bytes.map_or("?".to_owned(), |b| (b >> 20).to_string())
-        );
-        eprintln!("  index: {:?}", summary.index);
-        eprintln!("  discovery: {:?}", summary.discovery);
+        for line in verbose_lines(summary) {
+            eprintln!("  {line}");
+        }
     }
+}
+
+/// The `-v` lines: what each phase did and how long it took, in words.
+fn verbose_lines(summary: &Summary<'_>) -> Vec<String> {
+    let s = &summary.seconds;
+    let index = summary.index;
+    let discovery = summary.discovery;
+    let peak = summary.peak_rss_bytes.map_or("unknown".to_owned(), crate::size::approx_size);
+    // Merged families are redundant with a kept one; of the rest, those whose every copy went
+    // to better-scoring families are dropped at annotation.
+    let without_copies = (discovery.families as usize)
+        .saturating_sub(summary.redundant_families_removed)
+        .saturating_sub(summary.families);
+    vec![
+        format!(
+            "time: load {:.2} s, index {:.2} s, discovery {:.2} s, redundancy {:.2} s, \
+             annotation {:.2} s, output {:.2} s; peak memory (RSS) {peak}",
+            s.load, s.index, s.discovery, s.redundancy, s.annotation, s.output
+        ),
+        format!(
+            "index (k = {}): {} k-mers scanned, {} skipped as low complexity, {} tandem copies \
+             collapsed; {} seeds kept with {} copies; {} bucket passes, largest bucket {}",
+            summary.k,
+            index.kmers_scanned,
+            index.low_complexity_skipped,
+            index.tandem_collapsed,
+            index.distinct_kept,
+            index.occurrences_kept,
+            index.buckets,
+            crate::size::approx_size(index.peak_bucket_bytes as u64)
+        ),
+        format!(
+            "discovery: {} viable seeds, {} built in {} rounds; {} families found, {} merged as \
+             redundant, {} left without a copy → {} families ({} seeds lost a copy to a family \
+             of their round, {} deferred, {} recounted)",
+            discovery.viable_seeds,
+            discovery.seeds_built,
+            discovery.rounds,
+            discovery.families,
+            summary.redundant_families_removed,
+            without_copies,
+            summary.families,
+            discovery.conflicts,
+            discovery.deferred,
+            discovery.recounted
+        ),
+    ]
 }
 
 fn write_metrics(output: Option<Output>, repeats: &Repeats) -> Result<Option<Output>> {

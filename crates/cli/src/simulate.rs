@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::TypedValueParser;
 use clap::{Args, Subcommand};
 use seqflow_sim::{
     Amount, BaseGenome, FastaConfig, FastqConfig, Pangenome, PangenomeConfig, RunSpec, write_fasta,
@@ -38,10 +39,10 @@ pub(crate) enum SimulateCommand {
 #[derive(Debug, Args)]
 pub(crate) struct Destination {
     /// Output file (default: standard output).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Overwrite an existing output file.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 
@@ -49,19 +50,20 @@ pub(crate) struct Destination {
 #[derive(Debug, Args)]
 pub(crate) struct FastqArgs {
     /// Random seed: the same seed gives the same bytes.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_name = "N")]
     seed: u64,
     /// Number of reads.
     #[arg(long, conflicts_with = "bytes", default_value_t = 10_000)]
     reads: u64,
     /// Stop after about this many bytes of FASTQ, 1 to 1P (K, M, G, T suffixes).
-    #[arg(long, value_parser = size_in(1, 1 << 50))]
+    #[arg(long, value_parser = size_in(1, 1 << 50), value_name = "SIZE")]
     bytes: Option<u64>,
-    /// Read length, 1 to 1048576.
-    #[arg(long, default_value_t = 150, value_parser = count_in(1, MAX_READ_LENGTH))]
+    /// Read length, 1 to 1M (K, M suffixes).
+    #[arg(long, default_value = "150", value_parser = size_in(1, MAX_READ_LENGTH as u64).map(|v| v as usize), value_name = "SIZE")]
     read_length: usize,
-    /// Length of the random genome the reads come from, 1 to 4G (held in memory).
-    #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH))]
+    /// Length of the random genome the reads come from, 1 to 4G (K, M, G suffixes; held in
+    /// memory).
+    #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH), value_name = "SIZE")]
     genome_length: u64,
     #[command(flatten)]
     destination: Destination,
@@ -71,16 +73,16 @@ pub(crate) struct FastqArgs {
 #[derive(Debug, Args)]
 pub(crate) struct FastaArgs {
     /// Random seed: the same seed gives the same bytes.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_name = "N")]
     seed: u64,
     /// Number of records.
     #[arg(long, default_value_t = 4)]
     records: u64,
-    /// Shortest record, 0 to 1T.
-    #[arg(long, default_value_t = 50_000, value_parser = count_in(0, MAX_RECORD_LENGTH))]
+    /// Shortest record, 0 to 1T (K, M, G, T suffixes).
+    #[arg(long, default_value = "50000", value_parser = size_in(0, MAX_RECORD_LENGTH), value_name = "SIZE")]
     min_length: u64,
-    /// Longest record, 0 to 1T.
-    #[arg(long, default_value_t = 500_000, value_parser = count_in(0, MAX_RECORD_LENGTH))]
+    /// Longest record, 0 to 1T (K, M, G, T suffixes).
+    #[arg(long, default_value = "500000", value_parser = size_in(0, MAX_RECORD_LENGTH), value_name = "SIZE")]
     max_length: u64,
     /// Letters per line, 0 to 1048576 (0: one line per record).
     #[arg(long, default_value_t = 60, value_parser = count_in(0, MAX_READ_LENGTH))]
@@ -96,16 +98,16 @@ pub(crate) struct FastaArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PangenomeArgs {
     /// Base genome FASTA (plain, gzip, BGZF or zstd): the common ancestor of the haplotypes.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     base: PathBuf,
     /// Number of haplotypes.
     #[arg(short = 'n', long, default_value_t = 20)]
     haplotypes: usize,
     /// Random seed: the same seed and base give the same bytes.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_name = "N")]
     seed: u64,
     /// Output directory: hapNN.fa per haplotype, truth.tsv (events), tree.nwk (genealogy).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     /// Expected SNP differences per base between two haplotypes.
     #[arg(long, default_value_t = 0.003)]
@@ -126,7 +128,7 @@ pub(crate) struct PangenomeArgs {
     #[arg(long, default_value_t = 80)]
     line_width: usize,
     /// Overwrite existing output files.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
 }
 

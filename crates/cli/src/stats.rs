@@ -63,41 +63,45 @@ pub(crate) struct StatsArgs {
     /// All columns (quartiles, gaps, N50, qualities, GC); the default shows the first eight.
     #[arg(short, long)]
     all: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    /// Style of the table written: `table` (aligned columns, thousands separators), `tsv`
+    /// (tab-separated, a header line) or `json` (an array of objects, one per file).
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table, hide_possible_values = true)]
     format: StatsFormat,
     /// Same as `--format tsv` (seqkit's flag).
     #[arg(short = 'T', long)]
     tabular: bool,
     /// Write the table here instead of standard output.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Overwrite an existing output file.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Worker threads, 1 to 1024 (default: all cores). The parser runs on one more thread.
-    #[arg(short, long, value_parser = count_in(1, MAX_THREADS))]
+    #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]
     threads: Option<usize>,
     /// Batches waiting between the parser and the workers (1 to 1024).
-    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH))]
+    #[arg(long, default_value_t = 4, value_parser = count_in(1, MAX_CHANNEL_DEPTH), value_name = "N")]
     channel_depth: usize,
     /// Input bytes per batch, 1K to 1G (K, M, G suffixes).
-    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30))]
+    #[arg(long, default_value = "1M", value_parser = size_in(1 << 10, 1 << 30), value_name = "SIZE")]
     batch_size: u64,
     /// Longest record accepted, in bytes of input text from its header on, 1 to 1T (K, M, G, T
     /// suffixes). FASTA records longer than a batch are counted in pieces, so this costs no
     /// memory for FASTA; a FASTQ record needs its whole length in memory.
-    #[arg(long, default_value = "4G", value_parser = size_in(1, 1 << 40))]
+    #[arg(long, default_value = "4G", value_parser = size_in(1, 1 << 40), value_name = "SIZE")]
     max_record_len: u64,
-    /// Also check every sequence letter against this alphabet.
-    #[arg(long, value_enum)]
+    /// Also check every sequence letter against this alphabet: `acgtn` (either case), `iupac`
+    /// (nucleotide codes and gaps) or `protein` (amino-acid letters).
+    #[arg(long, value_enum, hide_possible_values = true, value_name = "ALPHABET")]
     validate_seq: Option<SeqAlphabet>,
     /// Also check that every quality character is Phred+33 (`!` to `~`).
     #[arg(long)]
     validate_qual: bool,
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) chatter: crate::Chatter,
 }
 
 impl StatsArgs {

@@ -186,7 +186,7 @@ fn unclear_errors_of_the_issue_now_name_file_line_and_cause() {
 
     // A pipe cannot be unpacked: say so instead of "Illegal seek (os error 29)".
     let mut child = Command::new(env!("CARGO_BIN_EXE_seqflow"))
-        .args(["unpack", "/dev/stdin"])
+        .args(["unpack", "/dev/stdin", "-c"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

@@ -11,42 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+mod common;
 
-fn seqflow() -> Command {
-    Command::cargo_bin("seqflow").unwrap()
-}
-
-fn binary() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("seqflow")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Deterministic pseudo-random bytes that zstd cannot shrink much.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
-
-fn run(args: &[&str]) -> Output {
-    seqflow().args(args).output().unwrap()
-}
-
-fn run_ok(args: &[&str]) -> Vec<u8> {
-    let out = run(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
+use common::bytes::incompressible as data;
+use common::cli::{assert_one_line_error, binary, path, run, run_ok, seqflow};
 
 /// Runs seqflow through `sh -c` with `setup` (e.g. `umask 077`, `ulimit -f 100`) first.
 fn run_in_shell(setup: &str, args: &[&str]) -> Output {
@@ -57,16 +25,6 @@ fn run_in_shell(setup: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// Asserts a failure with exit code 2 and one line on stderr that contains every `words`.
-fn assert_one_line_error(out: &Output, words: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    for word in words {
-        assert!(stderr.contains(word), "{word:?} missing from: {stderr}");
-    }
 }
 
 /// Files whose name says they are seqflow's temporary files.
@@ -97,7 +55,7 @@ fn input_file(dir: &Path, len: usize) -> PathBuf {
 fn devices_are_written_through_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let input = input_file(dir.path(), 100_000);
-    let packed = run_ok(&["pack", path(&input)]);
+    let packed = run_ok(&["pack", path(&input), "-c"]);
     // First on a null device of our own (needs root): a build that still renames over its
     // output fails here, before it could replace the machine's /dev/null below.
     let own_null = dir.path().join("null");
@@ -154,10 +112,10 @@ fn a_fifo_output_gets_the_data_and_stays_a_fifo() {
     let fifo = dir.path().join("out.fifo");
     make_fifo(&fifo);
     for format in ["zstd", "bgzf"] {
-        let expected = run_ok(&["pack", path(&input), "--format", format]);
+        let expected = run_ok(&["pack", path(&input), "-c", "--container", format]);
         let reader_path = fifo.clone();
         let reader = std::thread::spawn(move || fs::read(reader_path).unwrap());
-        run_ok(&["pack", path(&input), "-o", path(&fifo), "--format", format]);
+        run_ok(&["pack", path(&input), "-o", path(&fifo), "--container", format]);
         // Checked first: a replaced FIFO leaves the reader waiting forever.
         assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "FIFO replaced");
         assert!(reader.join().unwrap() == expected, "{format}: the reader got other bytes");
@@ -171,7 +129,7 @@ fn a_fifo_output_gets_the_data_and_stays_a_fifo() {
 fn a_symlink_output_replaces_its_target_and_stays_a_link() {
     let dir = tempfile::tempdir().unwrap();
     let input = input_file(dir.path(), 50_000);
-    let expected = run_ok(&["pack", path(&input)]);
+    let expected = run_ok(&["pack", path(&input), "-c"]);
     let targets = dir.path().join("targets");
     fs::create_dir(&targets).unwrap();
     let target = targets.join("t.zst");
@@ -251,7 +209,7 @@ fn an_output_that_is_an_input_or_another_output_is_refused() {
     // Standard output appended to the input.
     let appended = fs::OpenOptions::new().append(true).open(&fastq).unwrap();
     let out = Process::new(binary())
-        .args(["pack", path(&fastq)])
+        .args(["pack", path(&fastq), "-c"])
         .stdout(Stdio::from(appended))
         .output()
         .unwrap();

@@ -5,34 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
-use assert_cmd::Command;
+mod common;
 
-fn seqflow() -> Command {
-    Command::cargo_bin("seqflow").unwrap()
-}
-
-/// Deterministic pseudo-random bytes, partly compressible.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            if i % 3 == 0 { b"ACGT\n"[(state % 5) as usize] } else { state as u8 }
-        })
-        .collect()
-}
-
-fn run_ok(args: &[&str]) -> Vec<u8> {
-    let out = seqflow().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::bytes::partly_compressible as data;
+use common::cli::{path, run_ok, seqflow};
 
 const CHUNK: usize = 4096;
 
@@ -168,7 +144,7 @@ fn standard_streams_work() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.zst");
     std::fs::write(&file, &packed.stdout).unwrap();
-    assert_eq!(run_ok(&["unpack", path(&file)]), original);
+    assert_eq!(run_ok(&["unpack", path(&file), "-c"]), original);
 }
 
 fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
@@ -201,7 +177,7 @@ fn encrypted_packs_round_trip_and_random_access_works() {
             .collect::<Vec<_>>(),
     );
     for secret in [&alice_sec, &bob_sec] {
-        let restored = run_ok(&["unpack", path(&packed), "--secret-key", path(secret)]);
+        let restored = run_ok(&["unpack", path(&packed), "-c", "--secret-key", path(secret)]);
         assert!(restored == original);
         let got = run_ok(&[
             "cat",
@@ -213,8 +189,10 @@ fn encrypted_packs_round_trip_and_random_access_works() {
         ]);
         assert_eq!(got, &original[300_000..300_100]);
     }
-    let out =
-        seqflow().args(["unpack", path(&packed), "--secret-key", path(&eve_sec)]).output().unwrap();
+    let out = seqflow()
+        .args(["unpack", path(&packed), "-c", "--secret-key", path(&eve_sec)])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no header packet could be decrypted"), "{stderr}");
@@ -235,7 +213,7 @@ fn passphrase_protected_keys_need_the_passphrase() {
     std::fs::write(&input, data(1000, 1)).unwrap();
     let packed = dir.path().join("p.c4gh");
     run_ok(&["pack", path(&input), "-o", path(&packed), "--recipient", path(&public)]);
-    let unpack = ["unpack", path(&packed), "--secret-key", path(&secret)];
+    let unpack = ["unpack", path(&packed), "-c", "--secret-key", path(&secret)];
     let out = seqflow().args(unpack).env_remove("SEQFLOW_PASSPHRASE").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("set SEQFLOW_PASSPHRASE"));
     let out = seqflow().args(unpack).env("SEQFLOW_PASSPHRASE", "wrong").output().unwrap();
@@ -272,15 +250,17 @@ fn python_crypt4gh_decrypts_our_packs() {
     assert!(decrypted.status.success(), "{}", String::from_utf8_lossy(&decrypted.stderr));
     let container = dir.path().join("p.zst");
     std::fs::write(&container, &decrypted.stdout).unwrap();
-    assert_eq!(run_ok(&["unpack", path(&container)]), original);
+    assert_eq!(run_ok(&["unpack", path(&container), "-c"]), original);
 }
 
 /// Runs `unpack` and `verify` on a damaged file: both must fail with one line naming the
 /// problem, and unpack must leave no output file behind.
 fn assert_rejected(packed: &Path, expected: &str) {
     let out_path = packed.with_extension("restored");
-    for command in ["unpack", "verify"] {
-        let out = seqflow().args([command, path(packed), "-o", path(&out_path)]).output().unwrap();
+    let unpack = ["unpack", path(packed), "-o", path(&out_path)];
+    for args in [&unpack[..], &["verify", path(packed)]] {
+        let command = args[0];
+        let out = seqflow().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{command} {}", packed.display());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");

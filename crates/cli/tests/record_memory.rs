@@ -8,19 +8,12 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+mod common;
+
+use common::rusage::children_peak_rss;
+
 const RECORD_LETTERS: usize = 200 << 20;
 const MAX_RSS_BYTES: i64 = 64 << 20;
-
-/// Largest resident set of any waited-for child, in bytes (Linux reports KiB).
-fn children_peak_rss() -> i64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is a valid, writable rusage; getrusage only writes into it.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0);
-    // SAFETY: getrusage succeeded, so it initialised the struct (it was zeroed anyway).
-    let usage = unsafe { usage.assume_init() };
-    usage.ru_maxrss * 1024
-}
 
 #[test]
 fn stats_of_one_200_mb_record_from_stdin_stays_under_64_mb() {

@@ -553,3 +553,44 @@ fn count_touching(bed: &Path) -> usize {
     let copies = bed_copies(&fs::read_to_string(bed).unwrap());
     copies.windows(2).filter(|w| w[0].contig == w[1].contig && w[0].end == w[1].start).count()
 }
+
+#[test]
+fn verbose_summary_is_in_words_and_no_limit_is_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = simulate(dir.path(), "sim", &small_config(5, 300_000));
+    let out = dir.path().join("out");
+    let output = seqflow()
+        .args(["repeats", "-v", "-t", "2", "-o"])
+        .arg(&out)
+        .arg(with_suffix(&sim, ".fa"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // No Rust debug structs: the index and discovery statistics are sentences.
+    assert!(!stderr.contains("IndexStats") && !stderr.contains(" { "), "{stderr}");
+    assert!(
+        stderr.contains("k-mers scanned") && stderr.contains("merged as redundant"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(with_suffix(&out, ".summary.json")).unwrap())
+            .unwrap();
+    let found = summary["discovery"]["families"].as_u64().unwrap();
+    let merged = summary["redundant_families_removed"].as_u64().unwrap();
+    let kept = summary["families"].as_u64().unwrap();
+    assert!(found - merged >= kept, "{found} - {merged} < {kept}");
+    let without = found - merged - kept;
+    let said = format!(
+        "{found} families found, {merged} merged as redundant, {without} left without a copy → \
+         {kept} families"
+    );
+    assert!(stderr.contains(&said), "{said:?} missing from: {stderr}");
+    // "No limit" is null, not 2^64 − 1; a given limit is a number.
+    assert!(summary["params"]["max_families"].is_null(), "{}", summary["params"]);
+    run_repeats(&with_suffix(&sim, ".fa"), &out, &["--max-families", "2"]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(with_suffix(&out, ".summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["params"]["max_families"], 2);
+}

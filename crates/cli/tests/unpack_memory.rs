@@ -8,20 +8,13 @@
 
 use std::process::Command;
 
+mod common;
+
+use common::rusage::children_peak_rss;
+
 const FRAME: usize = 16 << 20;
 const FRAMES: usize = 24;
 const MAX_RSS_BYTES: i64 = 120 << 20;
-
-/// Largest resident set of any waited-for child, in bytes (Linux reports KiB).
-fn children_peak_rss() -> i64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is a valid, writable rusage; getrusage only writes into it.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0);
-    // SAFETY: getrusage succeeded, so it initialised the struct (it was zeroed anyway).
-    let usage = unsafe { usage.assume_init() };
-    usage.ru_maxrss * 1024
-}
 
 #[test]
 fn verify_of_16_mib_frames_keeps_a_few_in_flight() {
