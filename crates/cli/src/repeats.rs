@@ -254,13 +254,7 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let load = started.elapsed().as_secs_f64();
 
     let repeats = find_repeats(&genome, &params, &mut |progress| {
-        let message = match progress {
-            Progress::Indexing => "indexing k-mers".to_owned(),
-            Progress::Discovering(n) => format!("building families: {n}"),
-            Progress::Merging => "removing redundant families".to_owned(),
-            Progress::Annotating => "annotating copies".to_owned(),
-        };
-        set_message(bar.as_ref(), &message);
+        set_message(bar.as_ref(), &progress_message(progress));
     })
     .with_context(|| args.genome.display().to_string())?;
 
@@ -493,6 +487,25 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// The progress line for a phase: its name and how much of it is done.
+fn progress_message(progress: Progress) -> String {
+    let percent = progress.fraction().map(|f| format!("{:.0}%", f * 100.0));
+    match (progress, percent) {
+        (Progress::Indexing { passes_done, passes }, Some(percent)) => {
+            format!("1/4 indexing k-mers: {percent} (scan {passes_done} of {passes})")
+        }
+        (Progress::Indexing { .. }, None) => "1/4 indexing k-mers: counting".to_owned(),
+        (Progress::Discovering { families, .. }, percent) => format!(
+            "2/4 building families: {} of the seeds, {families} families",
+            percent.as_deref().unwrap_or("0%")
+        ),
+        (Progress::Merging, _) => "3/4 removing redundant families".to_owned(),
+        (Progress::Annotating { .. }, percent) => {
+            format!("4/4 annotating copies: {} of the genome", percent.as_deref().unwrap_or("0%"))
+        }
+    }
+}
+
 fn spinner(global: Global) -> Option<ProgressBar> {
     if global.quiet || !std::io::stderr().is_terminal() {
         return None;
@@ -508,5 +521,22 @@ fn spinner(global: Global) -> Option<ProgressBar> {
 fn set_message(bar: Option<&ProgressBar>, message: &str) {
     if let Some(bar) = bar {
         bar.set_message(message.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_name_the_phase_and_the_share_done() {
+        let line = progress_message(Progress::Indexing { passes_done: 3, passes: 12 });
+        assert_eq!(line, "1/4 indexing k-mers: 25% (scan 3 of 12)");
+        let line =
+            progress_message(Progress::Discovering { families: 7, seeds_left: 10, seeds: 40 });
+        assert_eq!(line, "2/4 building families: 75% of the seeds, 7 families");
+        let line = progress_message(Progress::Annotating { bases_done: 1, bases: 3 });
+        assert_eq!(line, "4/4 annotating copies: 33% of the genome");
+        assert!(progress_message(Progress::Merging).contains("redundant"));
     }
 }

@@ -11,7 +11,7 @@ use std::process::Command as Process;
 mod common;
 
 use common::bytes::partly_compressible as data;
-use common::cli::{assert_one_line_error, binary, path, run, run_ok, seqflow};
+use common::cli::{assert_one_line_error, on_a_terminal, path, run, run_ok, seqflow};
 
 fn write_input(dir: &Path, name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
     let input = dir.join(name);
@@ -81,29 +81,6 @@ fn rm_keeps_the_input_when_the_command_fails() {
     // --rm with standard input or output is refused before anything is done.
     assert!(!run(&["unpack", path(&zst), "--rm", "-c"]).status.success());
     assert_one_line_error(&run(&["pack", "-", "--rm"]), &["--rm", "standard input"]);
-}
-
-/// Runs `seqflow ARGS` with a pseudo-terminal as standard output (through `script`), and
-/// returns its exit status and what reached the terminal; `None` without `script`.
-fn on_a_terminal(args: &[&str]) -> Option<(bool, String)> {
-    let found = Process::new("script").arg("--version").output().is_ok();
-    if !found {
-        if std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_some() {
-            panic!("script (util-linux) is required with SEQFLOW_REQUIRE_TOOLS");
-        }
-        eprintln!("SKIPPED: `script` (util-linux) not found to make a terminal");
-        return None;
-    }
-    let command = std::iter::once(path(&binary()).to_owned())
-        .chain(args.iter().map(|a| format!("'{a}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = Process::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    Some((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
 #[test]

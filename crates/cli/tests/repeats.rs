@@ -10,6 +10,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use seqflow_sim::{EvaluateOptions, RepeatGenomeConfig, evaluate, write_repeat_genome};
 
+mod common;
+
+use common::cli::{on_a_terminal, path};
+
 fn seqflow() -> Command {
     Command::cargo_bin("seqflow").unwrap()
 }
@@ -81,7 +85,7 @@ fn finds_planted_families_on_a_simulated_genome() {
 }
 
 #[test]
-fn output_is_identical_for_any_thread_count() {
+fn output_is_identical_for_any_thread_count_and_memory_budget() {
     let dir = tempfile::tempdir().unwrap();
     let mut fragmented = small_config(11, 600_000);
     fragmented.contigs = 40;
@@ -97,21 +101,26 @@ fn output_is_identical_for_any_thread_count() {
         run_repeats(&fasta, &reference, &["-t", "1"]);
         let families = fs::read_to_string(with_suffix(&reference, ".families.fa")).unwrap();
         assert!(families.matches('>').count() >= 3, "{families}");
-        for threads in ["2", "3"] {
-            let other = dir.path().join(format!("t{threads}"));
-            run_repeats(&fasta, &other, &["-t", threads]);
+        // A small --memory splits the index into many buckets: the same result too.
+        for (threads, memory) in [("2", "1G"), ("3", "1G"), ("2", "2M")] {
+            let other = dir.path().join(format!("t{threads}m{memory}"));
+            run_repeats(&fasta, &other, &["-t", threads, "--memory", memory]);
+            let summary: serde_json::Value =
+                serde_json::from_slice(&fs::read(with_suffix(&other, ".summary.json")).unwrap())
+                    .unwrap();
+            let buckets = summary["index"]["buckets"].as_u64().unwrap();
+            assert_eq!(buckets > 1, memory == "2M", "{buckets} index buckets with {memory}");
             for suffix in COMPARED {
                 assert!(
                     fs::read(with_suffix(&reference, suffix)).unwrap()
                         == fs::read(with_suffix(&other, suffix)).unwrap(),
-                    "{} differs between 1 and {threads} threads",
-                    suffix
+                    "{suffix} differs between 1 and {threads} threads (--memory {memory})"
                 );
             }
             assert_eq!(
                 landscape(&reference),
                 landscape(&other),
-                "the landscape differs between 1 and {threads} threads"
+                "the landscape differs between 1 and {threads} threads (--memory {memory})"
             );
         }
     }
@@ -593,4 +602,22 @@ fn verbose_summary_is_in_words_and_no_limit_is_null() {
         serde_json::from_str(&fs::read_to_string(with_suffix(&out, ".summary.json")).unwrap())
             .unwrap();
     assert_eq!(summary["params"]["max_families"], 2);
+}
+
+#[test]
+fn a_terminal_sees_each_phase_and_how_much_of_it_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let genome = simulate(dir.path(), "g", &small_config(21, 400_000));
+    let (prefix, fasta) = (dir.path().join("out"), with_suffix(&genome, ".fa"));
+    let args = ["repeats", "-t", "2", "-o", path(&prefix), path(&fasta)];
+    let Some((ok, said)) = on_a_terminal(&args) else { return };
+    assert!(ok, "{said}");
+    for phase in ["indexing k-mers", "building families", "annotating copies"] {
+        assert!(said.contains(phase), "{phase:?} missing from {said:?}");
+    }
+    assert!(said.contains("100% (scan"), "the index reports its scans: {said:?}");
+    assert!(said.contains("% of the genome"), "{said:?}");
+    // Quiet runs and runs without a terminal draw nothing.
+    let Some((ok, said)) = on_a_terminal(&[&args[..], &["-q", "-f"]].concat()) else { return };
+    assert!(ok && !said.contains("k-mers"), "{said:?}");
 }

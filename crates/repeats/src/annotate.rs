@@ -65,12 +65,14 @@ impl Cost for Chunk {
 }
 
 /// Annotates every copy of `consensi` (2-bit codes) in `genome`; returns them sorted by start,
-/// not overlapping, with the engine's report of the scan.
+/// not overlapping, with the engine's report of the scan. `on_progress` sees the bases
+/// scanned so far, in genome order.
 pub(crate) fn annotate(
     genome: &Genome,
     k: usize,
     consensi: &[Vec<u8>],
     params: &Params,
+    on_progress: &mut dyn FnMut(u64),
 ) -> Result<(Vec<Annotation>, Report), Error> {
     let library = library(consensi, k, params.min_entropy);
     let reversed: Vec<Vec<u8>> =
@@ -94,11 +96,13 @@ pub(crate) fn annotate(
             Ok(())
         },
         |_| (),
-        |_: &mut (), chunk: Chunk| -> Result<Vec<Annotation>, Error> {
-            Ok(scan_chunk(genome, k, chunk.0, &library, consensi, &reversed, params))
+        |_: &mut (), chunk: Chunk| -> Result<(u64, Vec<Annotation>), Error> {
+            let end = chunk.0.end;
+            Ok((end, scan_chunk(genome, k, chunk.0, &library, consensi, &reversed, params)))
         },
-        |found: Vec<Annotation>| -> Result<(), Error> {
+        |(end, found): (u64, Vec<Annotation>)| -> Result<(), Error> {
             candidates.extend(found);
+            on_progress(end);
             Ok(())
         },
     );

@@ -25,6 +25,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -112,14 +113,14 @@ struct RoundDone {
     stop: bool,
 }
 
-/// Runs discovery over `index`, masking accepted families' elements in `mask`; `on_family`
-/// sees the number of families accepted so far.
+/// Runs discovery over `index`, masking accepted families' elements in `mask`; `on_progress`
+/// sees `(families accepted, seeds left, viable seeds)` at the start and after each round.
 pub(crate) fn discover(
     genome: &Genome,
     index: &SeedIndex,
     mask: &Bitmask,
     params: &Params,
-    on_family: &mut dyn FnMut(usize),
+    on_progress: &mut dyn FnMut(usize, u64, u64),
 ) -> Result<Discovery, Error> {
     let k = index.k();
     // The queue and the reorder window hold every round in flight: the committer waits for
@@ -149,6 +150,10 @@ pub(crate) fn discover(
         .map(|s| (s.count, Reverse(s.kmer)))
         .collect();
     stats.viable_seeds = heap.len() as u64;
+    // Seeds still in the source's heap, for progress only (the result never reads it).
+    let seeds_left = AtomicU64::new(stats.viable_seeds);
+    let seeds_left_ref = &seeds_left;
+    on_progress(0, stats.viable_seeds, stats.viable_seeds);
     tracing::debug!(seeds = heap.len(), secs = started.elapsed().as_secs_f64(), "viable seeds");
     let source_stats_ref = &mut source_stats;
     let outcome = pipeline.run_ordered(
@@ -173,6 +178,7 @@ pub(crate) fn discover(
                 let scheduled: Vec<&Vec<Occurrence>> =
                     in_flight.iter().flat_map(|(_, copies)| copies).collect();
                 let round = next_round(&mut heap, index, mask, params, &scheduled, source_stats);
+                seeds_left_ref.store(heap.len() as u64, Ordering::Relaxed);
                 if round.is_empty() {
                     // Nothing new to build yet: let every round in flight be committed, wait for
                     // all of them, and form again from the fully committed mask (still the same
@@ -240,13 +246,13 @@ pub(crate) fn discover(
                     }
                     families.push(Discovered { family, first_pos: item.copies[0].pos() });
                     stats.families += 1;
-                    on_family(families.len());
                 }
             } else {
                 stats.conflicts += 1;
                 pending.requeue.push((item.count, item.kmer));
             }
             if item.index + 1 == item.round_len {
+                on_progress(families.len(), seeds_left.load(Ordering::Relaxed), stats.viable_seeds);
                 let mut done = std::mem::take(&mut pending);
                 done.stop = families.len() >= params.max_families;
                 // The source may have stopped already (cancelled); nothing then waits.

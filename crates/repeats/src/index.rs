@@ -309,6 +309,19 @@ impl SeedIndex {
     /// [`IndexError::InvalidK`] if `config.k` is not in 1..=32; [`IndexError::MemoryTooSmall`]
     /// if a hash sub-bin holds more than `config.memory_bytes` of entries.
     pub fn build(genome: &Genome, config: &IndexConfig) -> Result<SeedIndex, IndexError> {
+        Self::build_with_progress(genome, config, &mut |_, _| {})
+    }
+
+    /// [`SeedIndex::build`], telling `progress(passes_done, passes)` after each genome scan:
+    /// `(1, 1 + buckets)` after the counting scan, then one more after each bucket.
+    ///
+    /// # Errors
+    /// As [`SeedIndex::build`].
+    pub fn build_with_progress(
+        genome: &Genome,
+        config: &IndexConfig,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<SeedIndex, IndexError> {
         let k = config.k;
         if !(1..=MAX_K).contains(&k) {
             return Err(IndexError::InvalidK { k });
@@ -323,6 +336,8 @@ impl SeedIndex {
         let totals = counts.totals();
         let buckets = plan_buckets(&totals, config.memory_bytes)?;
         stats.buckets = buckets.len();
+        let passes = 1 + buckets.len();
+        progress(1, passes);
         let mut seeds = Vec::new();
         let mut positions = Vec::new();
         // One allocation for the largest bucket, reused by every pass. `vec![0; n]` takes
@@ -331,11 +346,12 @@ impl SeedIndex {
         let bucket_len = |b: &Range<usize>| totals[b.clone()].iter().sum::<u64>() as usize;
         let largest = buckets.iter().map(bucket_len).max().unwrap_or(0);
         let mut buffer = vec![0u128; largest];
-        for bucket in buckets {
+        for (done, bucket) in buckets.into_iter().enumerate() {
             let entries = &mut buffer[..bucket_len(&bucket)];
             builder.fill(&counts.per_thread, bucket.clone(), entries);
             stats.peak_bucket_bytes = stats.peak_bucket_bytes.max(entries.len() * ENTRY_BYTES);
             builder.collect(entries, &counts, bucket, &mut seeds, &mut positions, &mut stats);
+            progress(2 + done, passes);
         }
         drop(buffer);
         seeds.sort_unstable_by_key(|s: &Seed| s.kmer);

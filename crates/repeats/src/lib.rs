@@ -154,17 +154,62 @@ impl Repeats {
     }
 }
 
-/// A phase of [`find_repeats`], reported as it starts.
+/// How far [`find_repeats`] has got: the phase, and within it the share of the work done.
+///
+/// Reported when a phase starts and then as it advances (after each index pass, each round
+/// of family building, each annotated chunk), so a caller can draw a progress line. The
+/// figures never change the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// Counting k-mers.
-    Indexing,
-    /// Building families; the number accepted so far.
-    Discovering(usize),
+    /// Counting k-mers: `passes_done` of `passes` genome scans (one counting scan, then one
+    /// per index bucket; `passes` is 0 until the counting scan has planned the buckets).
+    Indexing {
+        /// Scans finished.
+        passes_done: usize,
+        /// Scans planned (0 while unknown).
+        passes: usize,
+    },
+    /// Building families from seeds, the most frequent first.
+    Discovering {
+        /// Families accepted so far.
+        families: usize,
+        /// Seeds still waiting (seeds whose copies collided are queued again, so this may
+        /// rise a little).
+        seeds_left: u64,
+        /// Seeds that could start a family.
+        seeds: u64,
+    },
     /// Removing redundant families.
     Merging,
-    /// Annotating copies.
-    Annotating,
+    /// Annotating copies: bases of the genome scanned.
+    Annotating {
+        /// Bases scanned so far.
+        bases_done: u64,
+        /// Bases in the genome.
+        bases: u64,
+    },
+}
+
+impl Progress {
+    /// The share of the current phase done, in `0.0..=1.0`, where the phase can say.
+    ///
+    /// ```
+    /// use seqflow_repeats::Progress;
+    /// let p = Progress::Annotating { bases_done: 25, bases: 100 };
+    /// assert_eq!(p.fraction(), Some(0.25));
+    /// assert_eq!(Progress::Merging.fraction(), None);
+    /// ```
+    pub fn fraction(&self) -> Option<f64> {
+        let share = |done: f64, all: f64| (all > 0.0).then(|| (done / all).clamp(0.0, 1.0));
+        match *self {
+            Progress::Indexing { passes_done, passes } => share(passes_done as f64, passes as f64),
+            Progress::Discovering { seeds_left, seeds, .. } => {
+                share(seeds.saturating_sub(seeds_left) as f64, seeds as f64)
+            }
+            Progress::Merging => None,
+            Progress::Annotating { bases_done, bases } => share(bases_done as f64, bases as f64),
+        }
+    }
 }
 
 /// Finds the interspersed repeat families of `genome` and annotates their copies.
@@ -183,7 +228,7 @@ pub fn find_repeats(
     let k = params.k.unwrap_or_else(|| seed_length(genome.acgt_len()));
     let mut times = PhaseTimes::default();
 
-    progress(Progress::Indexing);
+    progress(Progress::Indexing { passes_done: 0, passes: 0 });
     let started = Instant::now();
     let config = IndexConfig {
         k,
@@ -193,7 +238,9 @@ pub fn find_repeats(
         memory_bytes: params.memory_bytes,
         threads: params.threads,
     };
-    let index = SeedIndex::build(genome, &config)?;
+    let index = SeedIndex::build_with_progress(genome, &config, &mut |passes_done, passes| {
+        progress(Progress::Indexing { passes_done, passes });
+    })?;
     let seeds: Vec<SeedSummary> = index
         .seeds()
         .iter()
@@ -205,12 +252,12 @@ pub fn find_repeats(
         .collect();
     times.index = started.elapsed().as_secs_f64();
 
-    progress(Progress::Discovering(0));
     let started = Instant::now();
     let mask = Bitmask::for_genome(genome);
-    let discovery = discover::discover(genome, &index, &mask, params, &mut |n| {
-        progress(Progress::Discovering(n));
-    })?;
+    let discovery =
+        discover::discover(genome, &index, &mask, params, &mut |families, left, all| {
+            progress(Progress::Discovering { families, seeds_left: left, seeds: all });
+        })?;
     let index_stats = index.stats().clone();
     drop(index);
     drop(mask);
@@ -241,9 +288,12 @@ pub fn find_repeats(
     let kept_consensi: Vec<Vec<u8>> = kept.iter().map(|&i| consensi[i].clone()).collect();
     times.redundancy = started.elapsed().as_secs_f64();
 
-    progress(Progress::Annotating);
     let started = Instant::now();
-    let (annotations, annotation_report) = annotate::annotate(genome, k, &kept_consensi, params)?;
+    let bases = genome.len() as u64;
+    let (annotations, annotation_report) =
+        annotate::annotate(genome, k, &kept_consensi, params, &mut |bases_done| {
+            progress(Progress::Annotating { bases_done, bases });
+        })?;
     let alignments = copy_alignment::align_copies(genome, &kept_consensi, &annotations, params)?;
     times.annotation = started.elapsed().as_secs_f64();
 

@@ -41,3 +41,26 @@ pub(crate) fn assert_one_line_error(out: &Output, words: &[&str]) {
         assert!(stderr.contains(word), "{word:?} missing from: {stderr}");
     }
 }
+
+/// Runs `seqflow ARGS` with a pseudo-terminal as standard output (through `script`), and
+/// returns its exit status and what reached the terminal; `None` without `script`.
+pub(crate) fn on_a_terminal(args: &[&str]) -> Option<(bool, String)> {
+    let found = std::process::Command::new("script").arg("--version").output().is_ok();
+    if !found {
+        if std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_some() {
+            panic!("script (util-linux) is required with SEQFLOW_REQUIRE_TOOLS");
+        }
+        eprintln!("SKIPPED: `script` (util-linux) not found to make a terminal");
+        return None;
+    }
+    let command = std::iter::once(path(&binary()).to_owned())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    Some((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned()))
+}
