@@ -289,7 +289,7 @@ pub fn find_repeats(
     times.redundancy = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let bases = genome.len() as u64;
+    let bases = genome.len();
     let (annotations, annotation_report) =
         annotate::annotate(genome, k, &kept_consensi, params, &mut |bases_done| {
             progress(Progress::Annotating { bases_done, bases });
