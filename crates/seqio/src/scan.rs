@@ -233,7 +233,15 @@ pub(crate) fn fasta_piece(
         }
     };
     let mut cut = end;
-    let last_line_start = memchr::memrchr(b'\n', &buf[seq_start..cut]).map(|i| seq_start + i + 1);
+    // The unfinished last line starts after the window's last line break or, when the
+    // sequence part of the window holds none, at `seq_start` itself, which is a line start
+    // unless this batch resumes a line cut mid-way. Missing that second case once let a
+    // header that began exactly at a piece's start be read as letters.
+    let last_line_start = match memchr::memrchr(b'\n', &buf[seq_start..cut]) {
+        Some(i) => Some(seq_start + i + 1),
+        None if continuing != Some(true) => Some(seq_start),
+        None => None,
+    };
     match last_line_start {
         Some(i) if i < cut && buf[i] == b'>' => cut = i,
         _ => {}
