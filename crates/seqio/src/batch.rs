@@ -15,7 +15,8 @@ use crate::validate::Validation;
 pub enum Format {
     /// `>` header, sequence on any number of lines.
     Fasta,
-    /// `@` header, one sequence line, `+` line, one quality line.
+    /// `@` header, sequence, `+` line, quality as long as the sequence; sequence and quality
+    /// are usually one line each but may be wrapped over several.
     Fastq,
 }
 
@@ -48,6 +49,24 @@ pub(crate) struct Span {
     pub(crate) open: bool,
     /// Sequence letters of the same record in earlier batches.
     pub(crate) prior_letters: u64,
+    /// A FASTQ record whose sequence or quality was wrapped over several lines: `seq` and
+    /// `qual` index [`Batch::joined`], where the lines are put end to end; its lines in `buf`
+    /// are in the batch's [`Wrapped`] table.
+    pub(crate) wrapped: bool,
+}
+
+/// Where the lines of a wrapped FASTQ record lie in the batch buffer, for error positions and
+/// record lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wrapped {
+    /// `head.0` of the record's span: the key the table is sorted by.
+    pub(crate) head: usize,
+    /// First byte of the first sequence line.
+    pub(crate) seq: usize,
+    /// First byte of the first quality line.
+    pub(crate) qual: usize,
+    /// End of the last quality line, line ending excluded.
+    pub(crate) end: usize,
 }
 
 /// Page size assumed for buffer alignment.
@@ -80,6 +99,10 @@ pub struct Batch {
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) spans: Vec<Span>,
+    /// Sequence and quality of wrapped FASTQ records, each put on one line.
+    pub(crate) joined: Vec<u8>,
+    /// The input lines of wrapped FASTQ records, in record order.
+    pub(crate) wrapped: Vec<Wrapped>,
     pub(crate) format: Format,
     pub(crate) source: Arc<str>,
     /// Offset of `buf[start]` in the decompressed input.
@@ -95,6 +118,8 @@ impl Default for Batch {
             start: 0,
             end: 0,
             spans: Vec::new(),
+            joined: Vec::new(),
+            wrapped: Vec::new(),
             format: Format::Fastq,
             source: Arc::from(""),
             byte_offset: 0,
@@ -172,6 +197,8 @@ impl Batch {
     /// Empties the batch, keeping its allocations.
     pub(crate) fn clear(&mut self) {
         self.spans.clear();
+        self.joined.clear();
+        self.wrapped.clear();
         self.start = 0;
         self.end = 0;
     }
@@ -196,6 +223,23 @@ impl Batch {
         self.end
     }
 
+    /// The input lines of a wrapped FASTQ record.
+    pub(crate) fn wrapped_lines(&self, span: &Span) -> &Wrapped {
+        let i = self.wrapped.partition_point(|w| w.head < span.head.0);
+        &self.wrapped[i]
+    }
+
+    /// End of the record's text in the buffer, line ending excluded.
+    pub(crate) fn record_end(&self, span: &Span) -> usize {
+        if span.wrapped {
+            self.wrapped_lines(span).end
+        } else if span.qual.1 > 0 {
+            span.qual.1
+        } else {
+            span.seq.1
+        }
+    }
+
     /// Position of the start of a record, for error messages.
     pub(crate) fn position_of(&self, span: &Span, at: usize) -> Position {
         let record = (!span.continued)
@@ -212,6 +256,22 @@ impl Batch {
     pub(crate) fn error_at(&self, span: &Span, at: usize, message: impl Into<String>) -> Error {
         Error::parse(self.position_of(span, at), message)
     }
+}
+
+/// Buffer index of the `i`-th character of the text whose lines start at `from`, line
+/// endings (`\n`, `\r\n`) skipped.
+fn nth_char(buf: &[u8], from: usize, i: usize) -> usize {
+    let (mut at, mut left) = (from, i);
+    while let Some(newline) = memchr::memchr(b'\n', &buf[at..]).map(|n| at + n) {
+        let line_end =
+            if newline > at && buf[newline - 1] == b'\r' { newline - 1 } else { newline };
+        if left < line_end - at {
+            break;
+        }
+        left -= line_end - at;
+        at = newline + 1;
+    }
+    at + left
 }
 
 /// Number of line breaks in `buf[from..to]`.
@@ -251,9 +311,11 @@ impl<'a> Record<'a> {
     }
 
     /// The sequence as stored in the input. For FASTA it may contain line breaks
-    /// (`\n`, `\r\n`); for FASTQ it is exactly the sequence. Case is preserved.
+    /// (`\n`, `\r\n`); for FASTQ it is exactly the sequence (the lines of a wrapped
+    /// record put end to end). Case is preserved.
     pub fn seq_raw(&self) -> &'a [u8] {
-        &self.batch.buf[self.span.seq.0..self.span.seq.1]
+        let text = if self.span.wrapped { &self.batch.joined } else { &self.batch.buf };
+        &text[self.span.seq.0..self.span.seq.1]
     }
 
     /// Number of sequence letters, line breaks excluded.
@@ -283,10 +345,12 @@ impl<'a> Record<'a> {
             .filter(|line| !line.is_empty())
     }
 
-    /// Quality string (Phred+33 text) for FASTQ records; `None` for FASTA.
+    /// Quality string (Phred+33 text) for FASTQ records, on one line even when the input
+    /// wrapped it; `None` for FASTA.
     pub fn qual(&self) -> Option<&'a [u8]> {
+        let text = if self.span.wrapped { &self.batch.joined } else { &self.batch.buf };
         match self.batch.format {
-            Format::Fastq => Some(&self.batch.buf[self.span.qual.0..self.span.qual.1]),
+            Format::Fastq => Some(&text[self.span.qual.0..self.span.qual.1]),
             Format::Fasta => None,
         }
     }
@@ -329,11 +393,21 @@ impl<'a> Record<'a> {
 
     /// Builds an error about this record at index `i` of its sequence (`Some`) or quality.
     pub(crate) fn error_in_seq(&self, i: usize, message: impl Into<String>) -> Error {
-        self.batch.error_at(self.span, self.span.seq.0 + i, message)
+        let at = if self.span.wrapped {
+            nth_char(&self.batch.buf, self.batch.wrapped_lines(self.span).seq, i)
+        } else {
+            self.span.seq.0 + i
+        };
+        self.batch.error_at(self.span, at, message)
     }
 
     /// Builds an error about this record at index `i` of its quality string.
     pub(crate) fn error_in_qual(&self, i: usize, message: impl Into<String>) -> Error {
-        self.batch.error_at(self.span, self.span.qual.0 + i, message)
+        let at = if self.span.wrapped {
+            nth_char(&self.batch.buf, self.batch.wrapped_lines(self.span).qual, i)
+        } else {
+            self.span.qual.0 + i
+        };
+        self.batch.error_at(self.span, at, message)
     }
 }

@@ -307,7 +307,7 @@ impl Reader {
                     (span.head.0 - 1, here)
                 }
             };
-            let record_end = if span.qual.1 > 0 { span.qual.1 } else { span.seq.1 };
+            let record_end = batch.record_end(span);
             let bytes = earlier.bytes + (record_end - piece_start) as u64;
             if bytes > limit {
                 let position = Position {
