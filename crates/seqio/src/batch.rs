@@ -93,9 +93,13 @@ pub(crate) const INITIAL_ROOM: usize = 1 << 20;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Batch {
-    /// Backing storage; `start..end` holds the data. `start` is chosen so that the bytes read
-    /// from the input land on a page boundary (misaligned reads were measured ~3× slower).
+    /// Backing storage when the input is read; `start..end` holds the data. `start` is chosen
+    /// so that the bytes read from the input land on a page boundary (misaligned reads were
+    /// measured ~3× slower).
     pub(crate) buf: Vec<u8>,
+    /// The mapped file when the input is mapped: then `start..end` are offsets in it and
+    /// `buf` is unused.
+    pub(crate) mapped: Option<Arc<memmap2::Mmap>>,
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) spans: Vec<Span>,
@@ -115,6 +119,7 @@ impl Default for Batch {
     fn default() -> Self {
         Batch {
             buf: Vec::new(),
+            mapped: None,
             start: 0,
             end: 0,
             spans: Vec::new(),
@@ -161,7 +166,13 @@ impl Batch {
 
     /// The raw bytes covered by the batch's records, exactly as they were in the input.
     pub fn data(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
+        &self.text()[self.start..self.end]
+    }
+
+    /// The storage `start`, `end` and the spans index: the mapped file or the buffer.
+    #[inline(always)]
+    pub(crate) fn text(&self) -> &[u8] {
+        storage(&self.buf, self.mapped.as_deref())
     }
 
     /// The `i`-th record.
@@ -210,6 +221,7 @@ impl Batch {
     /// arrives (see `Reader::fill`), so a large batch size costs memory only when the input
     /// fills it.
     pub(crate) fn reset_with(&mut self, carry: &[u8], room: usize) -> usize {
+        self.mapped = None;
         let needed = carry.len() + room.min(INITIAL_ROOM) + 2 * PAGE;
         if self.buf.len() < needed {
             self.buf.resize(needed, 0);
@@ -243,10 +255,10 @@ impl Batch {
     /// Position of the start of a record, for error messages.
     pub(crate) fn position_of(&self, span: &Span, at: usize) -> Position {
         let record = (!span.continued)
-            .then(|| String::from_utf8_lossy(id_of(&self.buf[span.head.0..span.head.1])));
+            .then(|| String::from_utf8_lossy(id_of(&self.text()[span.head.0..span.head.1])));
         Position {
             source: Arc::clone(&self.source),
-            line: span.line + lines_between(&self.buf, span.head.0, at),
+            line: span.line + lines_between(self.text(), span.head.0, at),
             byte: self.byte_offset + (at - self.start) as u64,
             record: record.map(|r| r.into_owned()),
         }
@@ -255,6 +267,15 @@ impl Batch {
     /// An error about the record `span` at buffer index `at`.
     pub(crate) fn error_at(&self, span: &Span, at: usize, message: impl Into<String>) -> Error {
         Error::parse(self.position_of(span, at), message)
+    }
+}
+
+/// The bytes a batch's offsets index: the mapped file if there is one, else the buffer.
+#[inline(always)]
+pub(crate) fn storage<'a>(buf: &'a [u8], mapped: Option<&'a memmap2::Mmap>) -> &'a [u8] {
+    match mapped {
+        Some(map) => map,
+        None => buf,
     }
 }
 
@@ -300,7 +321,7 @@ impl<'a> Record<'a> {
 
     /// The whole header line, without the `>`/`@` marker and line ending.
     pub fn header(&self) -> &'a [u8] {
-        &self.batch.buf[self.span.head.0..self.span.head.1]
+        &self.batch.text()[self.span.head.0..self.span.head.1]
     }
 
     /// The description: the header after the identifier and its separator, if any.
@@ -314,7 +335,7 @@ impl<'a> Record<'a> {
     /// (`\n`, `\r\n`); for FASTQ it is exactly the sequence (the lines of a wrapped
     /// record put end to end). Case is preserved.
     pub fn seq_raw(&self) -> &'a [u8] {
-        let text = if self.span.wrapped { &self.batch.joined } else { &self.batch.buf };
+        let text = if self.span.wrapped { &self.batch.joined } else { self.batch.text() };
         &text[self.span.seq.0..self.span.seq.1]
     }
 
@@ -348,7 +369,7 @@ impl<'a> Record<'a> {
     /// Quality string (Phred+33 text) for FASTQ records, on one line even when the input
     /// wrapped it; `None` for FASTA.
     pub fn qual(&self) -> Option<&'a [u8]> {
-        let text = if self.span.wrapped { &self.batch.joined } else { &self.batch.buf };
+        let text = if self.span.wrapped { &self.batch.joined } else { self.batch.text() };
         match self.batch.format {
             Format::Fastq => Some(&text[self.span.qual.0..self.span.qual.1]),
             Format::Fasta => None,
@@ -394,7 +415,7 @@ impl<'a> Record<'a> {
     /// Builds an error about this record at index `i` of its sequence (`Some`) or quality.
     pub(crate) fn error_in_seq(&self, i: usize, message: impl Into<String>) -> Error {
         let at = if self.span.wrapped {
-            nth_char(&self.batch.buf, self.batch.wrapped_lines(self.span).seq, i)
+            nth_char(self.batch.text(), self.batch.wrapped_lines(self.span).seq, i)
         } else {
             self.span.seq.0 + i
         };
@@ -404,7 +425,7 @@ impl<'a> Record<'a> {
     /// Builds an error about this record at index `i` of its quality string.
     pub(crate) fn error_in_qual(&self, i: usize, message: impl Into<String>) -> Error {
         let at = if self.span.wrapped {
-            nth_char(&self.batch.buf, self.batch.wrapped_lines(self.span).qual, i)
+            nth_char(self.batch.text(), self.batch.wrapped_lines(self.span).qual, i)
         } else {
             self.span.qual.0 + i
         };

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::batch::{Batch, Span, Wrapped};
+use crate::batch::{Batch, Span, Wrapped, storage};
 use crate::error::{Error, Position, Result};
 use crate::newlines::Newlines;
 
@@ -52,7 +52,7 @@ fn trim_cr(buf: &[u8], line_start: usize, newline: usize) -> usize {
 /// one if the input lacked it). `first_line` is the line number of `batch.buf[batch.start]`.
 pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<ScanEnd> {
     let (start, end) = (batch.start, batch.end);
-    let buf = &batch.buf[..end];
+    let buf = &storage(&batch.buf, batch.mapped.as_deref())[..end];
     let spans = &mut batch.spans;
     let locate = Locator { source: &batch.source, byte_offset: batch.byte_offset, start };
     let mut wrapped = Side { joined: &mut batch.joined, lines: &mut batch.wrapped };
@@ -318,7 +318,7 @@ pub(crate) fn fasta(
     continuing: Option<bool>,
 ) -> Result<ScanEnd> {
     let (start, end) = (batch.start, batch.end);
-    let buf = &batch.buf[..end];
+    let buf = &storage(&batch.buf, batch.mapped.as_deref())[..end];
     let spans = &mut batch.spans;
     let locate = Locator { source: &batch.source, byte_offset: batch.byte_offset, start };
     let mut open: Option<Span> = continuing.map(|_| Span {
@@ -383,7 +383,7 @@ pub(crate) fn fasta_piece(
     continuing: Option<bool>,
 ) -> Option<(ScanEnd, bool)> {
     let (start, end) = (batch.start, batch.end);
-    let buf = &batch.buf[..end];
+    let buf = &storage(&batch.buf, batch.mapped.as_deref())[..end];
     let (head, seq_start, mut line) = match continuing {
         Some(_) => ((start, start), start, first_line),
         None => {
