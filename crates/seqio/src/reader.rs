@@ -398,13 +398,15 @@ impl Reader {
             let (piece_start, earlier) = match continued.filter(|_| i == 0) {
                 Some(piece) => (batch.start, piece),
                 None => {
-                    let header = batch.position_of(span, span.head.0 - 1);
+                    // Line and byte of the header's marker, without building a `Position`
+                    // (its record name is an allocation per record; errors build it below).
+                    let marker = span.head.0 - 1;
                     let here = OpenPiece {
                         mid_line: false,
                         letters: 0,
                         bytes: 0,
-                        line: header.line,
-                        byte: header.byte,
+                        line: span.line,
+                        byte: batch.byte_offset + (marker - batch.start) as u64,
                     };
                     (span.head.0 - 1, here)
                 }
