@@ -8,8 +8,49 @@
 #   default inputs: bench/data/reads_2g.fq (made by bench/make_data.sh), plus its gzip and
 #   BGZF versions when bench/data/reads_2g.fq.gz / .bgz exist (make them with
 #   `gzip -k` / `bgzip -k -@2` -- slow, so not automatic).
+#
+#   bench/stats.sh --reader [RUNS] FILE
+#   the reader's own figure: `cat FILE > /dev/null` against `seqflow stats -a -t 2` with the
+#   file mapped (default) and read with read(2) (`--no-mmap`), the file in page cache,
+#   alternating runs, medians and ratios to cat. Raw: bench/results/<UTC date>/reader.csv.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = "--reader" ]; then
+    shift
+    runs="${1:-7}"
+    file="${2:?usage: bench/stats.sh --reader RUNS FILE}"
+    (cd "$root" && cargo build --release -p seqflow-cli >/dev/null)
+    seqflow="$root/target/release/seqflow"
+    out="$root/bench/results/$(date -u +%Y-%m-%d)"
+    mkdir -p "$out"
+    csv="$out/reader.csv"
+    echo "tool,run,wall_s" > "$csv"
+    cat "$file" > /dev/null
+    # Same answer both ways before any timing.
+    cmp <("$seqflow" stats -a -T -q -t 2 "$file") <("$seqflow" stats -a -T -q -t 2 --no-mmap "$file")
+    timed() { # tool command...
+        local tool=$1; shift
+        local t0 t1
+        t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N)
+        echo "$tool,$run,$(echo "$t1 - $t0" | bc)" >> "$csv"
+    }
+    for run in $(seq 1 "$runs"); do
+        timed cat cat "$file"
+        timed stats-mmap "$seqflow" stats -a -q -t 2 "$file"
+        timed stats-read "$seqflow" stats -a -q -t 2 --no-mmap "$file"
+    done
+    python3 - "$csv" "$file" <<'PY'
+import csv, os, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+size = os.path.getsize(sys.argv[2])
+med = {t: statistics.median(float(r["wall_s"]) for r in rows if r["tool"] == t)
+       for t in ("cat", "stats-mmap", "stats-read")}
+for tool, wall in med.items():
+    print(f"{tool:<11} {wall:7.3f} s {size / wall / 1e9:6.2f} GB/s  {med['cat'] / wall * 100:5.1f}% of cat")
+print(f"raw: {sys.argv[1]} ({len(rows) // 3} runs each, medians; GB = 1e9 bytes)")
+PY
+    exit 0
+fi
 runs="${1:-5}"
 shift || true
 inputs=("$@")

@@ -90,6 +90,10 @@ pub(crate) struct StatsArgs {
     /// memory for FASTA; a FASTQ record needs its whole length in memory.
     #[arg(long, default_value = "4G", value_parser = size_in(1, 1 << 40), value_name = "SIZE")]
     max_record_len: u64,
+    /// Read files with read(2) instead of mapping them into memory (mapping is the default
+    /// for regular uncompressed files; use this for files rewritten in place during a run).
+    #[arg(long)]
+    no_mmap: bool,
     /// Also check every sequence letter against this alphabet: `acgtn` (either case), `iupac`
     /// (nucleotide codes and gaps) or `protein` (amino-acid letters).
     #[arg(long, value_enum, hide_possible_values = true, value_name = "ALPHABET")]
@@ -214,6 +218,7 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
         max_record_len: args.max_record_len as usize,
         decode_threads: threads,
         fasta_pieces: true,
+        mmap: !args.no_mmap,
         ..ReaderOptions::default()
     };
     let mut reader = Reader::from_path(path, options)?;

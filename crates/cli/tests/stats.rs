@@ -139,7 +139,7 @@ fn errors_are_one_line_and_never_panics() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &[u8], &str); 5] = [
         ("trunc.fq", b"@r1\nACGT\n+\n", "truncated FASTQ record"),
-        ("multi.fq", b"@r1\nAC\nGT\n+\nIIII\n", "multi-line FASTQ is not supported"),
+        ("plus.fq", b"@r1\nAC\nGT\n+r2\nIIII\n", "plus.fq: line 4, record 'r1'"),
         ("text.txt", b"hello world\n", "not FASTA or FASTQ"),
         ("bz.fq.bz2", b"BZh91AY&SYxxxx", "unsupported compression (bzip2)"),
         ("cut.fq.gz", &gzip(&[b'@'; 5000])[..30], "cut.fq.gz"),
@@ -218,4 +218,19 @@ fn simulate_is_reproducible() {
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.lines().count(), 200);
+}
+
+#[test]
+fn wrapped_fastq_has_the_numbers_of_its_four_line_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let four = b"@r1\nACGTAC\n+\n@@II+I\n@r2\nGGN\n+r2\n+#I\n";
+    let wrapped = b"@r1\nACGT\nAC\n+\n@@II\n+I\n@r2\nG\nGN\n+r2\n+\n#I\n";
+    let stats = |name: &str, data: &[u8]| {
+        let path = write(dir.path(), name, data);
+        let out = seqflow().args(["stats", "-a", "-T", path.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines().nth(1).unwrap().split_once('\t').unwrap().1.to_string()
+    };
+    assert_eq!(stats("wrapped.fq", wrapped), stats("four.fq", four));
 }

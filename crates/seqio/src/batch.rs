@@ -15,7 +15,8 @@ use crate::validate::Validation;
 pub enum Format {
     /// `>` header, sequence on any number of lines.
     Fasta,
-    /// `@` header, one sequence line, `+` line, one quality line.
+    /// `@` header, sequence, `+` line, quality as long as the sequence; sequence and quality
+    /// are usually one line each but may be wrapped over several.
     Fastq,
 }
 
@@ -48,6 +49,24 @@ pub(crate) struct Span {
     pub(crate) open: bool,
     /// Sequence letters of the same record in earlier batches.
     pub(crate) prior_letters: u64,
+    /// A FASTQ record whose sequence or quality was wrapped over several lines: `seq` and
+    /// `qual` index [`Batch::joined`], where the lines are put end to end; its lines in `buf`
+    /// are in the batch's [`Wrapped`] table.
+    pub(crate) wrapped: bool,
+}
+
+/// Where the lines of a wrapped FASTQ record lie in the batch buffer, for error positions and
+/// record lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wrapped {
+    /// `head.0` of the record's span: the key the table is sorted by.
+    pub(crate) head: usize,
+    /// First byte of the first sequence line.
+    pub(crate) seq: usize,
+    /// First byte of the first quality line.
+    pub(crate) qual: usize,
+    /// End of the last quality line, line ending excluded.
+    pub(crate) end: usize,
 }
 
 /// Page size assumed for buffer alignment.
@@ -74,12 +93,20 @@ pub(crate) const INITIAL_ROOM: usize = 1 << 20;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Batch {
-    /// Backing storage; `start..end` holds the data. `start` is chosen so that the bytes read
-    /// from the input land on a page boundary (misaligned reads were measured ~3× slower).
+    /// Backing storage when the input is read; `start..end` holds the data. `start` is chosen
+    /// so that the bytes read from the input land on a page boundary (misaligned reads were
+    /// measured ~3× slower).
     pub(crate) buf: Vec<u8>,
+    /// The mapped file when the input is mapped: then `start..end` are offsets in it and
+    /// `buf` is unused.
+    pub(crate) mapped: Option<Arc<memmap2::Mmap>>,
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) spans: Vec<Span>,
+    /// Sequence and quality of wrapped FASTQ records, each put on one line.
+    pub(crate) joined: Vec<u8>,
+    /// The input lines of wrapped FASTQ records, in record order.
+    pub(crate) wrapped: Vec<Wrapped>,
     pub(crate) format: Format,
     pub(crate) source: Arc<str>,
     /// Offset of `buf[start]` in the decompressed input.
@@ -92,9 +119,12 @@ impl Default for Batch {
     fn default() -> Self {
         Batch {
             buf: Vec::new(),
+            mapped: None,
             start: 0,
             end: 0,
             spans: Vec::new(),
+            joined: Vec::new(),
+            wrapped: Vec::new(),
             format: Format::Fastq,
             source: Arc::from(""),
             byte_offset: 0,
@@ -136,7 +166,13 @@ impl Batch {
 
     /// The raw bytes covered by the batch's records, exactly as they were in the input.
     pub fn data(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
+        &self.text()[self.start..self.end]
+    }
+
+    /// The storage `start`, `end` and the spans index: the mapped file or the buffer.
+    #[inline(always)]
+    pub(crate) fn text(&self) -> &[u8] {
+        storage(&self.buf, self.mapped.as_deref())
     }
 
     /// The `i`-th record.
@@ -172,6 +208,8 @@ impl Batch {
     /// Empties the batch, keeping its allocations.
     pub(crate) fn clear(&mut self) {
         self.spans.clear();
+        self.joined.clear();
+        self.wrapped.clear();
         self.start = 0;
         self.end = 0;
     }
@@ -183,6 +221,7 @@ impl Batch {
     /// arrives (see `Reader::fill`), so a large batch size costs memory only when the input
     /// fills it.
     pub(crate) fn reset_with(&mut self, carry: &[u8], room: usize) -> usize {
+        self.mapped = None;
         let needed = carry.len() + room.min(INITIAL_ROOM) + 2 * PAGE;
         if self.buf.len() < needed {
             self.buf.resize(needed, 0);
@@ -196,13 +235,30 @@ impl Batch {
         self.end
     }
 
+    /// The input lines of a wrapped FASTQ record.
+    pub(crate) fn wrapped_lines(&self, span: &Span) -> &Wrapped {
+        let i = self.wrapped.partition_point(|w| w.head < span.head.0);
+        &self.wrapped[i]
+    }
+
+    /// End of the record's text in the buffer, line ending excluded.
+    pub(crate) fn record_end(&self, span: &Span) -> usize {
+        if span.wrapped {
+            self.wrapped_lines(span).end
+        } else if span.qual.1 > 0 {
+            span.qual.1
+        } else {
+            span.seq.1
+        }
+    }
+
     /// Position of the start of a record, for error messages.
     pub(crate) fn position_of(&self, span: &Span, at: usize) -> Position {
         let record = (!span.continued)
-            .then(|| String::from_utf8_lossy(id_of(&self.buf[span.head.0..span.head.1])));
+            .then(|| String::from_utf8_lossy(id_of(&self.text()[span.head.0..span.head.1])));
         Position {
             source: Arc::clone(&self.source),
-            line: span.line + lines_between(&self.buf, span.head.0, at),
+            line: span.line + lines_between(self.text(), span.head.0, at),
             byte: self.byte_offset + (at - self.start) as u64,
             record: record.map(|r| r.into_owned()),
         }
@@ -212,6 +268,31 @@ impl Batch {
     pub(crate) fn error_at(&self, span: &Span, at: usize, message: impl Into<String>) -> Error {
         Error::parse(self.position_of(span, at), message)
     }
+}
+
+/// The bytes a batch's offsets index: the mapped file if there is one, else the buffer.
+#[inline(always)]
+pub(crate) fn storage<'a>(buf: &'a [u8], mapped: Option<&'a memmap2::Mmap>) -> &'a [u8] {
+    match mapped {
+        Some(map) => map,
+        None => buf,
+    }
+}
+
+/// Buffer index of the `i`-th character of the text whose lines start at `from`, line
+/// endings (`\n`, `\r\n`) skipped.
+fn nth_char(buf: &[u8], from: usize, i: usize) -> usize {
+    let (mut at, mut left) = (from, i);
+    while let Some(newline) = memchr::memchr(b'\n', &buf[at..]).map(|n| at + n) {
+        let line_end =
+            if newline > at && buf[newline - 1] == b'\r' { newline - 1 } else { newline };
+        if left < line_end - at {
+            break;
+        }
+        left -= line_end - at;
+        at = newline + 1;
+    }
+    at + left
 }
 
 /// Number of line breaks in `buf[from..to]`.
@@ -240,7 +321,7 @@ impl<'a> Record<'a> {
 
     /// The whole header line, without the `>`/`@` marker and line ending.
     pub fn header(&self) -> &'a [u8] {
-        &self.batch.buf[self.span.head.0..self.span.head.1]
+        &self.batch.text()[self.span.head.0..self.span.head.1]
     }
 
     /// The description: the header after the identifier and its separator, if any.
@@ -251,9 +332,11 @@ impl<'a> Record<'a> {
     }
 
     /// The sequence as stored in the input. For FASTA it may contain line breaks
-    /// (`\n`, `\r\n`); for FASTQ it is exactly the sequence. Case is preserved.
+    /// (`\n`, `\r\n`); for FASTQ it is exactly the sequence (the lines of a wrapped
+    /// record put end to end). Case is preserved.
     pub fn seq_raw(&self) -> &'a [u8] {
-        &self.batch.buf[self.span.seq.0..self.span.seq.1]
+        let text = if self.span.wrapped { &self.batch.joined } else { self.batch.text() };
+        &text[self.span.seq.0..self.span.seq.1]
     }
 
     /// Number of sequence letters, line breaks excluded.
@@ -283,10 +366,12 @@ impl<'a> Record<'a> {
             .filter(|line| !line.is_empty())
     }
 
-    /// Quality string (Phred+33 text) for FASTQ records; `None` for FASTA.
+    /// Quality string (Phred+33 text) for FASTQ records, on one line even when the input
+    /// wrapped it; `None` for FASTA.
     pub fn qual(&self) -> Option<&'a [u8]> {
+        let text = if self.span.wrapped { &self.batch.joined } else { self.batch.text() };
         match self.batch.format {
-            Format::Fastq => Some(&self.batch.buf[self.span.qual.0..self.span.qual.1]),
+            Format::Fastq => Some(&text[self.span.qual.0..self.span.qual.1]),
             Format::Fasta => None,
         }
     }
@@ -329,11 +414,21 @@ impl<'a> Record<'a> {
 
     /// Builds an error about this record at index `i` of its sequence (`Some`) or quality.
     pub(crate) fn error_in_seq(&self, i: usize, message: impl Into<String>) -> Error {
-        self.batch.error_at(self.span, self.span.seq.0 + i, message)
+        let at = if self.span.wrapped {
+            nth_char(self.batch.text(), self.batch.wrapped_lines(self.span).seq, i)
+        } else {
+            self.span.seq.0 + i
+        };
+        self.batch.error_at(self.span, at, message)
     }
 
     /// Builds an error about this record at index `i` of its quality string.
     pub(crate) fn error_in_qual(&self, i: usize, message: impl Into<String>) -> Error {
-        self.batch.error_at(self.span, self.span.qual.0 + i, message)
+        let at = if self.span.wrapped {
+            nth_char(self.batch.text(), self.batch.wrapped_lines(self.span).qual, i)
+        } else {
+            self.span.qual.0 + i
+        };
+        self.batch.error_at(self.span, at, message)
     }
 }

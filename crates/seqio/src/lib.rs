@@ -5,7 +5,9 @@
 //! batches go whole to consumer threads and come back to be refilled, so no record is copied
 //! or allocated on its own, and the number of batches in circulation bounds memory.
 //!
-//! - FASTA (any line width) and four-line FASTQ; `\r\n` endings; blank lines between records.
+//! - FASTA (any line width) and FASTQ, four-line or wrapped (sequence and quality over several
+//!   lines, read on a separate path only when a record is not four-line); `\r\n` endings;
+//!   blank lines between records.
 //! - Compression detected from magic bytes: plain, gzip (multi-member), BGZF (inflated in
 //!   parallel with libdeflate when given threads), zstd. Decoding runs on its own thread.
 //! - Structural checks always (markers, sequence/quality length, truncation); alphabet and

@@ -6,6 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use memmap2::{Advice, Mmap, UncheckedAdvice};
+
 use crate::batch::{Batch, Format};
 use crate::compression::{self, Compression, MAGIC_LEN};
 use crate::error::{Error, Position, Result};
@@ -37,6 +39,16 @@ pub struct ReaderOptions {
     /// as statistics. `max_record_len` still applies to the whole record. FASTQ records are
     /// always whole.
     pub fasta_pieces: bool,
+    /// Map a regular, uncompressed file into memory and parse it in place instead of copying
+    /// it with read(2) (default true; only [`Reader::from_path`] maps). Pipes, standard input,
+    /// compressed files and files that do not end with a line break are read as before.
+    ///
+    /// A mapped file that another process truncates while it is read would make the pages past
+    /// its new end fault (SIGBUS). The reader checks the file's length before each batch and
+    /// stops with an error when it shrank, which closes most of that window but not all of it
+    /// (a truncation between the check and the scan, or while consumers still hold batches):
+    /// turn this off for files that may be rewritten in place during a run.
+    pub mmap: bool,
 }
 
 impl Default for ReaderOptions {
@@ -48,6 +60,7 @@ impl Default for ReaderOptions {
             validation: Validation::new(),
             decode_threads: 1,
             fasta_pieces: false,
+            mmap: true,
         }
     }
 }
@@ -65,6 +78,65 @@ impl<R: Read> Read for Counted<R> {
         Ok(n)
     }
 }
+
+/// A regular file mapped into memory: batches point into the map instead of copying it.
+struct MappedFile {
+    map: Arc<Mmap>,
+    /// Kept to check the file's length before each batch.
+    file: File,
+    /// Offset of the first byte not yet handed out in a batch (the carry, in place).
+    pos: usize,
+    /// End of the bytes taken into windows so far: `pos..seen` is the carry, and a window
+    /// takes `batch_size` bytes after it, as reading does.
+    seen: usize,
+}
+
+impl MappedFile {
+    /// Maps `file` if it is a non-empty regular file, uncompressed and ending with a line
+    /// break; `None` (read it instead) otherwise, or when mapping fails.
+    fn open(file: &File) -> Option<MappedFile> {
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() == 0 || usize::try_from(meta.len()).is_err() {
+            return None;
+        }
+        // SAFETY: the map is only read, and only while the file is at least as long as the map
+        // (`Reader::fill` checks before each batch); a truncation racing with that check is
+        // the documented risk of `ReaderOptions::mmap`.
+        let map = unsafe { Mmap::map(file) }.ok()?;
+        let compression = Compression::detect(&map[..MAGIC_LEN.min(map.len())]);
+        if compression != Compression::None || map.last() != Some(&b'\n') {
+            return None;
+        }
+        // Read ahead aggressively and drop pages behind: the parse walks the file once.
+        let _ = map.advise(Advice::Sequential);
+        let file = file.try_clone().ok()?;
+        Some(MappedFile { map: Arc::new(map), file, pos: 0, seen: 0 })
+    }
+
+    /// Drops the page table entries of a batch's interior pages once the batch comes back:
+    /// the pages stay in the page cache, but the process's resident set no longer grows with
+    /// the file. Edge pages may be shared with batches still in use, so they are kept.
+    fn release(&self, batch: &Batch) {
+        let same = batch.mapped.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.map));
+        if !same || batch.end <= batch.start {
+            return;
+        }
+        let page = PAGE_SIZE;
+        let from = batch.start.div_ceil(page) * page;
+        let to = batch.end / page * page;
+        if to > from {
+            // SAFETY: a read-only, unmodified file mapping: dropped pages fault back in from
+            // the page cache with the same contents on the next access, if there is one.
+            let _ = unsafe {
+                self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from)
+            };
+        }
+    }
+}
+
+/// Page size for `madvise` ranges (4 KiB on every platform this runs on; a larger real page
+/// size only makes the advice round to fewer pages, never to a wrong range).
+const PAGE_SIZE: usize = 4096;
 
 /// A FASTA record cut into pieces, between two batches.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +190,8 @@ pub struct Reader {
     eof: bool,
     finished: bool,
     raw_bytes: Arc<AtomicU64>,
+    /// The mapped file, when the input is read in place.
+    mapped: Option<MappedFile>,
 }
 
 impl Reader {
@@ -132,7 +206,19 @@ impl Reader {
             return Reader::new(io::stdin(), "-", options);
         }
         let file = File::open(path).map_err(|e| Error::io(&name, e))?;
+        if options.mmap {
+            if let Some(mapped) = MappedFile::open(&file) {
+                let mut reader = Reader::new(io::empty(), &name, options)?;
+                reader.mapped = Some(mapped);
+                return Ok(reader);
+            }
+        }
         Reader::new(file, &name, options)
+    }
+
+    /// True when the input is a file mapped into memory (see [`ReaderOptions::mmap`]).
+    pub fn is_mapped(&self) -> bool {
+        self.mapped.is_some()
     }
 
     /// Reads from any byte stream; `name` is used in error messages.
@@ -186,6 +272,7 @@ impl Reader {
             eof: false,
             finished: false,
             raw_bytes,
+            mapped: None,
         })
     }
 
@@ -222,6 +309,9 @@ impl Reader {
     /// I/O errors, malformed records (with line, byte and record name), records longer than
     /// [`ReaderOptions::max_record_len`], and failed [`ReaderOptions::validation`] checks.
     pub fn read_batch(&mut self, batch: &mut Batch) -> Result<usize> {
+        if let Some(mapped) = &self.mapped {
+            mapped.release(batch);
+        }
         batch.clear();
         if self.finished {
             return Ok(0);
@@ -229,7 +319,14 @@ impl Reader {
         batch.source = Arc::clone(&self.source);
         batch.byte_offset = self.carry_offset;
         batch.index = self.batches;
-        let mut filled = batch.reset_with(&self.carry, self.options.batch_size);
+        let mut filled = match &self.mapped {
+            Some(mapped) => {
+                batch.mapped = Some(Arc::clone(&mapped.map));
+                (batch.start, batch.end) = (mapped.pos, mapped.seen);
+                mapped.seen
+            }
+            None => batch.reset_with(&self.carry, self.options.batch_size),
+        };
         let mut limit = filled + self.options.batch_size;
         let mut cut_mid_line = None;
         let end = loop {
@@ -263,8 +360,13 @@ impl Reader {
             limit = self.grow(batch)?;
         };
         self.check_record_lengths(batch, end.consumed, cut_mid_line)?;
-        self.carry.clear();
-        self.carry.extend_from_slice(&batch.buf[end.consumed..batch.end]);
+        match &mut self.mapped {
+            Some(mapped) => mapped.pos = end.consumed,
+            None => {
+                self.carry.clear();
+                self.carry.extend_from_slice(&batch.buf[end.consumed..batch.end]);
+            }
+        }
         self.carry_offset += (end.consumed - batch.start) as u64;
         self.carry_line += end.lines;
         batch.end = end.consumed;
@@ -296,18 +398,20 @@ impl Reader {
             let (piece_start, earlier) = match continued.filter(|_| i == 0) {
                 Some(piece) => (batch.start, piece),
                 None => {
-                    let header = batch.position_of(span, span.head.0 - 1);
+                    // Line and byte of the header's marker, without building a `Position`
+                    // (its record name is an allocation per record; errors build it below).
+                    let marker = span.head.0 - 1;
                     let here = OpenPiece {
                         mid_line: false,
                         letters: 0,
                         bytes: 0,
-                        line: header.line,
-                        byte: header.byte,
+                        line: span.line,
+                        byte: batch.byte_offset + (marker - batch.start) as u64,
                     };
                     (span.head.0 - 1, here)
                 }
             };
-            let record_end = if span.qual.1 > 0 { span.qual.1 } else { span.seq.1 };
+            let record_end = batch.record_end(span);
             let bytes = earlier.bytes + (record_end - piece_start) as u64;
             if bytes > limit {
                 let position = Position {
@@ -337,6 +441,19 @@ impl Reader {
     /// The buffer grows (doubling) only as input arrives, so a window larger than the input
     /// never costs its full size.
     fn fill(&mut self, batch: &mut Batch, mut filled: usize, limit: usize) -> Result<usize> {
+        if let Some(mapped) = &mut self.mapped {
+            let len = mapped.map.len();
+            let now = mapped.file.metadata().map_err(|e| Error::io(&self.source, e))?.len();
+            if now < len as u64 {
+                let message = format!("the file shrank from {len} to {now} bytes while being read");
+                return Err(Error::io(&self.source, io::Error::other(message)));
+            }
+            let end = limit.clamp(filled, len);
+            self.raw_bytes.fetch_add((end - filled) as u64, Ordering::Relaxed);
+            mapped.seen = end;
+            self.eof = end == len;
+            return Ok(end);
+        }
         while filled < limit && !self.eof {
             let room_end = batch.buf.len() - 1; // keep room for a final '\n'
             if filled >= room_end {
@@ -425,6 +542,11 @@ impl Reader {
                 position: self.position(batch, 0),
                 limit: self.options.max_record_len,
             });
+        }
+        if self.mapped.is_some() {
+            // The whole file is there: only the window widens (doubling, up to the limit).
+            let cap = batch.start.saturating_add(self.options.max_record_len).saturating_add(1);
+            return Ok(batch.end.saturating_add(data_len.max(1)).min(cap));
         }
         let cap = batch.start.saturating_add(self.options.max_record_len).saturating_add(2);
         let new_len = batch.end.saturating_mul(2).min(cap).max(batch.end + 2);

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::batch::{Batch, Span};
+use crate::batch::{Batch, Span, Wrapped, storage};
 use crate::error::{Error, Position, Result};
 use crate::newlines::Newlines;
 
@@ -52,9 +52,10 @@ fn trim_cr(buf: &[u8], line_start: usize, newline: usize) -> usize {
 /// one if the input lacked it). `first_line` is the line number of `batch.buf[batch.start]`.
 pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<ScanEnd> {
     let (start, end) = (batch.start, batch.end);
-    let buf = &batch.buf[..end];
+    let buf = &storage(&batch.buf, batch.mapped.as_deref())[..end];
     let spans = &mut batch.spans;
     let locate = Locator { source: &batch.source, byte_offset: batch.byte_offset, start };
+    let mut wrapped = Side { joined: &mut batch.joined, lines: &mut batch.wrapped };
     let mut newlines = Newlines::new(buf, start);
     let mut pos = start;
     let mut line = first_line;
@@ -97,14 +98,23 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
             break;
         };
         let seq = (e1 + 1, trim_cr(buf, e1 + 1, e2));
-        if buf[e2 + 1] != b'+' {
-            return Err(Error::parse(
-                locate.at(line + 2, e2 + 1, Some(header)),
-                "expected a '+' line after the sequence line (multi-line FASTQ is not supported)",
-            ));
-        }
         let qual = (e3 + 1, trim_cr(buf, e3 + 1, e4));
         let (seq_len, qual_len) = (seq.1 - seq.0, qual.1 - qual.0);
+        if buf[e2 + 1] != b'+' || qual_len < seq_len {
+            // Not a four-line record: the sequence or the quality goes on over more lines.
+            newlines.restart_at(e1 + 1);
+            let record = Record { start: pos, header: (pos + 1, pos + 1 + header.len()), line };
+            match wrapped_fastq(buf, &mut newlines, record, eof, &locate, &mut wrapped)? {
+                Some((span, next, lines)) => {
+                    spans.push(span);
+                    pos = next;
+                    line += lines;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        check_plus_line(buf, (e2 + 1, trim_cr(buf, e2 + 1, e3)), header, &locate, line + 2)?;
         if seq_len != qual_len {
             return Err(Error::parse(
                 locate.at(line + 3, qual.0, Some(header)),
@@ -123,6 +133,165 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
         line += 4;
     }
     Ok(ScanEnd { consumed: pos, lines: line - first_line })
+}
+
+/// Where the batch keeps wrapped FASTQ records.
+struct Side<'a> {
+    joined: &'a mut Vec<u8>,
+    lines: &'a mut Vec<Wrapped>,
+}
+
+/// The start of a FASTQ record: its `@`, its header (without marker and line ending), and
+/// the header's line number.
+#[derive(Clone, Copy)]
+struct Record {
+    start: usize,
+    header: (usize, usize),
+    line: u64,
+}
+
+/// Checks the `+` line (`plus`: its text without line ending): bare, or repeating the title.
+#[inline(always)]
+fn check_plus_line(
+    buf: &[u8],
+    plus: (usize, usize),
+    header: &[u8],
+    locate: &Locator<'_>,
+    line: u64,
+) -> Result<()> {
+    let title = &buf[plus.0 + 1..plus.1];
+    if title.is_empty() || title == header {
+        return Ok(());
+    }
+    Err(Error::parse(
+        locate.at(line, plus.0, Some(header)),
+        format!(
+            "the '+' line repeats a title other than the '@' line's: '+{}'",
+            String::from_utf8_lossy(title)
+        ),
+    ))
+}
+
+/// Reads a FASTQ record whose sequence or quality is wrapped over several lines, as the
+/// format's definition allows: sequence lines up to the `+` line, then quality lines until the
+/// quality is as long as the sequence (a quality line may begin with `@` or `+`). `newlines`
+/// must stand at the line after the header. The lines are put end to end in `side.joined`.
+///
+/// Returns the span, the index after the record and the lines it took; `None` when the
+/// record goes on past the data and more input follows.
+#[cold]
+#[inline(never)]
+fn wrapped_fastq(
+    buf: &[u8],
+    newlines: &mut Newlines<'_>,
+    record: Record,
+    eof: bool,
+    locate: &Locator<'_>,
+    side: &mut Side<'_>,
+) -> Result<Option<(Span, usize, u64)>> {
+    let header = &buf[record.header.0..record.header.1];
+    let joined_before = side.joined.len();
+    let mut at = record.header.1 + usize::from(buf[record.header.1] == b'\r') + 1;
+    let mut line = record.line + 1;
+    let seq_at = at;
+    // Sequence lines, up to the '+' line.
+    let plus = loop {
+        let Some(newline) = newlines.next() else {
+            side.joined.truncate(joined_before);
+            if !eof {
+                return Ok(None);
+            }
+            return Err(Error::parse(
+                locate.at(record.line, record.start, Some(header)),
+                "truncated FASTQ record: no '+' line before end of input",
+            ));
+        };
+        let line_end = trim_cr(buf, at, newline);
+        if line_end > at && buf[at] == b'+' {
+            break (at, line_end, newline);
+        }
+        if line_end > at && buf[at] == b'@' {
+            side.joined.truncate(joined_before);
+            return Err(Error::parse(
+                locate.at(line, at, Some(header)),
+                "expected a '+' line after the sequence, found a line starting with '@'",
+            ));
+        }
+        side.joined.extend_from_slice(&buf[at..line_end]);
+        at = newline + 1;
+        line += 1;
+    };
+    let seq = (joined_before, side.joined.len());
+    let seq_len = seq.1 - seq.0;
+    if let Err(err) = check_plus_line(buf, (plus.0, plus.1), header, locate, line) {
+        side.joined.truncate(joined_before);
+        return Err(err);
+    }
+    at = plus.2 + 1;
+    line += 1;
+    let (qual_at, qual_line) = (at, line);
+    // A quality of the wrong length is reported at its first line, with the length it has
+    // before the line that breaks it (a short quality followed by the next record's header
+    // reads as a quality line that overshoots).
+    let mismatch = |qual_len: usize, overshoot: Option<usize>| {
+        let mut message =
+            format!("quality length {qual_len} differs from sequence length {seq_len}");
+        if let Some(total) = overshoot {
+            message.push_str(&format!(" (its next line would make it {total})"));
+        }
+        Error::parse(locate.at(qual_line, qual_at, Some(header)), message)
+    };
+    // Quality lines (at least one, which is empty for an empty sequence), until the quality is
+    // as long as the sequence.
+    let qual_start = side.joined.len();
+    loop {
+        let Some(newline) = newlines.next() else {
+            let qual_len = side.joined.len() - qual_start;
+            side.joined.truncate(joined_before);
+            if !eof {
+                return Ok(None);
+            }
+            if at == qual_at {
+                return Err(Error::parse(
+                    locate.at(record.line, record.start, Some(header)),
+                    "truncated FASTQ record: no quality line before end of input",
+                ));
+            }
+            return Err(mismatch(qual_len, None));
+        };
+        let line_end = trim_cr(buf, at, newline);
+        let before = side.joined.len() - qual_start;
+        side.joined.extend_from_slice(&buf[at..line_end]);
+        let qual_len = side.joined.len() - qual_start;
+        if qual_len > seq_len || (qual_len < seq_len && line_end == at) {
+            side.joined.truncate(joined_before);
+            return Err(if at == qual_at || line_end == at {
+                mismatch(qual_len, None)
+            } else {
+                mismatch(before, Some(qual_len))
+            });
+        }
+        at = newline + 1;
+        line += 1;
+        if qual_len == seq_len {
+            side.lines.push(Wrapped {
+                head: record.header.0,
+                seq: seq_at,
+                qual: qual_at,
+                end: line_end,
+            });
+            let span = Span {
+                head: record.header,
+                seq,
+                qual: (qual_start, side.joined.len()),
+                seq_len,
+                line: record.line,
+                wrapped: true,
+                ..Span::default()
+            };
+            return Ok(Some((span, at, line - record.line)));
+        }
+    }
 }
 
 /// The error for a record cut short by the end of the input.
@@ -149,7 +318,7 @@ pub(crate) fn fasta(
     continuing: Option<bool>,
 ) -> Result<ScanEnd> {
     let (start, end) = (batch.start, batch.end);
-    let buf = &batch.buf[..end];
+    let buf = &storage(&batch.buf, batch.mapped.as_deref())[..end];
     let spans = &mut batch.spans;
     let locate = Locator { source: &batch.source, byte_offset: batch.byte_offset, start };
     let mut open: Option<Span> = continuing.map(|_| Span {
@@ -214,7 +383,7 @@ pub(crate) fn fasta_piece(
     continuing: Option<bool>,
 ) -> Option<(ScanEnd, bool)> {
     let (start, end) = (batch.start, batch.end);
-    let buf = &batch.buf[..end];
+    let buf = &storage(&batch.buf, batch.mapped.as_deref())[..end];
     let (head, seq_start, mut line) = match continuing {
         Some(_) => ((start, start), start, first_line),
         None => {
@@ -233,7 +402,15 @@ pub(crate) fn fasta_piece(
         }
     };
     let mut cut = end;
-    let last_line_start = memchr::memrchr(b'\n', &buf[seq_start..cut]).map(|i| seq_start + i + 1);
+    // The unfinished last line starts after the window's last line break or, when the
+    // sequence part of the window holds none, at `seq_start` itself, which is a line start
+    // unless this batch resumes a line cut mid-way. Missing that second case once let a
+    // header that began exactly at a piece's start be read as letters.
+    let last_line_start = match memchr::memrchr(b'\n', &buf[seq_start..cut]) {
+        Some(i) => Some(seq_start + i + 1),
+        None if continuing != Some(true) => Some(seq_start),
+        None => None,
+    };
     match last_line_start {
         Some(i) if i < cut && buf[i] == b'>' => cut = i,
         _ => {}

@@ -326,9 +326,15 @@ proptest! {
                     matches!(theirs, Err(seq_io::fastq::Error::UnequalLengths { .. })),
                     "seq_io: {:?}", theirs
                 );
+                // In wrapped FASTQ the line after a short quality (the next header) may go on
+                // with it: seqflow reports the length at the quality line, unless the two
+                // happen to add up to the sequence length, and the error comes later.
                 let err = auto.unwrap_err();
-                prop_assert_eq!(err.position().map(|p| p.line), Some(qual_line), "{}", err);
-                prop_assert!(err.to_string().contains("quality length"), "{}", err);
+                let line = err.position().map(|p| p.line).unwrap_or(0);
+                prop_assert!(line >= qual_line, "{}", err);
+                if line == qual_line {
+                    prop_assert!(err.to_string().contains("quality length"), "{}", err);
+                }
                 prop_assert!(given.is_err());
             }
             Breakage::ReplacePlus(_) => {
@@ -336,8 +342,14 @@ proptest! {
                     matches!(theirs, Err(seq_io::fastq::Error::InvalidSep { .. })),
                     "seq_io: {:?}", theirs
                 );
+                // seq_io reads four-line FASTQ only; seqflow also reads wrapped records, where
+                // a line that is not '+' after the sequence continues it. The error then comes
+                // where that reading breaks: at the line (a '@' among sequence lines, a '+'
+                // line with another title, a quality of the wrong length) or at the record
+                // (no '+' line before the end).
                 let err = auto.unwrap_err();
-                prop_assert_eq!(err.position().map(|p| p.line), Some(plus_line), "{}", err);
+                let line = err.position().map(|p| p.line).unwrap_or(0);
+                prop_assert!(line == head_line || line >= plus_line, "{}", err);
                 prop_assert!(given.is_err());
             }
             Breakage::ReplaceAt(b) => {

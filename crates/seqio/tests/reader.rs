@@ -98,10 +98,12 @@ fn unequal_lengths_are_an_error_at_the_quality_line() {
 }
 
 #[test]
-fn multiline_fastq_is_rejected_clearly() {
-    let msg = error_of(b"@r1\nACGT\nACGT\n+\nIIIIIIII\n");
+fn multiline_fastq_is_read_and_a_missing_plus_line_is_an_error() {
+    let reads = read_all(b"@r1\nACGT\nACGT\n+\nIIIIIIII\n@r2\nA\n+\nI\n").unwrap();
+    assert_eq!(reads, [fq("r1", "ACGTACGT", "IIIIIIII"), fq("r2", "A", "I")]);
+    let msg = error_of(b"@r1\nACGT\n@r2\nA\n+\nI\n");
     assert!(msg.contains("line 3"), "{msg}");
-    assert!(msg.contains("multi-line FASTQ is not supported"), "{msg}");
+    assert!(msg.contains("expected a '+' line after the sequence"), "{msg}");
 }
 
 #[test]
