@@ -5,6 +5,8 @@
 //! states are merged at the end. Output: `PREFIX.json` (fastp's schema, for MultiQC) and
 //! `PREFIX.html`; with `--partial`, `PREFIX.partial.json` (the mergeable state), which
 //! `seqflow qc merge` turns into the same two files a single run over all shards gives.
+//! `--shard I/N` makes one run count only every N-th job of the input (jobs are cut the same
+//! way for the same `--batch-size`), so N runs over the same files are the shards.
 //!
 //! Peak memory: `2 × (threads + channel_depth + 3) × batch_size` for the batches in circulation
 //! (one pool per mate), plus per worker about 1 MiB of cycle counters (per mate, for reads up
@@ -50,6 +52,10 @@ pub(crate) struct QcArgs {
     /// Write only the mergeable state (PREFIX.partial.json) for `seqflow qc merge`.
     #[arg(long)]
     partial: bool,
+    /// With --partial: count only shard I of N (1-based), every N-th job of records, so that N
+    /// runs over the same input, merged, give the report of one run (same --batch-size).
+    #[arg(long, requires = "partial", value_parser = parse_shard, value_name = "I/N")]
+    shard: Option<(u64, u64)>,
     /// Skip the checks of sequence letters (IUPAC) and quality characters (Phred+33).
     #[arg(long)]
     no_validate: bool,
@@ -205,6 +211,15 @@ fn merge(args: &MergeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Parses `I/N` with `1 ≤ I ≤ N ≤ 65,536` into 0-based `(I − 1, N)`.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let error = || format!("'{text}' is not I/N with 1 ≤ I ≤ N ≤ 65536");
+    let (i, n) = text.split_once('/').ok_or_else(error)?;
+    let (i, n): (u64, u64) =
+        (i.trim().parse().map_err(|_| error())?, n.trim().parse().map_err(|_| error())?);
+    if (1..=n).contains(&i) && n <= 1 << 16 { Ok((i - 1, n)) } else { Err(error()) }
+}
+
 /// `PREFIX` + `suffix` (`out/s1` → `out/s1.json`).
 fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut name = prefix.as_os_str().to_owned();
@@ -342,7 +357,8 @@ fn qc_of_files(
     let outcome = pipeline.run_unordered(
         |emit| -> Result<()> {
             let mut reported = 0;
-            loop {
+            let (shard, shards) = args.shard.unwrap_or((0, 1));
+            for job_index in 0u64.. {
                 let has1 = mate1.fill()?;
                 let job = match &mut mate2 {
                     None if !has1 => return Ok(()),
@@ -379,11 +395,15 @@ fn qc_of_files(
                 if let Some(bar) = &progress {
                     bar.set_position(consumed);
                 }
+                if job_index % shards != shard {
+                    continue; // another shard's records
+                }
                 let cost = slice_bytes(&job.read1) + job.read2.as_ref().map_or(0, slice_bytes);
                 if emit.send(Weighted::new(cost, job)).is_err() {
                     return Ok(());
                 }
             }
+            Ok(())
         },
         |_| QcAccumulator::new(paired),
         |acc, job| add_job(acc, &job.into_inner(), &validation),
