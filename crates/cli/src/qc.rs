@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use seqflow_pipeline::{Pipeline, PipelineError, Pool, PoolGuard, Report, Weighted};
-use seqflow_qc::report::{QcAccumulator, mate_name, render_html};
+use seqflow_qc::report::{QcAccumulator, fastq_bytes_valid, mate_name, render_html};
 use seqflow_seqio::{Alphabet, Batch, Format, Reader, ReaderOptions, Record, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -345,11 +345,8 @@ fn qc_of_files(
         .and_then(|a| read2.map_or(Some(a), |p| crate::progress::file_size(p).map(|b| a + b)));
     let progress = crate::progress::bytes_bar(mate1.reader.source(), total_size, global);
     let paired = mate2.is_some();
-    let validation = if args.no_validate {
-        Validation::new()
-    } else {
-        Validation::new().alphabet(Alphabet::Iupac).phred33()
-    };
+    let validation =
+        (!args.no_validate).then(|| Validation::new().alphabet(Alphabet::Iupac).phred33());
     let pipeline = Pipeline::builder()
         .workers(threads)
         .channel_depth(args.channel_depth)
@@ -407,7 +404,7 @@ fn qc_of_files(
             Ok(())
         },
         |_| QcAccumulator::new(paired),
-        |acc, job| add_job(acc, &job.into_inner(), &validation),
+        |acc, job| add_job(acc, &job.into_inner(), validation.as_ref()),
         |()| Ok(()),
     );
     if let Some(bar) = progress {
@@ -431,21 +428,33 @@ fn slice_bytes((batch, range): &Slice) -> usize {
     batch.data_len() * range.len() / batch.len().max(1)
 }
 
-fn add_job(acc: &mut QcAccumulator, job: &Job, validation: &Validation) -> Result<()> {
+/// Checks a record: a quick pass over its bytes, and `Validation::check` (which names the bad
+/// byte) only when that pass finds something.
+#[inline]
+fn check(validation: Option<&Validation>, record: &Record<'_>) -> Result<()> {
+    if let Some(validation) = validation {
+        if !fastq_bytes_valid(record.seq_raw(), record.qual().unwrap_or_default()) {
+            validation.check(record)?;
+        }
+    }
+    Ok(())
+}
+
+fn add_job(acc: &mut QcAccumulator, job: &Job, validation: Option<&Validation>) -> Result<()> {
     let (batch1, range1) = &job.read1;
     match &job.read2 {
         None => {
             for i in range1.clone() {
                 let record = batch1.get(i);
-                validation.check(&record)?;
+                check(validation, &record)?;
                 acc.add_read(record.id(), record.seq_raw(), record.qual().unwrap_or_default());
             }
         }
         Some((batch2, range2)) => {
             for (i, j) in range1.clone().zip(range2.clone()) {
                 let (r1, r2) = (batch1.get(i), batch2.get(j));
-                validation.check(&r1)?;
-                validation.check(&r2)?;
+                check(validation, &r1)?;
+                check(validation, &r2)?;
                 if mate_name(r1.id()) != mate_name(r2.id()) {
                     bail!(
                         "paired files out of sync: {}: {} and {}: {} have different names",

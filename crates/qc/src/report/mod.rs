@@ -7,6 +7,7 @@
 //! whole input gives. [`QcAccumulator::report`] turns the state into a [`FastpReport`].
 
 mod adapter;
+mod check;
 mod counts;
 mod fastp;
 mod html;
@@ -20,6 +21,7 @@ pub use adapter::{
     ADAPTER_CONSENSUS_LEN, AdapterTail, KNOWN_ADAPTERS, KnownAdapters, MAX_MISMATCHES, MIN_OVERLAP,
     Overlap, find_overlap,
 };
+pub use check::fastq_bytes_valid;
 pub use counts::Counts;
 pub use fastp::{FastpReport, MateReport, SeqflowSection};
 pub use html::render_html;
