@@ -5,10 +5,12 @@
 //! states are merged at the end. Output: `PREFIX.json` (fastp's schema, for MultiQC) and
 //! `PREFIX.html`; with `--partial`, `PREFIX.partial.json` (the mergeable state), which
 //! `seqflow qc merge` turns into the same two files a single run over all shards gives.
+//! `--shard I/N` makes one run count only every N-th job of the input (jobs are cut the same
+//! way for the same `--batch-size`), so N runs over the same files are the shards.
 //!
 //! Peak memory: `2 × (threads + channel_depth + 3) × batch_size` for the batches in circulation
-//! (one pool per mate), plus per worker about 1 MiB of cycle counters (per mate, for reads up
-//! to 1,000 cycles), the duplication sample (≤ 131,072 entries ≈ 4 MiB) and the overrepresented
+//! (one pool per mate), plus per worker 3.7 KiB of cycle counters per cycle and mate (564 KiB
+//! for 150-base reads, 3.7 MiB at the 1,000-cycle cap), the duplication sample (≤ 131,072 entries ≈ 4 MiB) and the overrepresented
 //! sample (≤ 8,192 sequences of ≤ 150 bases ≈ 3 MiB per mate). None of it grows with the input.
 
 use std::io::Write;
@@ -21,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use seqflow_pipeline::{Pipeline, PipelineError, Pool, PoolGuard, Report, Weighted};
-use seqflow_qc::report::{QcAccumulator, mate_name, render_html};
+use seqflow_qc::report::{QcAccumulator, fastq_bytes_valid, mate_name, render_html};
 use seqflow_seqio::{Alphabet, Batch, Format, Reader, ReaderOptions, Record, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +52,10 @@ pub(crate) struct QcArgs {
     /// Write only the mergeable state (PREFIX.partial.json) for `seqflow qc merge`.
     #[arg(long)]
     partial: bool,
+    /// With --partial: count only shard I of N (1-based), every N-th job of records, so that N
+    /// runs over the same input, merged, give the report of one run (same --batch-size).
+    #[arg(long, requires = "partial", value_parser = parse_shard, value_name = "I/N")]
+    shard: Option<(u64, u64)>,
     /// Skip the checks of sequence letters (IUPAC) and quality characters (Phred+33).
     #[arg(long)]
     no_validate: bool,
@@ -108,7 +114,8 @@ struct PartialFile {
     state: QcAccumulator,
 }
 
-const PARTIAL_VERSION: u32 = 1;
+/// 2: per-cycle counters per (base class, Phred value) pair.
+const PARTIAL_VERSION: u32 = 2;
 
 /// Runs `seqflow qc` or `seqflow qc merge`.
 pub(crate) fn run(args: &QcArgs, global: Global) -> Result<ExitCode> {
@@ -203,6 +210,15 @@ fn merge(args: &MergeArgs) -> Result<ExitCode> {
     write_reports(&total, sample.as_deref().unwrap_or("sample"), &mut created)?;
     commit(created)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Parses `I/N` with `1 ≤ I ≤ N ≤ 65,536` into 0-based `(I − 1, N)`.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let error = || format!("'{text}' is not I/N with 1 ≤ I ≤ N ≤ 65536");
+    let (i, n) = text.split_once('/').ok_or_else(error)?;
+    let (i, n): (u64, u64) =
+        (i.trim().parse().map_err(|_| error())?, n.trim().parse().map_err(|_| error())?);
+    if (1..=n).contains(&i) && n <= 1 << 16 { Ok((i - 1, n)) } else { Err(error()) }
 }
 
 /// `PREFIX` + `suffix` (`out/s1` → `out/s1.json`).
@@ -329,11 +345,8 @@ fn qc_of_files(
         .and_then(|a| read2.map_or(Some(a), |p| crate::progress::file_size(p).map(|b| a + b)));
     let progress = crate::progress::bytes_bar(mate1.reader.source(), total_size, global);
     let paired = mate2.is_some();
-    let validation = if args.no_validate {
-        Validation::new()
-    } else {
-        Validation::new().alphabet(Alphabet::Iupac).phred33()
-    };
+    let validation =
+        (!args.no_validate).then(|| Validation::new().alphabet(Alphabet::Iupac).phred33());
     let pipeline = Pipeline::builder()
         .workers(threads)
         .channel_depth(args.channel_depth)
@@ -342,7 +355,8 @@ fn qc_of_files(
     let outcome = pipeline.run_unordered(
         |emit| -> Result<()> {
             let mut reported = 0;
-            loop {
+            let (shard, shards) = args.shard.unwrap_or((0, 1));
+            for job_index in 0u64.. {
                 let has1 = mate1.fill()?;
                 let job = match &mut mate2 {
                     None if !has1 => return Ok(()),
@@ -379,14 +393,18 @@ fn qc_of_files(
                 if let Some(bar) = &progress {
                     bar.set_position(consumed);
                 }
+                if job_index % shards != shard {
+                    continue; // another shard's records
+                }
                 let cost = slice_bytes(&job.read1) + job.read2.as_ref().map_or(0, slice_bytes);
                 if emit.send(Weighted::new(cost, job)).is_err() {
                     return Ok(());
                 }
             }
+            Ok(())
         },
         |_| QcAccumulator::new(paired),
-        |acc, job| add_job(acc, &job.into_inner(), &validation),
+        |acc, job| add_job(acc, &job.into_inner(), validation.as_ref()),
         |()| Ok(()),
     );
     if let Some(bar) = progress {
@@ -410,21 +428,33 @@ fn slice_bytes((batch, range): &Slice) -> usize {
     batch.data_len() * range.len() / batch.len().max(1)
 }
 
-fn add_job(acc: &mut QcAccumulator, job: &Job, validation: &Validation) -> Result<()> {
+/// Checks a record: a quick pass over its bytes, and `Validation::check` (which names the bad
+/// byte) only when that pass finds something.
+#[inline]
+fn check(validation: Option<&Validation>, record: &Record<'_>) -> Result<()> {
+    if let Some(validation) = validation {
+        if !fastq_bytes_valid(record.seq_raw(), record.qual().unwrap_or_default()) {
+            validation.check(record)?;
+        }
+    }
+    Ok(())
+}
+
+fn add_job(acc: &mut QcAccumulator, job: &Job, validation: Option<&Validation>) -> Result<()> {
     let (batch1, range1) = &job.read1;
     match &job.read2 {
         None => {
             for i in range1.clone() {
                 let record = batch1.get(i);
-                validation.check(&record)?;
+                check(validation, &record)?;
                 acc.add_read(record.id(), record.seq_raw(), record.qual().unwrap_or_default());
             }
         }
         Some((batch2, range2)) => {
             for (i, j) in range1.clone().zip(range2.clone()) {
                 let (r1, r2) = (batch1.get(i), batch2.get(j));
-                validation.check(&r1)?;
-                validation.check(&r2)?;
+                check(validation, &r1)?;
+                check(validation, &r2)?;
                 if mate_name(r1.id()) != mate_name(r2.id()) {
                     bail!(
                         "paired files out of sync: {}: {} and {}: {} have different names",

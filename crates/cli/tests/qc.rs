@@ -183,8 +183,11 @@ fn largest_difference(ours: &Value, theirs: &Value) -> f64 {
 /// Compares our report with Debian fastp's where the definitions coincide. Allowed differences:
 /// - fastp prints per-cycle curves with 4 decimals and rates with 6: curves within 1e-4,
 ///   rates within 1e-6; counts (reads, bases, Q20/Q30 bases) exactly;
-/// - duplication: fastp hashes the first 32 bases... of every read into its own sketch and we
-///   sample by whole-sequence hash, so the rates agree within 1 percentage point;
+/// - duplication: fastp 0.23 sets bits of every read's (pair's) whole sequence in a 1 GB Bloom
+///   filter and counts the reads whose bits were all set before, i.e. `1 − distinct / reads`
+///   plus its false positives (≈ (distinct / 2^32)², nil here). We count the same ratio exactly
+///   while the input has at most `DUPLICATION_CAPACITY` distinct sequences (these inputs), so
+///   within 1e-6; sampled estimates are compared in `sampled_duplication_agrees_with_fastp`;
 /// - `read*_mean_length`, insert sizes, adapters and overrepresented sequences are not
 ///   compared (fastp trims, and reports sequences after its own sampling).
 fn assert_same_as_fastp(ours: &Value, fastp: &Value, mates: &[&str]) {
@@ -214,7 +217,8 @@ fn assert_same_as_fastp(ours: &Value, fastp: &Value, mates: &[&str]) {
         ours["duplication"]["rate"].as_f64().unwrap(),
         fastp["duplication"]["rate"].as_f64().unwrap(),
     );
-    assert!((x - y).abs() <= 0.01, "duplication {x} vs fastp {y}");
+    assert!((x - y).abs() <= 1e-6, "duplication {x} vs fastp {y}");
+    assert_eq!(ours["seqflow"]["duplication_sampled_share"], 1.0);
 }
 
 #[test]
@@ -363,4 +367,235 @@ fn html_report_draws_its_plots_in_headless_chromium() {
         .unwrap_or_else(|| panic!("no data-drawn attribute: the script did not run"));
     let series = text.matches("<polyline").count();
     assert!(series >= 20 && drawn == series, "{drawn} of {series} lines drawn");
+}
+
+#[test]
+fn compressed_inputs_give_the_report_of_plain_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 17, 4000);
+    let plain = dir.path().join("plain");
+    qc(&[path(&r1), path(&r2), "-o", path(&plain), "--sample", "s", "--batch-size", "32K"]);
+    let expected =
+        (fs::read(plain.with_extension("json")).unwrap(), fs::read(plain.with_extension("html")));
+    // gzip (one member), BGZF (seqflow pack, many members) and zstd.
+    let compress = |name: &str, input: &Path| -> PathBuf {
+        let text = fs::read(input).unwrap();
+        let stem = input.file_stem().unwrap().to_str().unwrap();
+        let out = dir.path().join(format!("{stem}.{name}"));
+        match name {
+            "gz" => {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(&text).unwrap();
+                fs::write(&out, encoder.finish().unwrap()).unwrap();
+            }
+            "bgzf.gz" => {
+                let run = seqflow()
+                    .args(["pack", path(input), "--container", "bgzf", "-q", "-o", path(&out)])
+                    .output()
+                    .unwrap();
+                assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+                let bytes = fs::read(&out).unwrap();
+                // BGZF: gzip members with the BC extra field.
+                assert_eq!((&bytes[..4], &bytes[12..14]), (&b"\x1f\x8b\x08\x04"[..], &b"BC"[..]));
+            }
+            _ => fs::write(&out, zstd::encode_all(&text[..], 3).unwrap()).unwrap(),
+        }
+        out
+    };
+    for name in ["gz", "bgzf.gz", "zst"] {
+        let (c1, c2) = (compress(name, &r1), compress(name, &r2));
+        for threads in ["1", "2"] {
+            let prefix = dir.path().join(format!("{}_{threads}", name.replace('.', "_")));
+            qc(&[path(&c1), path(&c2), "-o", path(&prefix), "--sample", "s", "-t", threads]);
+            let got = (
+                fs::read(prefix.with_extension("json")).unwrap(),
+                fs::read(prefix.with_extension("html")),
+            );
+            assert!(got.0 == expected.0, "{name} with {threads} threads: JSON differs");
+            assert!(got.1.unwrap() == *expected.1.as_ref().unwrap(), "{name}: HTML differs");
+        }
+    }
+}
+
+#[test]
+fn metrics_file_reports_the_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 19, 2000);
+    let metrics = dir.path().join("m.json");
+    let prefix = dir.path().join("out");
+    qc(&[path(&r1), path(&r2), "-o", path(&prefix), "-t", "2", "--batch-size", "16K"]);
+    let before = fs::read(prefix.with_extension("json")).unwrap();
+    qc(&[
+        path(&r1),
+        path(&r2),
+        "-o",
+        path(&prefix),
+        "-t",
+        "2",
+        "--batch-size",
+        "16K",
+        "-f",
+        "--metrics",
+        path(&metrics),
+    ]);
+    assert_eq!(fs::read(prefix.with_extension("json")).unwrap(), before);
+    let report = json(&metrics);
+    assert_eq!(report["workers"], 2);
+    let jobs = report["source"]["items"].as_u64().unwrap();
+    assert!(jobs > 10, "{report}");
+    assert_eq!(report["work"]["items"].as_u64(), Some(jobs));
+    assert_eq!(report["per_worker"].as_array().unwrap().len(), 2);
+    let size = fs::metadata(&r1).unwrap().len() + fs::metadata(&r2).unwrap().len();
+    // Each reader counts its first 16 bytes (the compression magic) twice today
+    // (crates/seqio/src/reader.rs, `Reader::new`); allow that until the reader is fixed.
+    let input_bytes = report["input_bytes"].as_u64().unwrap();
+    assert!((size..=size + 32).contains(&input_bytes), "{input_bytes} of {size}");
+    assert!(report["wall_secs"].as_f64().unwrap() > 0.0);
+    // The metrics file is an output like the others: not overwritten without --force.
+    let again = seqflow()
+        .arg("qc")
+        .args([path(&r1), "-o", path(&dir.path().join("other")), "--metrics", path(&metrics), "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+}
+
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    let found = Process::new("script").arg("--version").output().is_ok();
+    if !found {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "script is required");
+        eprintln!("SKIPPED: `script` (util-linux) not found to make a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 23, 20_000);
+    let binary = assert_cmd::cargo::cargo_bin("seqflow");
+    let prefix = dir.path().join("tty");
+    let command = format!(
+        "'{}' qc '{}' '{}' -o '{}' -t 1 --batch-size 4K",
+        binary.display(),
+        r1.display(),
+        r2.display(),
+        prefix.display()
+    );
+    let out = Process::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    // The bar names read 1 and counts bytes towards the size of both files.
+    let size = fs::metadata(&r1).unwrap().len() + fs::metadata(&r2).unwrap().len();
+    let total = format!("{:.2} MiB", size as f64 / (1 << 20) as f64);
+    assert!(said.contains("s_R1.fq") && said.contains(&total), "{said:?}");
+    assert!(prefix.with_extension("json").exists());
+    // Not a terminal (a pipe here), or -q: nothing on stderr.
+    let piped =
+        seqflow().args(["qc", path(&r1), "-o", path(&dir.path().join("piped"))]).output().unwrap();
+    assert!(piped.status.success() && piped.stderr.is_empty());
+    let command = format!("{command} -q -f");
+    let out = Process::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stdout.is_empty(), "{:?}", out.stdout);
+}
+
+#[test]
+fn bad_records_name_file_line_byte_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 29, 300);
+    let prefix = dir.path().join("out");
+    // Record 201 of read 2 (lines 801..804) loses a quality byte; the byte named is the start
+    // of the line at fault.
+    let text = fs::read_to_string(&r2).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[803].pop();
+    let byte: usize = lines[..803].iter().map(|l| l.len() + 1).sum();
+    let bad = dir.path().join("bad_R2.fq");
+    fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    for threads in ["1", "2"] {
+        let error = run_err(&[path(&r1), path(&bad), "-o", path(&prefix), "-t", threads]);
+        let expected = format!("bad_R2.fq: line 804, record 'pair200/2' (byte {byte})");
+        assert!(error.contains(&expected) && error.contains("quality length"), "{error}");
+        assert!(!error.contains("panicked"));
+    }
+    // Nothing is written under the output names.
+    assert!(!prefix.with_extension("json").exists() && !prefix.with_extension("html").exists());
+    let leftovers = fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 3, "only the inputs remain");
+    // A truncated last record of read 1, in gzip.
+    let mut text = fs::read(&r1).unwrap();
+    text.truncate(text.len() - 10);
+    let cut = dir.path().join("cut_R1.fq.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &text).unwrap();
+    fs::write(&cut, encoder.finish().unwrap()).unwrap();
+    let error = run_err(&[path(&cut), "-o", path(&prefix)]);
+    assert!(
+        error.contains("cut_R1.fq.gz: line 1200, record 'pair299/1'")
+            && error.contains("quality length 141"),
+        "{error}"
+    );
+}
+
+/// Above `DUPLICATION_CAPACITY` (131,072) distinct sequences we keep the sequences whose hash
+/// falls in a `p = 2^-level` share, with all their copies, and estimate `1 − distinct / reads`
+/// on them. Its standard error is about `√((1/p − 1) · Σ (c − c̄)²) / N` over the distinct
+/// sequences' copy numbers `c` (`N` reads): 0.1 percentage point here (p = 1/4, copies of 1
+/// and 2); sequences with thousands of copies (adapter dimers) dominate the sum. The test
+/// allows 0.3 percentage point.
+#[test]
+fn sampled_duplication_agrees_with_fastp() {
+    if !tool("fastp", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // 300,000 reads of 40 random bases, 1 in 10 a copy of one of the last 5,000 reads: about
+    // 270,000 distinct, so the sample is thinned (to a quarter).
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+    let random = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<u8> {
+        (0..40).map(|_| b"ACGT"[rng.random_range(0..4)]).collect()
+    };
+    let (mut reads, mut text): (Vec<Vec<u8>>, Vec<u8>) = (Vec::new(), Vec::new());
+    for i in 0..300_000 {
+        let roll = rng.random_range(0..100);
+        let read = if roll < 10 && reads.len() > 5000 {
+            reads[reads.len() - 1 - rng.random_range(0..5000)].clone()
+        } else {
+            random(&mut rng)
+        };
+        text.extend_from_slice(format!("@r{i}\n").as_bytes());
+        text.extend_from_slice(&read);
+        text.extend_from_slice(b"\n+\nIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII\n");
+        reads.push(read);
+    }
+    let input = dir.path().join("many.fq");
+    fs::write(&input, text).unwrap();
+    let prefix = dir.path().join("many");
+    qc(&[path(&input), "-o", path(&prefix), "-t", "2"]);
+    let fastp_json = dir.path().join("fastp.json");
+    let out = Process::new("fastp")
+        .args(["-i", path(&input), "-A", "-G", "-Q", "-L", "-w", "2", "-j", path(&fastp_json)])
+        .arg("-h")
+        .arg(dir.path().join("fastp.html"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ours, theirs) = (json(&prefix.with_extension("json")), json(&fastp_json));
+    let share = ours["seqflow"]["duplication_sampled_share"].as_f64().unwrap();
+    assert!(share < 1.0, "not sampled: {share}");
+    let (x, y) = (
+        ours["duplication"]["rate"].as_f64().unwrap(),
+        theirs["duplication"]["rate"].as_f64().unwrap(),
+    );
+    eprintln!("duplication: ours {x} (sampled share {share}), fastp {y}");
+    assert!(y > 0.02 && (x - y).abs() <= 0.003, "duplication {x} vs fastp {y} (sampled {share})");
 }

@@ -51,10 +51,23 @@ pub struct KnownAdapters {
     pub reads_with_adapter: u64,
     #[serde(skip, default = "adapter_codes")]
     codes: [u32; KNOWN_ADAPTERS.len()],
+    /// Bit `c` set when some adapter ends with the 6-mer of 2-bit code `c`: a 12-mer whose
+    /// last 6 bases are not in it is no adapter (most are not, so most bases cost one test).
+    #[serde(skip, default = "adapter_tails")]
+    tails: [u64; 64],
 }
 
 fn adapter_codes() -> [u32; KNOWN_ADAPTERS.len()] {
     KNOWN_ADAPTERS.map(|(_, seq)| encode(seq).expect("adapters are ACGT"))
+}
+
+fn adapter_tails() -> [u64; 64] {
+    let mut tails = [0u64; 64];
+    for code in adapter_codes() {
+        let tail = (code & 0xfff) as usize;
+        tails[tail >> 6] |= 1 << (tail & 63);
+    }
+    tails
 }
 
 impl Default for KnownAdapters {
@@ -63,6 +76,7 @@ impl Default for KnownAdapters {
             first_hit: vec![Vec::new(); KNOWN_ADAPTERS.len()],
             reads_with_adapter: 0,
             codes: adapter_codes(),
+            tails: adapter_tails(),
         }
     }
 }
@@ -82,7 +96,8 @@ impl KnownAdapters {
             }
             code = (code << 2 | u32::from(class)) & 0xff_ffff;
             valid += 1;
-            if valid < 12 {
+            let tail = (code & 0xfff) as usize;
+            if valid < 12 || self.tails[tail >> 6] & (1 << (tail & 63)) == 0 {
                 continue;
             }
             for (a, &adapter) in self.codes.iter().enumerate() {
@@ -304,5 +319,45 @@ mod tests {
         tail.add(b"AGATCGGAA");
         tail.add(b"AGAT");
         assert_eq!(tail.consensus(), "AGATCGGAAG");
+    }
+
+    #[test]
+    fn known_adapters_match_a_naive_search() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut adapters = KnownAdapters::default();
+        let mut expected = vec![vec![0u64; 200]; KNOWN_ADAPTERS.len()];
+        for _ in 0..3000 {
+            let mut seq: Vec<u8> = (0..150).map(|_| b"ACGTacgtN"[next() % 9]).collect();
+            for _ in 0..next() % 3 {
+                let (_, adapter) = KNOWN_ADAPTERS[next() % KNOWN_ADAPTERS.len()];
+                let at = next() % 140;
+                let end = (at + 12).min(seq.len());
+                seq[at..end].copy_from_slice(&adapter[..end - at]);
+            }
+            for (a, (_, adapter)) in KNOWN_ADAPTERS.iter().enumerate() {
+                let upper: Vec<u8> = seq.to_ascii_uppercase();
+                if let Some(at) = upper.windows(12).position(|w| w == &adapter[..]) {
+                    expected[a][at] += 1;
+                }
+            }
+            adapters.add(&seq);
+        }
+        for (a, counts) in expected.iter().enumerate() {
+            assert!(counts.iter().sum::<u64>() > 0 || a >= 4, "adapter {a} never planted");
+            assert_eq!(adapters.cumulative(a, 150), {
+                let mut total = 0;
+                counts[..150]
+                    .iter()
+                    .map(|c| {
+                        total += c;
+                        total
+                    })
+                    .collect::<Vec<_>>()
+            });
+        }
     }
 }

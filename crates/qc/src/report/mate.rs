@@ -13,8 +13,22 @@ pub const QUALITY_LEVELS: usize = 94;
 pub const BASE_CLASSES: usize = 5;
 /// Cycles kept apart; bases at later cycles are counted in the last one.
 pub const MAX_CYCLES: usize = 1_000;
-/// Per cycle: base counts, quality sums per base class, quality histogram.
-const CYCLE_STRIDE: usize = 2 * BASE_CLASSES + QUALITY_LEVELS;
+/// Per cycle: one counter per (base class, Phred value) pair; base counts, quality sums and the
+/// quality histogram of the cycle are sums over this table, so a base costs one increment.
+const CYCLE_STRIDE: usize = BASE_CLASSES * QUALITY_LEVELS;
+
+/// Phred value of each quality byte (Phred+33; below `!` counts as 0, above `~` as 93).
+const PHRED: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut q: usize = 0;
+    while q < 256 {
+        let phred = q.saturating_sub(33);
+        table[q] =
+            if phred > QUALITY_LEVELS - 1 { (QUALITY_LEVELS - 1) as u8 } else { phred as u8 };
+        q += 1;
+    }
+    table
+};
 
 /// Base class of each byte: 0 A, 1 C, 2 G, 3 T, 4 anything else (either case).
 pub(crate) const BASE_CLASS: [u8; 256] = {
@@ -37,7 +51,7 @@ pub struct MateStats {
     pub reads: u64,
     /// Bases counted.
     pub bases: u64,
-    /// `cycle × CYCLE_STRIDE` counters (see [`MateStats::cycle`]).
+    /// `cycle × (base class × Phred value)` counters (see [`MateStats::cycle`]).
     cycles: Vec<u64>,
     /// Per-read mean Phred quality (rounded down).
     pub mean_quality: Counts,
@@ -51,53 +65,84 @@ pub struct MateStats {
     pub overrepresented: OverrepresentedSample,
 }
 
-/// Counters of one cycle (read position).
+/// Counters of one cycle (read position), summed from its (base class, Phred value) table.
 #[derive(Debug, Clone, Copy)]
-pub struct Cycle<'a> {
-    counters: &'a [u64],
+pub struct Cycle {
+    bases: [u64; BASE_CLASSES],
+    quality_sums: [u64; BASE_CLASSES],
+    qualities: [u64; QUALITY_LEVELS],
 }
 
-impl Cycle<'_> {
+impl Cycle {
+    fn of(table: &[u64]) -> Cycle {
+        let mut cycle = Cycle {
+            bases: [0; BASE_CLASSES],
+            quality_sums: [0; BASE_CLASSES],
+            qualities: [0; QUALITY_LEVELS],
+        };
+        for (class, row) in table.chunks_exact(QUALITY_LEVELS).enumerate() {
+            for (phred, &count) in row.iter().enumerate() {
+                cycle.bases[class] += count;
+                cycle.quality_sums[class] += count * phred as u64;
+                cycle.qualities[phred] += count;
+            }
+        }
+        cycle
+    }
+
     /// Bases of class `class` (0 A, 1 C, 2 G, 3 T, 4 N/other) at this cycle.
     pub fn bases(&self, class: usize) -> u64 {
-        self.counters[class]
+        self.bases[class]
     }
 
     /// All bases at this cycle.
     pub fn total(&self) -> u64 {
-        self.counters[..BASE_CLASSES].iter().sum()
+        self.bases.iter().sum()
     }
 
     /// Sum of the Phred values of the bases of class `class`.
     pub fn quality_sum(&self, class: usize) -> u64 {
-        self.counters[BASE_CLASSES + class]
+        self.quality_sums[class]
     }
 
     /// Number of bases with each Phred value 0..=93.
     pub fn qualities(&self) -> &[u64] {
-        &self.counters[2 * BASE_CLASSES..]
+        &self.qualities
     }
 }
 
 impl MateStats {
     /// Counts one read; `name_hash` selects it for the overrepresented-sequence sample.
+    /// Returns the read's G and C bases.
     #[inline]
-    pub fn add(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) {
+    pub fn add(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> u32 {
         let cycles = seq.len().min(MAX_CYCLES);
         if self.cycles.len() < cycles * CYCLE_STRIDE {
             self.cycles.resize(cycles * CYCLE_STRIDE, 0);
         }
-        let (mut quality_sum, mut gc) = (0u64, 0u64);
-        for (i, (&base, &q)) in seq.iter().zip(qual).enumerate() {
+        let paired_len = seq.len().min(qual.len());
+        let (bases, quals) = (&seq[..paired_len], &qual[..paired_len]);
+        let (mut quality_sum, mut gc) = (0u64, 0u32);
+        // Cycles before the last one each have their table; bases past it share the last.
+        let head = paired_len.min(MAX_CYCLES - 1);
+        let tables = &mut self.cycles[..head * CYCLE_STRIDE];
+        for ((table, &base), &q) in tables.chunks_exact_mut(CYCLE_STRIDE).zip(bases).zip(quals) {
             let class = BASE_CLASS[base as usize] as usize;
-            let phred = (q.saturating_sub(33) as usize).min(QUALITY_LEVELS - 1);
-            let at = i.min(MAX_CYCLES - 1) * CYCLE_STRIDE;
-            let cell = &mut self.cycles[at..at + CYCLE_STRIDE];
-            cell[class] += 1;
-            cell[BASE_CLASSES + class] += phred as u64;
-            cell[2 * BASE_CLASSES + phred] += 1;
+            let phred = PHRED[q as usize] as usize;
+            table[class * QUALITY_LEVELS + phred] += 1;
             quality_sum += phred as u64;
-            gc += u64::from(class == 1 || class == 2);
+            gc += u32::from(class.wrapping_sub(1) < 2);
+        }
+        if paired_len > head {
+            let at = (MAX_CYCLES - 1) * CYCLE_STRIDE;
+            let table = &mut self.cycles[at..at + CYCLE_STRIDE];
+            for (&base, &q) in bases[head..].iter().zip(&quals[head..]) {
+                let class = BASE_CLASS[base as usize] as usize;
+                let phred = PHRED[q as usize] as usize;
+                table[class * QUALITY_LEVELS + phred] += 1;
+                quality_sum += phred as u64;
+                gc += u32::from(class.wrapping_sub(1) < 2);
+            }
         }
         let len = seq.len() as u64;
         self.reads += 1;
@@ -105,10 +150,11 @@ impl MateStats {
         self.lengths.add(seq.len());
         if let Some(mean) = quality_sum.checked_div(len) {
             self.mean_quality.add(mean as usize);
-            self.gc_percent.add(((gc * 200 + len) / (2 * len)) as usize);
+            self.gc_percent.add(((u64::from(gc) * 200 + len) / (2 * len)) as usize);
         }
         self.adapters.add(seq);
         self.overrepresented.add(seq, name_hash);
+        gc
     }
 
     /// Adds every count of `other`.
@@ -134,8 +180,8 @@ impl MateStats {
     }
 
     /// The counters of cycle `i` (0-based).
-    pub fn cycle(&self, i: usize) -> Cycle<'_> {
-        Cycle { counters: &self.cycles[i * CYCLE_STRIDE..(i + 1) * CYCLE_STRIDE] }
+    pub fn cycle(&self, i: usize) -> Cycle {
+        Cycle::of(&self.cycles[i * CYCLE_STRIDE..(i + 1) * CYCLE_STRIDE])
     }
 
     /// Number of bases with Phred quality ≥ `q`.
@@ -172,5 +218,21 @@ mod tests {
         merged.merge(&mate);
         merged.merge(&mate);
         assert_eq!((merged.reads, merged.bases_at_least(30)), (4, 6));
+    }
+
+    #[test]
+    fn bases_past_the_last_cycle_count_in_it() {
+        let seq: Vec<u8> = (0..MAX_CYCLES + 7).map(|i| b"ACGTN"[i % 5]).collect();
+        let qual: Vec<u8> = (0..seq.len()).map(|i| b'!' + (i % 50) as u8).collect();
+        let mut mate = MateStats::default();
+        mate.add(&seq, &qual, 3);
+        assert_eq!(mate.cycle_count(), MAX_CYCLES);
+        let last = mate.cycle(MAX_CYCLES - 1);
+        assert_eq!(last.total(), 8);
+        let expected: u64 = (MAX_CYCLES - 1..seq.len()).map(|i| (i % 50) as u64).sum();
+        assert_eq!((0..BASE_CLASSES).map(|c| last.quality_sum(c)).sum::<u64>(), expected);
+        let totals: u64 = (0..MAX_CYCLES).map(|i| mate.cycle(i).total()).sum();
+        assert_eq!(totals, seq.len() as u64);
+        assert_eq!(mate.class_total(4), (0..seq.len()).filter(|i| i % 5 == 4).count() as u64);
     }
 }

@@ -7,6 +7,7 @@
 //! whole input gives. [`QcAccumulator::report`] turns the state into a [`FastpReport`].
 
 mod adapter;
+mod check;
 mod counts;
 mod fastp;
 mod html;
@@ -20,6 +21,7 @@ pub use adapter::{
     ADAPTER_CONSENSUS_LEN, AdapterTail, KNOWN_ADAPTERS, KnownAdapters, MAX_MISMATCHES, MIN_OVERLAP,
     Overlap, find_overlap,
 };
+pub use check::fastq_bytes_valid;
 pub use counts::Counts;
 pub use fastp::{FastpReport, MateReport, SeqflowSection};
 pub use html::render_html;
@@ -73,10 +75,6 @@ pub struct QcAccumulator {
     scratch: Vec<u8>,
 }
 
-fn gc_bases(seq: &[u8]) -> u32 {
-    seq.iter().filter(|&&b| matches!(b | 0x20, b'g' | b'c')).count() as u32
-}
-
 impl QcAccumulator {
     /// An empty accumulator for single-end (`paired = false`) or paired-end reads.
     pub fn new(paired: bool) -> Self {
@@ -86,17 +84,15 @@ impl QcAccumulator {
     /// Counts one single-end read.
     pub fn add_read(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
         let name_hash = xxh64(mate_name(id), NAME_SEED);
-        self.read1.add(seq, qual, name_hash);
-        self.duplication.add(xxh64(seq, SEQUENCE_SEED), gc_bases(seq), seq.len() as u32);
+        let gc = self.read1.add(seq, qual, name_hash);
+        self.duplication.add(xxh64(seq, SEQUENCE_SEED), gc, seq.len() as u32);
     }
 
     /// Counts one pair; the caller has checked that the names match.
     pub fn add_pair(&mut self, id: &[u8], r1: (&[u8], &[u8]), r2: (&[u8], &[u8])) {
         let name_hash = xxh64(mate_name(id), NAME_SEED);
-        self.read1.add(r1.0, r1.1, name_hash);
-        self.read2.add(r2.0, r2.1, name_hash);
+        let gc = self.read1.add(r1.0, r1.1, name_hash) + self.read2.add(r2.0, r2.1, name_hash);
         let pair_hash = xxh64(r1.0, SEQUENCE_SEED) ^ xxh64(r2.0, SEQUENCE_SEED).rotate_left(17);
-        let gc = gc_bases(r1.0) + gc_bases(r2.0);
         self.duplication.add(pair_hash, gc, (r1.0.len() + r2.0.len()) as u32);
         match find_overlap(r1.0, r2.0, &mut self.scratch) {
             Overlap::None => self.insert_unknown += 1,

@@ -13,6 +13,18 @@
 //!   makes up about `f` of the sample. Counts are kept per name-hash level so that thinning is
 //!   exact; at most [`OVERREPRESENTED_CAPACITY`] distinct sequences (first
 //!   [`OVERREPRESENTED_PREFIX`] bases) are kept.
+//!
+//! **Duplication compared with fastp.** fastp (0.23) hashes the whole sequence of every read
+//! (both mates of a pair together) into a Bloom filter of 2 × 2^32 bits (1 GB) and reports the
+//! share of reads whose bits were all set already: `1 − distinct / reads` over all reads, plus
+//! false positives, about `(distinct / 2^32)²` (nil below a billion distinct reads). We report
+//! the same ratio, computed exactly while the input has at most [`DUPLICATION_CAPACITY`]
+//! distinct sequences; above, on the sequences of a `p = 2^-level` hash share, with a standard
+//! error of about `√((1/p − 1) · Σ (c − c̄)²) / N` over the copy numbers `c` of the distinct
+//! sequences (`N` reads): about 0.1 percentage point for a 10% rate made of pairs and triples,
+//! more when a few sequences have thousands of copies. Memory stays at about 4 MB instead of
+//! fastp's 1 GB. The CLI tests hold both: equal to fastp within 1e-6 on unsampled inputs, within
+//! 0.3 percentage point on a sampled one (`crates/cli/tests/qc.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 
