@@ -1045,6 +1045,11 @@ fn finish_write(
                 "store": summary.stages.phases.store,
                 "write": summary.stages.write,
             },
+            "memory": {
+                "group_reference_bytes": summary.stages.group_reference_bytes,
+                "group_index_bytes": summary.stages.group_index_bytes,
+                "open_pack_bytes": summary.stages.open_pack_bytes,
+            },
         });
         fs::write(path, serde_json::to_vec_pretty(&json)?)
             .with_context(|| format!("{}: cannot write metrics", path.display()))?;

@@ -271,6 +271,14 @@ impl Compressor {
         (places, parts)
     }
 
+    /// Heap bytes held by the groups between units: (references, LZ indexes, open packs).
+    pub fn group_bytes(&self) -> (u64, u64, u64) {
+        self.groups
+            .iter()
+            .map(Group::heap_bytes)
+            .fold((0, 0, 0), |a, b| (a.0 + b.0 as u64, a.1 + b.1 as u64, a.2 + b.2 as u64))
+    }
+
     /// Time and work of each step so far.
     pub fn phase_metrics(&self) -> &PhaseMetrics {
         &self.phases

@@ -98,6 +98,12 @@ pub struct CreateStages {
     pub phases: PhaseMetrics,
     /// Writing group parts and collection metadata: `items` parts, `bytes` their bytes.
     pub write: StageMetrics,
+    /// Largest heap bytes of the group references seen after a unit.
+    pub group_reference_bytes: u64,
+    /// Largest heap bytes of the groups' LZ indexes seen after a unit.
+    pub group_index_bytes: u64,
+    /// Largest heap bytes of the groups' open packs seen after a unit.
+    pub open_pack_bytes: u64,
 }
 
 /// What [`create`] did.
@@ -266,6 +272,7 @@ fn compress_inputs(
     let mut input_bytes_done = 0u64;
     let mut compress = StageMetrics::default();
     let mut write = StageMetrics::default();
+    let mut held = (0u64, 0u64, 0u64);
     let (outcome, read): (Result<()>, StageMetrics) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| read_units(inputs, names, options, &queue));
         let mut result = Ok(());
@@ -292,6 +299,10 @@ fn compress_inputs(
                 break;
             }
             let (places, parts) = compressor.add_unit(&unit.samples);
+            let (references, indexes, packs) = compressor.group_bytes();
+            held.0 = held.0.max(references);
+            held.1 = held.1.max(indexes);
+            held.2 = held.2.max(packs);
             archive.register_groups(compressor.group_count());
             let writing = Instant::now();
             write.items += parts.len() as u64;
@@ -339,6 +350,9 @@ fn compress_inputs(
         compress,
         phases: compressor.phase_metrics().clone(),
         write,
+        group_reference_bytes: held.0,
+        group_index_bytes: held.1,
+        open_pack_bytes: held.2,
     };
     let file = out.into_inner().map_err(|e| Error::Io(e.into_error()))?;
     file.sync_all()?;
