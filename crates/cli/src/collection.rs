@@ -873,7 +873,8 @@ pub(crate) struct WriteArgs {
     /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
     #[arg(long, default_value = "256M", value_parser = size_in(1 << 20, 1 << 40), value_name = "SIZE")]
     splitter_memory: u64,
-    /// Write a JSON summary (sizes, counts, queue peak, wall time) to this file.
+    /// Write a JSON summary (sizes, counts, wall time) with per-stage figures (items, bytes, busy
+    /// and blocked seconds, queue budget and peak) to this file.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
     #[command(flatten)]
@@ -980,7 +981,7 @@ fn append(args: &AppendArgs, global: Global) -> Result<ExitCode> {
     finish_write(&args.write, &summary, start, bar, global)
 }
 
-/// A bar over the input bytes (file sizes), with samples done in its message.
+/// A bar over the input bytes (file sizes), with samples and bases done in its message.
 fn samples_bar(
     inputs: &[PathBuf],
     concatenated: bool,
@@ -997,14 +998,16 @@ fn update_bar(
     progress: &seqflow_collection::create::CreateProgress,
 ) {
     if let Some(bar) = bar {
-        bar.set_position(progress.bases_done);
+        let bases = indicatif::HumanCount(progress.bases_done);
         if progress.samples_total > 0 {
+            bar.set_position(progress.input_bytes_done);
             bar.set_message(format!(
-                "{}/{} samples",
+                "{}/{} samples, {bases} bases",
                 progress.samples_done, progress.samples_total
             ));
         } else {
-            bar.set_message(format!("{} samples", progress.samples_done));
+            bar.set_position(progress.bases_done);
+            bar.set_message(format!("{} samples, {bases} bases", progress.samples_done));
         }
     }
 }
@@ -1030,10 +1033,22 @@ fn finish_write(
             "archive_bytes": summary.archive_bytes,
             "wall_seconds": seconds,
             "stages": {
+                "read": summary.stages.read,
                 "input_queue": {
-                    "budget_bytes": write.queue_memory,
-                    "peak_bytes": summary.queue_peak_bytes,
+                    "budget_bytes": summary.stages.queue_budget_bytes,
+                    "peak_bytes": summary.stages.queue_peak_bytes,
                 },
+                "compress": summary.stages.compress,
+                "cut": summary.stages.phases.cut,
+                "place": summary.stages.phases.place,
+                "register": summary.stages.phases.register,
+                "store": summary.stages.phases.store,
+                "write": summary.stages.write,
+            },
+            "memory": {
+                "group_reference_bytes": summary.stages.group_reference_bytes,
+                "group_index_bytes": summary.stages.group_index_bytes,
+                "open_pack_bytes": summary.stages.open_pack_bytes,
             },
         });
         fs::write(path, serde_json::to_vec_pretty(&json)?)

@@ -64,6 +64,16 @@ fn create_append_and_metrics() {
         serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
     assert_eq!(json["samples"], 1);
     assert!(json["stages"]["input_queue"]["peak_bytes"].as_u64().unwrap() >= 200_000);
+    // Per-stage figures as `pack` has them: items, bytes, busy and blocked times.
+    for stage in ["read", "compress", "cut", "place", "register", "store", "write"] {
+        let figures = &json["stages"][stage];
+        assert!(figures["busy_secs"].as_f64().is_some(), "{stage}: {json}");
+        assert!(figures["items"].as_u64().unwrap() >= 1, "{stage}: {json}");
+    }
+    assert_eq!(json["stages"]["read"]["bytes"], 200_000);
+    assert_eq!(json["stages"]["compress"]["bytes"], 200_000);
+    assert!(json["stages"]["compress"]["blocked_recv_secs"].as_f64().is_some());
+    assert!(json["stages"]["write"]["bytes"].as_u64().unwrap() > 0);
     let appended = dir.path().join("y.agc");
     seqflow()
         .args(["collection", "append", path(&out), path(&b), "-o", path(&appended)])
@@ -217,4 +227,45 @@ fn keep_case_survives_getset_and_getctg_ranges_and_agc_reads_uppercase() {
     let expected =
         std::fs::read(write_sample(dir.path(), "upper.fa", &other.to_ascii_uppercase())).unwrap();
     assert!(got.stdout == expected, "agc getset gives the uppercase sample");
+}
+
+/// On a terminal (a pty made by `script`) create draws a bar with samples and bases; through a
+/// pipe it draws nothing.
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "script is required");
+        eprintln!("SKIPPED: `script` (util-linux) not found to make a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = genome(3, 2_000_000);
+    let mut inputs = Vec::new();
+    for i in 0..4u8 {
+        let mut seq = base.clone();
+        for p in (usize::from(i) * 7..seq.len()).step_by(997) {
+            seq[p] = b'A' + (seq[p] == b'A') as u8 * 2;
+        }
+        inputs.push(write_sample(dir.path(), &format!("s{i}.fa"), &seq));
+    }
+    let out = dir.path().join("t.agc");
+    let mut command =
+        format!("'{}' collection create -t 2 -o '{}'", env!("CARGO_BIN_EXE_seqflow"), path(&out));
+    for input in &inputs {
+        command.push_str(&format!(" '{}'", path(input)));
+    }
+    let run = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{shown}");
+    assert!(shown.contains("/4 samples") && shown.contains("bases"), "{shown:?}");
+    let piped = seqflow()
+        .args(["collection", "create", "-t", "2", "-o", path(&out)])
+        .args(inputs.iter().map(|p| path(p)))
+        .output()
+        .unwrap();
+    assert!(piped.status.success() && piped.stderr.is_empty(), "{piped:?}");
 }

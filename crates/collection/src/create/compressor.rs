@@ -16,6 +16,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use seqflow_pipeline::StageMetrics;
 
 use super::group::{Group, GroupPart, PartCompressor};
 use super::input::Contig;
@@ -75,6 +78,28 @@ pub struct SampleContigs {
     pub contigs: Vec<Contig>,
 }
 
+/// Time and work of the compressor's steps, summed over the units so far (for `--metrics`).
+///
+/// `busy_secs` is the wall time of the step (its workers run in parallel), `items` the
+/// segments (cut, place, register) or groups (store) it handled, `bytes` their bases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhaseMetrics {
+    /// Step 1: finding splitters and cutting contigs into segments.
+    pub cut: StageMetrics,
+    /// Step 2: placing segments against the existing groups.
+    pub place: StageMetrics,
+    /// Step 3: registration of new groups (single-threaded).
+    pub register: StageMetrics,
+    /// Step 4: LZ-diff and zstd of the groups' segments.
+    pub store: StageMetrics,
+}
+
+fn account(stage: &mut StageMetrics, started: Instant, items: usize, bytes: u64) {
+    stage.busy_secs += started.elapsed().as_secs_f64();
+    stage.items += items as u64;
+    stage.bytes += bytes;
+}
+
 /// One segment placed: whole, or split in two.
 type PlacedPair = (Placed, Option<Placed>);
 
@@ -120,6 +145,7 @@ pub struct Compressor {
     groups: Vec<Group>,
     /// Adaptive mode (`-a`): every canonical k-mer of the reference, sorted.
     reference_kmers: Option<Vec<u64>>,
+    phases: PhaseMetrics,
 }
 
 impl Compressor {
@@ -141,6 +167,7 @@ impl Compressor {
             terminators: HashMap::new(),
             groups: (0..RAW_GROUPS).map(|_| Group::new_raw(params.pack_cardinality)).collect(),
             reference_kmers: None,
+            phases: PhaseMetrics::default(),
         }
     }
 
@@ -176,6 +203,7 @@ impl Compressor {
             terminators,
             groups,
             reference_kmers: None,
+            phases: PhaseMetrics::default(),
         }
     }
 
@@ -209,13 +237,24 @@ impl Compressor {
     /// Compresses one registration unit; returns the places of its samples and the finished
     /// group parts in the order they must be written.
     pub fn add_unit(&mut self, samples: &[SampleContigs]) -> (Vec<SamplePlaces>, Vec<NamedPart>) {
+        let bases: u64 =
+            samples.iter().flat_map(|s| &s.contigs).map(|c| c.codes.len() as u64).sum();
+        let started = Instant::now();
         let mut cuts = self.cut(samples);
         if self.reference_kmers.is_some() {
             cuts = self.adapt(samples, cuts);
         }
+        account(&mut self.phases.cut, started, cuts.len(), bases);
+        let started = Instant::now();
         let placed = self.place_all(samples, &cuts);
+        account(&mut self.phases.place, started, cuts.len(), bases);
+        let started = Instant::now();
         let pending = self.number_parts(samples, cuts, placed);
+        let segments = pending.len();
         let work = self.register(pending);
+        account(&mut self.phases.register, started, segments, bases);
+        let started = Instant::now();
+        let groups = work.len();
         let mut places: Vec<SamplePlaces> = samples
             .iter()
             .map(|s| SamplePlaces {
@@ -228,7 +267,21 @@ impl Compressor {
             })
             .collect();
         let parts = self.store(work, &mut places);
+        account(&mut self.phases.store, started, groups, bases);
         (places, parts)
+    }
+
+    /// Heap bytes held by the groups between units: (references, LZ indexes, open packs).
+    pub fn group_bytes(&self) -> (u64, u64, u64) {
+        self.groups
+            .iter()
+            .map(Group::heap_bytes)
+            .fold((0, 0, 0), |a, b| (a.0 + b.0 as u64, a.1 + b.1 as u64, a.2 + b.2 as u64))
+    }
+
+    /// Time and work of each step so far.
+    pub fn phase_metrics(&self) -> &PhaseMetrics {
+        &self.phases
     }
 
     /// Step 1: splitter occurrences cut every contig into overlapping segments. Long

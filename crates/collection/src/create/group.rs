@@ -136,6 +136,12 @@ impl Group {
         self.encoder.as_ref()
     }
 
+    /// Heap bytes held: (reference, LZ index, open pack).
+    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+        let (reference, index) = self.encoder.as_ref().map_or((0, 0), LzEncoder::heap_bytes);
+        (reference, index, self.open_pack.iter().map(Vec::capacity).sum())
+    }
+
     /// Adds a segment; returns its in-group id. Finished parts are appended to `parts`.
     pub fn add(
         &mut self,

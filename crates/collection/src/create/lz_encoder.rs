@@ -88,8 +88,22 @@ pub struct LzEncoder {
     min_match_len: usize,
     key_len: usize,
     key_mask: u64,
-    table: Vec<u32>,
-    table_mask: usize,
+    /// Built on first use: a group whose reference is never matched against costs no index.
+    index: std::sync::OnceLock<Index>,
+}
+
+/// The open-addressing table of reference positions / [`HASHING_STEP`].
+struct Index {
+    slots: Slots,
+    mask: usize,
+}
+
+/// Table entries: 2 bytes each when every position / 4 fits below `u16::MAX` (references
+/// shorter than 262,140 bases, nearly every segment), else 4; the maximum value marks an
+/// empty slot.
+enum Slots {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
 }
 
 struct Match {
@@ -106,16 +120,13 @@ impl LzEncoder {
         let mut padded = Vec::with_capacity(reference.len() + key_len);
         padded.extend_from_slice(reference);
         padded.resize(reference.len() + key_len, PADDING_CODE);
-        let mut encoder = LzEncoder {
+        LzEncoder {
             reference: padded,
             min_match_len,
             key_len,
             key_mask: u64::MAX >> (64 - 2 * key_len),
-            table: Vec::new(),
-            table_mask: 0,
-        };
-        encoder.build_index();
-        encoder
+            index: std::sync::OnceLock::new(),
+        }
     }
 
     /// The reference length (without padding).
@@ -123,12 +134,25 @@ impl LzEncoder {
         self.reference.len() - self.key_len
     }
 
+    /// Heap bytes held: the padded reference and the index table.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let index = self.index.get().map_or(0, |index| match &index.slots {
+            Slots::Narrow(t) => t.capacity() * 2,
+            Slots::Wide(t) => t.capacity() * 4,
+        });
+        (self.reference.capacity(), index)
+    }
+
     /// The reference codes.
     pub fn reference(&self) -> &[u8] {
         &self.reference[..self.reference_len()]
     }
 
-    fn build_index(&mut self) {
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| self.build_index())
+    }
+
+    fn build_index(&self) -> Index {
         let key_len_mod = self.key_len % HASHING_STEP;
         let mut valid_run = 0usize;
         let mut step_pos = 0usize;
@@ -146,23 +170,32 @@ impl LzEncoder {
         }
         size <<= 1;
         let size = size.max(8) as usize;
-        self.table = vec![u32::MAX; size];
-        self.table_mask = size - 1;
+        let slots = if self.reference.len() / HASHING_STEP < usize::from(u16::MAX) {
+            Slots::Narrow(self.fill_table(vec![u16::MAX; size], u16::MAX))
+        } else {
+            Slots::Wide(self.fill_table(vec![u32::MAX; size], u32::MAX))
+        };
+        Index { slots, mask: size - 1 }
+    }
+
+    fn fill_table<T: Copy + Eq + TryFrom<usize>>(&self, mut table: Vec<T>, empty: T) -> Vec<T> {
+        let mask = table.len() - 1;
         let mut i = 0;
         while i + self.key_len < self.reference.len() {
             let code = self.key_code(&self.reference[i..]);
             if code != NO_CODE {
-                let start = murmur64(code) as usize & self.table_mask;
+                let start = murmur64(code) as usize & mask;
                 for probe in 0..MAX_PROBES {
-                    let slot = (start + probe) & self.table_mask;
-                    if self.table[slot] == u32::MAX {
-                        self.table[slot] = (i / HASHING_STEP) as u32;
+                    let slot = (start + probe) & mask;
+                    if table[slot] == empty {
+                        table[slot] = T::try_from(i / HASHING_STEP).unwrap_or(empty);
                         break;
                     }
                 }
             }
             i += HASHING_STEP;
         }
+        table
     }
 
     /// 2-bit code of the first `key_len` symbols, or `NO_CODE` if one is not ACGT.
@@ -207,16 +240,39 @@ impl LzEncoder {
         pos: usize,
         literals_before: usize,
     ) -> Option<Match> {
+        let index = self.index();
+        match &index.slots {
+            Slots::Narrow(t) => {
+                self.best_match_in(t, u16::MAX, index.mask, code, text, pos, literals_before)
+            }
+            Slots::Wide(t) => {
+                self.best_match_in(t, u32::MAX, index.mask, code, text, pos, literals_before)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn best_match_in<T: Copy + Eq + Into<u64>>(
+        &self,
+        table: &[T],
+        empty: T,
+        mask: usize,
+        code: u64,
+        text: &[u8],
+        pos: usize,
+        literals_before: usize,
+    ) -> Option<Match> {
         let mut best = Match { ref_pos: 0, back: 0, forward: 0 };
         let mut min_to_update = self.min_match_len;
-        let mut slot = murmur64(code) as usize & self.table_mask;
+        let mut slot = murmur64(code) as usize & mask;
         let s = &text[pos..];
         for _ in 0..MAX_PROBES {
-            let entry = self.table[slot];
-            if entry == u32::MAX {
+            let entry = table[slot];
+            if entry == empty {
                 break;
             }
-            let h_pos = entry as usize * HASHING_STEP;
+            let h_pos = entry.into() as usize * HASHING_STEP;
             let r = &self.reference[h_pos..];
             let forward = common_prefix(s, r);
             if forward >= self.key_len {
@@ -231,7 +287,7 @@ impl LzEncoder {
                     min_to_update = back + forward;
                 }
             }
-            slot = (slot + 1) & self.table_mask;
+            slot = (slot + 1) & mask;
         }
         (best.back + best.forward >= self.min_match_len).then_some(best)
     }

@@ -16,12 +16,13 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use seqflow_pipeline::PriorityQueue;
+use seqflow_pipeline::{PriorityQueue, StageMetrics};
 
 use super::append::reopen;
 use super::archive::ArchiveOutput;
-use super::compressor::{Compressor, RAW_GROUPS, SampleContigs};
+use super::compressor::{Compressor, PhaseMetrics, RAW_GROUPS, SampleContigs};
 use super::input::{Contig, ContigReader, sample_name_of};
 use super::splitters::{reference_kmers, reference_kmers_in, select_splitters};
 use crate::payload::Params;
@@ -74,10 +75,39 @@ pub struct CreateProgress {
     pub bases_done: u64,
     /// Input samples in total (0 with `-c`, where it is not known in advance).
     pub samples_total: u64,
+    /// Bytes of the input files (as stored on disk, compressed or not) whose sequences are
+    /// all stored.
+    pub input_bytes_done: u64,
+}
+
+/// Per-stage figures of a run, for `--metrics`: the reader thread, the input queue between
+/// it and the compressor, the compressor's steps and the archive writer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateStages {
+    /// Reader thread: `items` units (samples, or batches with `-c`), `bytes` bases; blocked
+    /// send is the time it waited for room in the input queue.
+    pub read: StageMetrics,
+    /// Byte budget of the input queue.
+    pub queue_budget_bytes: u64,
+    /// Largest summed bases ever queued (over the budget only for a unit admitted alone).
+    pub queue_peak_bytes: u64,
+    /// The compressor thread taking units: blocked receive is the time it waited for input,
+    /// the queue depth what it found queued.
+    pub compress: StageMetrics,
+    /// The compressor's steps (cut, place, register, store).
+    pub phases: PhaseMetrics,
+    /// Writing group parts and collection metadata: `items` parts, `bytes` their bytes.
+    pub write: StageMetrics,
+    /// Largest heap bytes of the group references seen after a unit.
+    pub group_reference_bytes: u64,
+    /// Largest heap bytes of the groups' LZ indexes seen after a unit.
+    pub group_index_bytes: u64,
+    /// Largest heap bytes of the groups' open packs seen after a unit.
+    pub open_pack_bytes: u64,
 }
 
 /// What [`create`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateSummary {
     /// Samples in the archive.
     pub samples: u64,
@@ -91,14 +121,16 @@ pub struct CreateSummary {
     pub groups: u64,
     /// Archive size in bytes.
     pub archive_bytes: u64,
-    /// Peak bytes of sequence held by the input queue.
-    pub queue_peak_bytes: u64,
+    /// Per-stage figures.
+    pub stages: CreateStages,
 }
 
 /// One unit of work for the compressor.
 struct Unit {
     samples: Vec<SampleContigs>,
     bases: u64,
+    /// Bytes of the input files this unit completes.
+    file_bytes: u64,
 }
 
 /// Creates the archive `output` from `inputs` (the first is the reference and first sample).
@@ -237,10 +269,22 @@ fn compress_inputs(
     let samples_done = AtomicU64::new(0);
     let bases_done = AtomicU64::new(0);
     let samples_total = if options.concatenated { 0 } else { inputs.len() as u64 };
-    let outcome: Result<()> = std::thread::scope(|scope| {
+    let mut input_bytes_done = 0u64;
+    let mut compress = StageMetrics::default();
+    let mut write = StageMetrics::default();
+    let mut held = (0u64, 0u64, 0u64);
+    let (outcome, read): (Result<()>, StageMetrics) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| read_units(inputs, names, options, &queue));
         let mut result = Ok(());
-        while let Some(unit) = queue.pop() {
+        loop {
+            let depth = queue.len();
+            let waited = Instant::now();
+            let Some(unit) = queue.pop() else { break };
+            let waited = waited.elapsed();
+            let started = Instant::now();
+            compress.blocked_recv_secs += waited.as_secs_f64();
+            compress.queue_depth_max = compress.queue_depth_max.max(depth);
+            compress.queue_depth_mean += depth as f64;
             let unit = match unit {
                 Ok(unit) => unit,
                 Err(error) => {
@@ -255,33 +299,61 @@ fn compress_inputs(
                 break;
             }
             let (places, parts) = compressor.add_unit(&unit.samples);
+            let (references, indexes, packs) = compressor.group_bytes();
+            held.0 = held.0.max(references);
+            held.1 = held.1.max(indexes);
+            held.2 = held.2.max(packs);
             archive.register_groups(compressor.group_count());
+            let writing = Instant::now();
+            write.items += parts.len() as u64;
+            write.bytes += parts.iter().map(|p| p.part.data.len() as u64).sum::<u64>();
             if let Err(error) =
                 archive.write_parts(parts).and_then(|()| archive.add_samples(places))
             {
                 result = Err(error.into());
                 break;
             }
+            write.busy_secs += writing.elapsed().as_secs_f64();
             summary.samples += unit.samples.len() as u64;
             summary.contigs += unit.samples.iter().map(|s| s.contigs.len() as u64).sum::<u64>();
             summary.bases += unit.bases;
+            compress.items += 1;
+            compress.bytes += unit.bases;
+            compress.busy_secs += started.elapsed().as_secs_f64();
+            input_bytes_done += unit.file_bytes;
             samples_done.fetch_add(unit.samples.len() as u64, Ordering::Relaxed);
             bases_done.fetch_add(unit.bases, Ordering::Relaxed);
             progress(&CreateProgress {
                 samples_done: samples_done.load(Ordering::Relaxed),
                 bases_done: bases_done.load(Ordering::Relaxed),
                 samples_total,
+                input_bytes_done,
             });
         }
         queue.close();
         while queue.try_pop().is_some() {}
-        reader.join().expect("reader thread panicked");
-        result
+        let read = reader.join().expect("reader thread panicked");
+        (result, read)
     });
     outcome?;
-    summary.queue_peak_bytes = queue.peak_cost() as u64;
+    if compress.items > 0 {
+        compress.queue_depth_mean /= compress.items as f64;
+    }
     summary.groups = u64::from(compressor.group_count());
+    let finishing = Instant::now();
     let out = archive.finish(&mut compressor)?;
+    write.busy_secs += finishing.elapsed().as_secs_f64();
+    summary.stages = CreateStages {
+        read,
+        queue_budget_bytes: options.queue_memory as u64,
+        queue_peak_bytes: queue.peak_cost() as u64,
+        compress,
+        phases: compressor.phase_metrics().clone(),
+        write,
+        group_reference_bytes: held.0,
+        group_index_bytes: held.1,
+        open_pack_bytes: held.2,
+    };
     let file = out.into_inner().map_err(|e| Error::Io(e.into_error()))?;
     file.sync_all()?;
     summary.archive_bytes = file.metadata()?.len();
@@ -307,24 +379,49 @@ fn sample_names(inputs: &[PathBuf], concatenated: bool) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The reader thread: units in order into the queue; the first error ends it.
+/// The reader thread: units in order into the queue; the first error ends it. Returns its
+/// stage figures.
 fn read_units(
     inputs: &[PathBuf],
     names: &[String],
     options: &CreateOptions,
     queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
+) -> StageMetrics {
+    let started = Instant::now();
+    let mut blocked = Duration::ZERO;
+    let mut metrics = StageMetrics::default();
+    read_units_into(inputs, names, options, queue, &mut metrics, &mut blocked);
+    metrics.blocked_send_secs = blocked.as_secs_f64();
+    metrics.busy_secs = started.elapsed().saturating_sub(blocked).as_secs_f64();
+    metrics
+}
+
+fn read_units_into(
+    inputs: &[PathBuf],
+    names: &[String],
+    options: &CreateOptions,
+    queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
+    metrics: &mut StageMetrics,
+    blocked: &mut Duration,
 ) {
     let mut next_unit = 0u64;
     let mut push = |unit: Result<Unit>| -> bool {
         let cost = unit.as_ref().map_or(0, |u| u.bases as usize);
         let failed = unit.is_err();
+        let waited = Instant::now();
         let accepted = queue.push(std::cmp::Reverse(next_unit), cost, unit).is_ok();
+        *blocked += waited.elapsed();
+        if accepted && !failed {
+            metrics.items += 1;
+            metrics.bytes += cost as u64;
+        }
         next_unit += 1;
         accepted && !failed
     };
     let mut seen_samples: HashSet<String> = HashSet::new();
     let mut pending: Vec<SampleContigs> = Vec::new();
     let mut pending_bases = 0u64;
+    let mut pending_file_bytes = 0u64;
     for (path, name) in inputs.iter().zip(names) {
         let contigs = match read_sample(path) {
             Ok(contigs) => contigs,
@@ -333,6 +430,7 @@ fn read_units(
                 return;
             }
         };
+        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
         if options.concatenated {
             for contig in contigs {
                 let sample = contig.name.split_whitespace().next().unwrap_or("").to_owned();
@@ -349,22 +447,25 @@ fn read_units(
                     let unit = Unit {
                         samples: std::mem::take(&mut pending),
                         bases: std::mem::take(&mut pending_bases),
+                        file_bytes: std::mem::take(&mut pending_file_bytes),
                     };
                     if !push(Ok(unit)) {
                         return;
                     }
                 }
             }
+            pending_file_bytes += file_bytes;
         } else {
             let bases = contigs.iter().map(|c| c.codes.len() as u64).sum();
-            let unit = Unit { samples: vec![SampleContigs { name: name.clone(), contigs }], bases };
+            let samples = vec![SampleContigs { name: name.clone(), contigs }];
+            let unit = Unit { samples, bases, file_bytes };
             if !push(Ok(unit)) {
                 return;
             }
         }
     }
     if !pending.is_empty() {
-        push(Ok(Unit { samples: pending, bases: pending_bases }));
+        push(Ok(Unit { samples: pending, bases: pending_bases, file_bytes: pending_file_bytes }));
     }
     queue.close();
 }
