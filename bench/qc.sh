@@ -5,7 +5,7 @@
 # timing, then alternates the tools RUNS times (wall, user+sys CPU, peak RSS via
 # /usr/bin/time -v) and prints medians and the ratio. It also runs seqflow on a quarter of the
 # input to show that peak RSS does not grow with the input. Raw measurements go to
-# bench/results/<UTC date>/qc.csv.
+# bench/results/<UTC date>/qc-<UTC time>.csv.
 #
 # Usage: bench/qc.sh [RUNS] [INPUT]
 #   default input: bench/data/qc_2g.fq, made here with `seqflow simulate fastq --seed 42
@@ -24,7 +24,7 @@ if [ ! -s "$input" ]; then
 fi
 out="$root/bench/results/$(date -u +%Y-%m-%d)"
 mkdir -p "$out"
-csv="$out/qc.csv"
+csv="$out/qc-$(date -u +%Y%m%dT%H%MZ).csv"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "tool,input,run,wall_s,cpu_s,max_rss_kb" > "$csv"
