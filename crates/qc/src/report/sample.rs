@@ -27,6 +27,7 @@
 //! 0.3 percentage point on a sampled one (`crates/cli/tests/qc.rs`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,30 @@ pub const OVERREPRESENTED_PREFIX: usize = 150;
 /// Name-hash levels counted apart; reads at deeper levels count at the last one.
 const NAME_LEVELS: usize = 24;
 
+/// Hasher of keys that are already 64-bit hashes: rotated, so that the bits the table uses for
+/// its buckets and tags are not the leading bits that sampling keeps at zero.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HashKeyHasher(u64);
+
+impl Hasher for HashKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// Map from 64-bit hashes.
+type HashKeyMap<V> = HashMap<u64, V, BuildHasherDefault<HashKeyHasher>>;
+
 /// True when `hash` belongs to the sample at `level`.
 #[inline]
 fn sampled(hash: u64, level: u32) -> bool {
@@ -52,7 +77,7 @@ fn sampled(hash: u64, level: u32) -> bool {
 pub struct DuplicationSample {
     level: u32,
     #[serde(with = "sorted_map")]
-    copies: HashMap<u64, (u64, u32, u32)>,
+    copies: HashKeyMap<(u64, u32, u32)>,
 }
 
 impl DuplicationSample {
@@ -222,11 +247,12 @@ impl OverrepresentedSample {
 /// Serialises a hash map as a list of pairs sorted by key, so that equal maps give equal text.
 mod sorted_map {
     use std::collections::HashMap;
+    use std::hash::BuildHasher;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub(super) fn serialize<S: Serializer, V: Serialize>(
-        map: &HashMap<u64, V>,
+        map: &HashMap<u64, V, impl BuildHasher>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut pairs: Vec<_> = map.iter().collect();
@@ -234,9 +260,12 @@ mod sorted_map {
         serializer.collect_seq(pairs)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
-        deserializer: D,
-    ) -> Result<HashMap<u64, V>, D::Error> {
+    pub(super) fn deserialize<'de, D, V, S>(deserializer: D) -> Result<HashMap<u64, V, S>, D::Error>
+    where
+        D: Deserializer<'de>,
+        V: Deserialize<'de>,
+        S: BuildHasher + Default,
+    {
         Ok(Vec::<(u64, V)>::deserialize(deserializer)?.into_iter().collect())
     }
 }
