@@ -9,6 +9,11 @@
 //! a FASTA record. A FASTQ record longer than a batch grows the batch holding it to the
 //! record's length (at most `--max-record-len`). The bound is checked against the machine's
 //! memory (or `--max-memory`) before anything is read.
+//!
+//! A regular uncompressed file is mapped and parsed in place (see `ReaderOptions::mmap` in
+//! `seqflow-seqio`): its batches own no buffer, and the pages of a batch are unmapped when the
+//! batch comes back, so the file's pages count in the resident set only while in flight.
+//! `--no-mmap` reads it with read(2) instead.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -449,6 +449,11 @@ impl Reader {
                 return Err(Error::io(&self.source, io::Error::other(message)));
             }
             let end = limit.clamp(filled, len);
+            // Map the window's pages in one call rather than one fault per few pages.
+            let from = filled / PAGE_SIZE * PAGE_SIZE;
+            if end > from {
+                let _ = mapped.map.advise_range(Advice::PopulateRead, from, end - from);
+            }
             self.raw_bytes.fetch_add((end - filled) as u64, Ordering::Relaxed);
             mapped.seen = end;
             self.eof = end == len;
