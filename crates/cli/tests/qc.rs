@@ -448,10 +448,7 @@ fn metrics_file_reports_the_pipeline() {
     assert_eq!(report["work"]["items"].as_u64(), Some(jobs));
     assert_eq!(report["per_worker"].as_array().unwrap().len(), 2);
     let size = fs::metadata(&r1).unwrap().len() + fs::metadata(&r2).unwrap().len();
-    // Each reader counts its first 16 bytes (the compression magic) twice today
-    // (crates/seqio/src/reader.rs, `Reader::new`); allow that until the reader is fixed.
-    let input_bytes = report["input_bytes"].as_u64().unwrap();
-    assert!((size..=size + 32).contains(&input_bytes), "{input_bytes} of {size}");
+    assert_eq!(report["input_bytes"].as_u64(), Some(size), "{report}");
     assert!(report["wall_secs"].as_f64().unwrap() > 0.0);
     // The metrics file is an output like the others: not overwritten without --force.
     let again = seqflow()

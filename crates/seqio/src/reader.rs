@@ -237,7 +237,6 @@ impl Reader {
             .take(MAGIC_LEN as u64)
             .read_to_end(&mut magic)
             .map_err(|e| Error::io(&source, e))?;
-        raw_bytes.fetch_add(magic.len() as u64, Ordering::Relaxed);
         let compression = Compression::detect(&magic);
         let raw = Counted { inner: io::Cursor::new(magic).chain(input), count: raw_bytes.clone() };
         let input: Box<dyn Read + Send> = match compression {

@@ -259,3 +259,19 @@ fn bgzf_followed_by_plain_gzip_reads_the_same_with_any_threads() {
         assert!(read_all_with(&mixed, options).unwrap() == expected, "{threads} threads");
     }
 }
+
+#[test]
+fn raw_bytes_read_counts_each_input_byte_once() {
+    let text = b"@r1\nACGT\n+\nIIII\n@r2\nAC\n+\nII\n".repeat(50);
+    let gz = {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&text).unwrap();
+        encoder.finish().unwrap()
+    };
+    for (input, options) in [(text.clone(), tiny_batches()), (gz, ReaderOptions::default())] {
+        let mut reader = Reader::new(std::io::Cursor::new(input.clone()), "t", options).unwrap();
+        let mut batch = Batch::default();
+        while reader.read_batch(&mut batch).unwrap() > 0 {}
+        assert_eq!(reader.raw_bytes_read(), input.len() as u64);
+    }
+}
