@@ -10,6 +10,7 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use serde_json::Value;
 
+use common::cli::on_a_terminal;
 use common::pairs::paired_fastq;
 
 fn seqflow() -> Command {
@@ -462,30 +463,12 @@ fn metrics_file_reports_the_pipeline() {
 
 #[test]
 fn progress_bar_on_a_terminal_only() {
-    let found = Process::new("script").arg("--version").output().is_ok();
-    if !found {
-        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "script is required");
-        eprintln!("SKIPPED: `script` (util-linux) not found to make a terminal");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let (r1, r2) = write_pairs(dir.path(), 23, 20_000);
-    let binary = assert_cmd::cargo::cargo_bin("seqflow");
     let prefix = dir.path().join("tty");
-    let command = format!(
-        "'{}' qc '{}' '{}' -o '{}' -t 1 --batch-size 4K",
-        binary.display(),
-        r1.display(),
-        r2.display(),
-        prefix.display()
-    );
-    let out = Process::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}");
+    let args = ["qc", path(&r1), path(&r2), "-o", path(&prefix), "-t", "1", "--batch-size", "4K"];
+    let Some((ok, said)) = on_a_terminal(&args) else { return };
+    assert!(ok, "{said}");
     // The bar names read 1 and counts bytes towards the size of both files.
     let size = fs::metadata(&r1).unwrap().len() + fs::metadata(&r2).unwrap().len();
     let total = format!("{:.2} MiB", size as f64 / (1 << 20) as f64);
@@ -495,13 +478,8 @@ fn progress_bar_on_a_terminal_only() {
     let piped =
         seqflow().args(["qc", path(&r1), "-o", path(&dir.path().join("piped"))]).output().unwrap();
     assert!(piped.status.success() && piped.stderr.is_empty());
-    let command = format!("{command} -q -f");
-    let out = Process::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success() && out.stdout.is_empty(), "{:?}", out.stdout);
+    let Some((ok, said)) = on_a_terminal(&[&args[..], &["-q", "-f"]].concat()) else { return };
+    assert!(ok && said.is_empty(), "{said:?}");
 }
 
 #[test]
