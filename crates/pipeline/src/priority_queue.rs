@@ -130,6 +130,20 @@ impl<T, P: Ord> PriorityQueue<T, P> {
         Ok(())
     }
 
+    /// Blocks until an item of `cost` would be admitted at once (the queue is empty or has
+    /// room for it) and returns true, or returns false when the queue is or gets closed. A
+    /// producer calls it before building an item it can size in advance (e.g. by the last
+    /// one), so that it does not hold a finished item while blocked in [`push`](Self::push).
+    pub fn wait_for_room(&self, cost: usize) -> bool {
+        let mut state = lock(&self.state);
+        while !state.closed && !state.admits(cost, self.max_cost) {
+            state.waiting_pushers += 1;
+            state = wait(&self.not_full, state);
+            state.waiting_pushers -= 1;
+        }
+        !state.closed
+    }
+
     /// Removes the item with the highest priority (the oldest among equals), blocking while the
     /// queue is empty. Returns `None` once the queue is closed and drained.
     pub fn pop(&self) -> Option<T> {
@@ -410,6 +424,38 @@ mod loom_tests {
             } else {
                 assert_eq!(got, [1]);
             }
+        });
+    }
+}
+
+#[cfg(test)]
+mod room_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
+    #[test]
+    fn wait_for_room_returns_once_an_item_of_that_cost_fits() {
+        let queue: PriorityQueue<u32> = PriorityQueue::new(100);
+        assert!(queue.wait_for_room(1000), "an empty queue admits anything");
+        queue.push(0, 60, 1).unwrap();
+        assert!(queue.wait_for_room(40));
+        let popped = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                popped.store(true, AtomicOrdering::SeqCst);
+                assert_eq!(queue.pop(), Some(1));
+            });
+            assert!(queue.wait_for_room(50));
+            assert!(popped.load(AtomicOrdering::SeqCst), "returned before room was made");
+        });
+        queue.push(0, 60, 2).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                queue.close();
+            });
+            assert!(!queue.wait_for_room(50), "closed while waiting");
         });
     }
 }

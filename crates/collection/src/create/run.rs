@@ -389,8 +389,10 @@ fn read_units(
 ) -> StageMetrics {
     let started = Instant::now();
     let mut blocked = Duration::ZERO;
+    let waiting = std::cell::Cell::new(Duration::ZERO);
     let mut metrics = StageMetrics::default();
-    read_units_into(inputs, names, options, queue, &mut metrics, &mut blocked);
+    read_units_into(inputs, names, options, queue, &mut metrics, &mut blocked, &waiting);
+    blocked += waiting.get();
     metrics.blocked_send_secs = blocked.as_secs_f64();
     metrics.busy_secs = started.elapsed().saturating_sub(blocked).as_secs_f64();
     metrics
@@ -403,6 +405,7 @@ fn read_units_into(
     queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
     metrics: &mut StageMetrics,
     blocked: &mut Duration,
+    waiting: &std::cell::Cell<Duration>,
 ) {
     let mut next_unit = 0u64;
     let mut push = |unit: Result<Unit>| -> bool {
@@ -422,7 +425,16 @@ fn read_units_into(
     let mut pending: Vec<SampleContigs> = Vec::new();
     let mut pending_bases = 0u64;
     let mut pending_file_bytes = 0u64;
+    let mut last_unit = 0usize;
     for (path, name) in inputs.iter().zip(names) {
+        // Read the next sample only when the queue has room for one as large as the last:
+        // the reader then never holds a whole sample while blocked on a full queue.
+        let waited = Instant::now();
+        let open = queue.wait_for_room(last_unit);
+        waiting.set(waiting.get() + waited.elapsed());
+        if !open {
+            return;
+        }
         let contigs = match read_sample(path) {
             Ok(contigs) => contigs,
             Err(error) => {
@@ -444,6 +456,7 @@ fn read_units_into(
                 pending_bases += contig.codes.len() as u64;
                 pending.push(SampleContigs { name: sample, contigs: vec![contig] });
                 if pending.len() == options.params.pack_cardinality as usize {
+                    last_unit = pending_bases as usize;
                     let unit = Unit {
                         samples: std::mem::take(&mut pending),
                         bases: std::mem::take(&mut pending_bases),
@@ -457,6 +470,7 @@ fn read_units_into(
             pending_file_bytes += file_bytes;
         } else {
             let bases = contigs.iter().map(|c| c.codes.len() as u64).sum();
+            last_unit = bases as usize;
             let samples = vec![SampleContigs { name: name.clone(), contigs }];
             let unit = Unit { samples, bases, file_bytes };
             if !push(Ok(unit)) {
