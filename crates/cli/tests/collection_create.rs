@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
+mod common;
+
+use common::cli::on_a_terminal;
+
 fn seqflow() -> Command {
     Command::cargo_bin("seqflow").unwrap()
 }
@@ -233,11 +237,6 @@ fn keep_case_survives_getset_and_getctg_ranges_and_agc_reads_uppercase() {
 /// pipe it draws nothing.
 #[test]
 fn progress_bar_on_a_terminal_only() {
-    if std::process::Command::new("script").arg("--version").output().is_err() {
-        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "script is required");
-        eprintln!("SKIPPED: `script` (util-linux) not found to make a terminal");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let base = genome(3, 2_000_000);
     let mut inputs = Vec::new();
@@ -249,18 +248,10 @@ fn progress_bar_on_a_terminal_only() {
         inputs.push(write_sample(dir.path(), &format!("s{i}.fa"), &seq));
     }
     let out = dir.path().join("t.agc");
-    let mut command =
-        format!("'{}' collection create -t 2 -o '{}'", env!("CARGO_BIN_EXE_seqflow"), path(&out));
-    for input in &inputs {
-        command.push_str(&format!(" '{}'", path(input)));
-    }
-    let run = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{shown}");
+    let mut args = vec!["collection", "create", "-t", "2", "-o", path(&out)];
+    args.extend(inputs.iter().map(|p| path(p)));
+    let Some((ok, shown)) = on_a_terminal(&args) else { return };
+    assert!(ok, "{shown}");
     assert!(shown.contains("/4 samples") && shown.contains("bases"), "{shown:?}");
     let piped = seqflow()
         .args(["collection", "create", "-t", "2", "-o", path(&out)])
