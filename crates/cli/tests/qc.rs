@@ -420,6 +420,48 @@ fn compressed_inputs_give_the_report_of_plain_input() {
     }
 }
 
+/// Wrapped (multi-line) FASTQ, whose quality lines may start with `@` or `+`, reads as the
+/// same records: the report equals the four-line file's.
+#[test]
+fn wrapped_fastq_gives_the_report_of_four_line_fastq() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = write_pairs(dir.path(), 31, 3000);
+    let four = dir.path().join("four");
+    qc(&[path(&r1), path(&r2), "-o", path(&four), "--sample", "s"]);
+    let wrap = |input: &Path, width: usize| -> PathBuf {
+        let text = fs::read_to_string(input).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = String::new();
+        for record in lines.chunks(4) {
+            out.push_str(record[0]);
+            out.push('\n');
+            for (i, part) in [record[1], record[3]].into_iter().enumerate() {
+                if i == 1 {
+                    out.push_str("+\n");
+                }
+                for piece in part.as_bytes().chunks(width) {
+                    out.push_str(std::str::from_utf8(piece).unwrap());
+                    out.push('\n');
+                }
+            }
+        }
+        let wrapped =
+            dir.path().join(format!("w{width}_{}", input.file_name().unwrap().to_str().unwrap()));
+        fs::write(&wrapped, out).unwrap();
+        wrapped
+    };
+    for width in [37, 60] {
+        let (w1, w2) = (wrap(&r1, width), wrap(&r2, width));
+        let prefix = dir.path().join(format!("wrapped{width}"));
+        qc(&[path(&w1), path(&w2), "-o", path(&prefix), "--sample", "s", "-t", "2"]);
+        assert!(
+            fs::read(prefix.with_extension("json")).unwrap()
+                == fs::read(four.with_extension("json")).unwrap(),
+            "wrapped at {width}: the JSON differs from the four-line file's"
+        );
+    }
+}
+
 #[test]
 fn metrics_file_reports_the_pipeline() {
     let dir = tempfile::tempdir().unwrap();
