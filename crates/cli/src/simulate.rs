@@ -69,13 +69,13 @@ pub(crate) struct FastqArgs {
     #[arg(long)]
     binned_qualities: bool,
     /// Amplicon panel: reads come from this many distinct targets (with --error-rate errors).
-    #[arg(long, value_parser = count_in(1, 1 << 30), value_name = "N")]
+    #[arg(long, value_parser = count_in(1usize, 1 << 30), value_name = "N")]
     amplicons: Option<usize>,
     /// Per-base substitution error rate, 0 to <1.
     #[arg(long, default_value_t = 0.002, value_name = "RATE")]
     error_rate: f64,
     /// Quality strings recur: read i has the qualities of read i mod READS.
-    #[arg(long, value_parser = count_in(1, 1 << 30), value_name = "READS")]
+    #[arg(long, value_parser = count_in(1usize, 1 << 30), value_name = "READS")]
     quality_period: Option<usize>,
     #[command(flatten)]
     destination: Destination,

@@ -449,3 +449,23 @@ fn pipes_check_the_seek_table_and_metadata_at_the_end() {
         }
     }
 }
+
+#[test]
+fn simulated_data_kinds_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, kind) in [
+        &["--binned-qualities"][..],
+        &["--amplicons", "20", "--error-rate", "0.003"],
+        &["--quality-period", "100"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let fastq = dir.path().join(format!("k{i}.fq"));
+        run_ok(&[&["simulate", "fastq", "--reads", "2000", "-o", path(&fastq)][..], kind].concat());
+        let packed = dir.path().join(format!("k{i}.zst"));
+        run_ok(&["pack", path(&fastq), "-o", path(&packed), "--chunk-size", "64K"]);
+        let restored = run_ok(&["unpack", path(&packed), "-c"]);
+        assert!(restored == std::fs::read(&fastq).unwrap(), "{kind:?}");
+    }
+}
