@@ -4,7 +4,8 @@
 # (interleaved) with /usr/bin/time -v and prints medians and ratios. Raw CSV goes to
 # bench/results/<UTC date>/pack.csv.
 #
-# Usage: bench/pack.sh [RUNS]        (default 3; input made by bench/make_data.sh)
+# Usage: bench/pack.sh [RUNS]        (default 3; input made by bench/make_data.sh; then the
+# data-kinds table of bench/pack_kinds.sh at KINDS_SIZE, default 340M)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-3}"
@@ -99,3 +100,6 @@ enc = med['pack zstd-3 + crypt4gh (seqflow)']['wall_s'] / med['pack zstd-3 (seqf
 print(f"encryption overhead on pack: {enc * 100:+.1f}%")
 print(f"raw: {sys.argv[1]} (MB/s = MB of original per second)")
 PY
+
+# Data kinds (issue #13): seqflow against zstd -3 -T2 and zstd --long on six kinds of input.
+"$root/bench/pack_kinds.sh" "${KINDS_SIZE:-340M}" "$runs"

@@ -147,7 +147,10 @@ pub(crate) struct PackArgs {
 /// The packed file to read, and the key to decrypt it.
 #[derive(Debug, Args)]
 pub(crate) struct PackedArgs {
-    /// Packed file (zstd seekable or BGZF, optionally Crypt4GH-encrypted).
+    /// Packed file: zstd seekable (seqflow's or another writer's) or BGZF, optionally
+    /// Crypt4GH-encrypted; a plain `.zst` or `.gz` is decoded front to back. `-` reads
+    /// standard input as it arrives (zstd or gzip): a fault found late exits 2, but what was
+    /// already written to standard output cannot be taken back.
     input: PathBuf,
     /// Secret key for Crypt4GH input (alias `--sk`; passphrase from SEQFLOW_PASSPHRASE or
     /// C4GH_PASSPHRASE).
@@ -205,8 +208,9 @@ pub(crate) struct CatArgs {
     /// Bytes of the original to print, 0-based, end exclusive: `START-END`, `START-` or
     /// `START` (to the end), `-END` (from the start). An END past the end of the original is
     /// cut there; a START past it is an error.
+    /// Default: the whole original.
     #[arg(long, allow_hyphen_values = true, value_name = "RANGE")]
-    range: String,
+    range: Option<String>,
 }
 
 /// Flags of `seqflow keygen`.
@@ -525,7 +529,7 @@ fn unpack_destination(args: &UnpackArgs) -> Result<Option<PathBuf>> {
     if let Some(output) = &args.output {
         return Ok((!is_standard(output)).then(|| output.clone()));
     }
-    if args.stdout {
+    if args.stdout || is_standard(&args.packed.input) {
         return Ok(None);
     }
     let input = &args.packed.input;
@@ -649,11 +653,210 @@ enum Kind {
     Bgzf,
 }
 
+/// A packed input, ready to decode.
+enum Source {
+    /// A seekable zstd file with its validated seek table.
+    Seekable(Packed, SeekableIndex),
+    /// A BGZF file.
+    Bgzf(Packed),
+    /// A stream decoded front to back: standard input, or a file without an index.
+    Stream(Box<dyn Read>, StreamKind),
+}
+
+/// The format of a stream decoded front to back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamKind {
+    /// zstd frames (seekable or not), as `zstd -d` reads them.
+    Zstd,
+    /// gzip members, as `gzip -d` reads them.
+    Gzip,
+}
+
+/// Opens `path` (or standard input for `-`) and tells how to decode it.
+fn open_source(path: &Path, secret_key: Option<&Path>) -> Result<Source> {
+    let name = path.display().to_string();
+    if is_standard(path) {
+        let mut stdin = io::stdin();
+        let mut head = Vec::new();
+        read_up_to(&mut stdin, CRYPT4GH_MAGIC.len(), &mut head).context("standard input")?;
+        let kind = match &head[..] {
+            [] => bail!("standard input is empty (0 bytes), not a packed file"),
+            [0x1f, 0x8b, ..] => StreamKind::Gzip,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] | [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => StreamKind::Zstd,
+            _ if head == CRYPT4GH_MAGIC[..] => bail!(
+                "standard input is Crypt4GH-encrypted: decrypting needs a file (its segments \
+                 are read by the seek table), not a pipe"
+            ),
+            _ => bail!(
+                "standard input is not a packed file: it starts with none of the zstd or gzip \
+                 magic bytes"
+            ),
+        };
+        return Ok(Source::Stream(Box::new(io::Cursor::new(head).chain(stdin)), kind));
+    }
+    let (mut packed, kind) = open_packed(path, secret_key)?;
+    match kind {
+        Kind::Zstd => match SeekableIndex::read(&mut packed) {
+            Ok(index) => Ok(Source::Seekable(packed, index)),
+            // No seek table: a plain zstd file (one frame or many), as `zstd` writes.
+            Err(seqflow_container::Error::NotSeekable { .. }) => {
+                packed.seek(SeekFrom::Start(0)).with_context(|| name.clone())?;
+                Ok(Source::Stream(Box::new(packed), StreamKind::Zstd))
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(name)),
+        },
+        Kind::Bgzf => {
+            // BGZF members carry the `BC` extra subfield; others are plain gzip.
+            let mut head = Vec::new();
+            read_up_to(&mut packed, 14, &mut head).with_context(|| name.clone())?;
+            packed.seek(SeekFrom::Start(0)).with_context(|| name.clone())?;
+            let bgzf = head.len() == 14 && head[3] & 0x04 != 0 && head[12..14] == *b"BC";
+            if bgzf {
+                Ok(Source::Bgzf(packed))
+            } else {
+                Ok(Source::Stream(Box::new(packed), StreamKind::Gzip))
+            }
+        }
+    }
+}
+
+/// zstd's window limit for streams (`zstd -d`'s default, 128 MiB): frames seqflow writes
+/// with a larger `--chunk-size` must be read from a file.
+const STREAM_WINDOW_LOG: u32 = 27;
+
+/// A writer that hashes what goes through it (SHA-256) and counts it.
+struct Hashing<'a> {
+    inner: &'a mut dyn Write,
+    hasher: Sha256,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A writer that passes on only the bytes of `range` of what is written to it.
+struct RangeWriter<'a> {
+    inner: &'a mut dyn Write,
+    range: std::ops::Range<u64>,
+    pos: u64,
+}
+
+impl Write for RangeWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let end = self.pos + buf.len() as u64;
+        let from = self.range.start.clamp(self.pos, end);
+        let to = self.range.end.clamp(from, end);
+        self.inner.write_all(&buf[(from - self.pos) as usize..(to - self.pos) as usize])?;
+        self.pos = end;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Decodes a stream front to back into `out`, with every check its format allows; says on
+/// stderr (one line, unless `-q`) what it could not check. Returns the bytes decoded.
+fn decode_streamed(
+    name: &str,
+    input: Box<dyn Read>,
+    kind: StreamKind,
+    out: &mut dyn Write,
+    global: Global,
+) -> Result<u64> {
+    let note = |what: String| {
+        if !global.quiet {
+            eprintln!("seqflow: {name}: {what}");
+        }
+    };
+    match kind {
+        StreamKind::Zstd => {
+            let mut hashing = Hashing { inner: out, hasher: Sha256::new() };
+            let summary = seqflow_container::decode_stream(input, &mut hashing, STREAM_WINDOW_LOG)
+                .with_context(|| name.to_string())?;
+            let sha256: [u8; 32] = hashing.hasher.finalize().into();
+            let unchecked = match summary.frames_without_checksum {
+                0 => String::new(),
+                k => format!("{k} of {} frames carry no checksum; ", summary.data_frames),
+            };
+            match (&summary.metadata, summary.seek_table) {
+                (Some(meta), _) if meta.sha256 != sha256 => bail!(
+                    "{name}: SHA-256 of the decoded data does not match the one recorded when \
+                     packing"
+                ),
+                (Some(_), _) => {}
+                (None, true) => note(format!(
+                    "seekable zstd not written by seqflow: {unchecked}{}no SHA-256 of the \
+                     original to compare",
+                    if summary.seek_table_checksums {
+                        ""
+                    } else {
+                        "its seek table has no checksums; "
+                    }
+                )),
+                (None, false) => note(format!(
+                    "plain zstd ({} frame(s), no seek table): {unchecked}no SHA-256 of the \
+                     original, and nothing to tell whether the stream was cut between frames",
+                    summary.data_frames
+                )),
+            }
+            Ok(summary.decoded)
+        }
+        StreamKind::Gzip => {
+            let mut counting = Counting { inner: io::BufReader::new(input), count: 0 };
+            let mut decoder =
+                flate2::bufread::MultiGzDecoder::new(io::BufReader::new(&mut counting));
+            let mut buf = vec![0u8; 128 << 10];
+            let mut decoded = 0u64;
+            loop {
+                let n = match decoder.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        drop(decoder);
+                        bail!(
+                            "{name}: gzip data near byte {} (after {decoded} decoded bytes): {e}",
+                            counting.count
+                        )
+                    }
+                };
+                out.write_all(&buf[..n])?;
+                decoded += n as u64;
+            }
+            note(
+                "gzip: each member's CRC-32 and length checked; no SHA-256 of the original, and \
+                 nothing to tell whether the stream was cut between members"
+                    .into(),
+            );
+            Ok(decoded)
+        }
+    }
+}
+
 /// Opens a packed file, decrypting if it is Crypt4GH, and tells its container kind.
 fn open_packed(path: &Path, secret_key: Option<&Path>) -> Result<(Packed, Kind)> {
-    if path.as_os_str() == "-" {
-        bail!("unpack, cat and verify need a file (the seek table is at its end), not stdin");
-    }
     let name = path.display();
     let mut file = File::open(path).with_context(|| format!("{name}"))?;
     let len = match file.seek(SeekFrom::End(0)) {
@@ -799,19 +1002,37 @@ fn restore(
     if let Some(key) = &packed_args.secret_key {
         outputs.reads(key);
     }
-    let (mut packed, kind) = open_packed(input, packed_args.secret_key.as_deref())?;
+    let source = open_source(input, packed_args.secret_key.as_deref())?;
     // Decrypted data is as private as a secret key.
-    let access =
-        if matches!(packed, Packed::Decrypted(_)) { Access::Private } else { Access::Shared };
+    let access = match &source {
+        Source::Seekable(Packed::Decrypted(_), _) | Source::Bgzf(Packed::Decrypted(_)) => {
+            Access::Private
+        }
+        _ if packed_args.secret_key.is_some() && !is_standard(input) => Access::Private,
+        _ => Access::Shared,
+    };
     let mut output = match output {
         None => None,
         Some(path) => Some(outputs.create(path, access)?),
     };
     let mut metrics_output = None;
-    match kind {
-        Kind::Zstd => {
+    match source {
+        Source::Stream(stream, kind) => {
+            let sink: &mut dyn Write = match output.as_mut() {
+                Some(output) => output,
+                None => &mut io::sink(),
+            };
+            decode_streamed(&name, stream, kind, sink, global)?;
+        }
+        Source::Seekable(mut packed, index) => {
             metrics_output = pipeline.metrics_output(&mut outputs)?;
-            let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
+            if index.metadata().is_none() && !global.quiet {
+                eprintln!(
+                    "seqflow: {name}: seekable zstd not written by seqflow: {}no SHA-256 of \
+                     the original to compare",
+                    if index.has_checksums() { "" } else { "its seek table has no checksums; " }
+                );
+            }
             let bar = bytes_bar(&name, Some(index.seek_table_offset()), global);
             let decode = Decode { pipeline, sha256, bar: bar.as_ref(), global };
             let report = unpack_zstd(&index, &mut packed, output.as_mut(), &decode)
@@ -821,7 +1042,7 @@ fn restore(
             }
             metrics_output = write_metrics(metrics_output, &report)?;
         }
-        Kind::Bgzf => {
+        Source::Bgzf(mut packed) => {
             if verify_only {
                 checked_gzi(&mut packed, input)?;
             }
@@ -1018,7 +1239,7 @@ fn unpack_zstd(
     if decoded != index.original_size() {
         bail!("decoded {decoded} bytes but the metadata says {}", index.original_size());
     }
-    if hash && &sha256 != index.sha256() {
+    if hash && index.sha256().is_some_and(|recorded| &sha256 != recorded) {
         bail!("SHA-256 of the decoded data does not match the one recorded when packing");
     }
     Ok(outcome.report)
@@ -1051,25 +1272,32 @@ fn parse_range(text: &str) -> Result<std::ops::Range<u64>> {
 }
 
 /// Runs `seqflow cat`.
-pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
+pub(crate) fn cat(args: &CatArgs, global: Global) -> Result<ExitCode> {
     let input = &args.packed.input;
     let name = input.display().to_string();
-    let range = parse_range(&args.range)?;
+    let given = args.range.as_deref().unwrap_or("0-");
+    let range = parse_range(given)?;
     let mut outputs = OutputSet::new(false);
     outputs.reads(input);
-    let (mut packed, kind) = open_packed(input, args.packed.secret_key.as_deref())?;
+    let source = open_source(input, args.packed.secret_key.as_deref())?;
     let mut stdout = outputs.create(None, Access::Shared)?;
-    match kind {
-        Kind::Zstd => {
+    match source {
+        Source::Stream(stream, kind) => {
+            // No index: decode from the start, passing on only the range.
+            let mut ranged = RangeWriter { inner: &mut stdout, range: range.clone(), pos: 0 };
+            let size = decode_streamed(&name, stream, kind, &mut ranged, global)?;
+            check_range_start(&name, given, &range, size)?;
+        }
+        Source::Seekable(mut packed, index) => {
             // Frame by frame, so memory stays one frame whatever the range.
-            let index = SeekableIndex::read(&mut packed).with_context(|| name.clone())?;
-            check_range_start(&name, &args.range, &range, index.original_size())?;
+            check_range_start(&name, given, &range, index.original_size())?;
             let mut decompressor = FrameDecompressor::new()?;
             let mut out = Vec::new();
             // The whole original can be checked against the SHA-256 recorded when packing
             // (frames swapped together with their seek-table entries pass every frame check).
-            let mut whole =
-                (range.start == 0 && range.end >= index.original_size()).then(Sha256::new);
+            let mut whole = (range.start == 0 && range.end >= index.original_size())
+                .then(Sha256::new)
+                .filter(|_| index.sha256().is_some());
             for frame in &index.frames()[index.frames_for_range(range.clone())] {
                 let part = frame.decompressed_range();
                 let part = part.start.max(range.start)..part.end.min(range.end);
@@ -1083,7 +1311,7 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
                 stdout.write_all(&out)?;
             }
             if let Some(hasher) = whole {
-                if <[u8; 32]>::from(hasher.finalize()) != *index.sha256() {
+                if Some(&<[u8; 32]>::from(hasher.finalize())) != index.sha256() {
                     stdout.flush()?;
                     bail!(
                         "{name}: SHA-256 of the decoded data does not match the one recorded \
@@ -1092,13 +1320,13 @@ pub(crate) fn cat(args: &CatArgs, _global: Global) -> Result<ExitCode> {
                 }
             }
         }
-        Kind::Bgzf => {
+        Source::Bgzf(mut packed) => {
             let mut reader = match checked_gzi(&mut packed, input)? {
                 Some(index) => BgzfReader::new(&mut packed, index)?,
                 None => BgzfReader::scan(&mut packed).with_context(|| name.clone())?,
             };
             let size = bgzf_original_size(&mut reader).with_context(|| name.clone())?;
-            check_range_start(&name, &args.range, &range, size)?;
+            check_range_start(&name, given, &range, size)?;
             copy_bgzf_range(&mut reader, range, &mut stdout).with_context(|| name.clone())?;
         }
     }

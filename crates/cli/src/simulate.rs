@@ -65,6 +65,18 @@ pub(crate) struct FastqArgs {
     /// memory).
     #[arg(long, default_value = "10M", value_parser = size_in(1, MAX_GENOME_LENGTH), value_name = "SIZE")]
     genome_length: u64,
+    /// NovaSeq-style binned qualities (`F`, `:`, `,`, `#`).
+    #[arg(long)]
+    binned_qualities: bool,
+    /// Amplicon panel: reads come from this many distinct targets (with --error-rate errors).
+    #[arg(long, value_parser = count_in(1usize, 1 << 30), value_name = "N")]
+    amplicons: Option<usize>,
+    /// Per-base substitution error rate, 0 to <1.
+    #[arg(long, default_value_t = 0.002, value_name = "RATE")]
+    error_rate: f64,
+    /// Quality strings recur: read i has the qualities of read i mod READS.
+    #[arg(long, value_parser = count_in(1usize, 1 << 30), value_name = "READS")]
+    quality_period: Option<usize>,
     #[command(flatten)]
     destination: Destination,
 }
@@ -153,6 +165,10 @@ pub(crate) fn run(command: &SimulateCommand, global: Global) -> Result<ExitCode>
             config.read_length = args.read_length;
             config.genome_length = args.genome_length as usize;
             config.amount = args.bytes.map_or(Amount::Reads(args.reads), Amount::Bytes);
+            config.binned_qualities = args.binned_qualities;
+            config.amplicon_targets = args.amplicons;
+            config.substitution_rate = args.error_rate;
+            config.quality_period = args.quality_period;
             let mut out =
                 Output::create(args.destination.output.as_deref(), args.destination.force)?;
             write_fastq(&config, &mut out)?;

@@ -296,3 +296,176 @@ fn damaged_packs_are_rejected_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
     assert_eq!(std::fs::read(&input).unwrap(), original);
 }
+
+/// True when Python has the `pyzstd` package; otherwise SKIPPED (or a failure under
+/// SEQFLOW_REQUIRE_TOOLS=1, as CI installs it).
+fn pyzstd() -> bool {
+    let found = Process::new("python3")
+        .args(["-c", "import pyzstd"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "pyzstd is required");
+        eprintln!("SKIPPED: Python package pyzstd not found");
+    }
+    found
+}
+
+/// Runs seqflow with `stdin` as standard input.
+fn piped(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut child = Process::new(common::cli::binary())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Unpack, verify, cat (a range and the whole) and the same through a pipe all restore
+/// `original` from `file`, and stderr says what could not be checked.
+fn reads_foreign(dir: &Path, file: &Path, original: &[u8], note: &str) {
+    let restored = dir.join("restored");
+    let out = seqflow().args(["unpack", path(file), "-f", "-o", path(&restored)]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}: {stderr}", file.display());
+    assert!(std::fs::read(&restored).unwrap() == original, "{}", file.display());
+    assert!(stderr.contains(note) && stderr.lines().count() == 1, "{stderr}");
+    let out = seqflow().args(["verify", path(file)]).output().unwrap();
+    assert!(out.status.success() && out.stdout.ends_with(b": OK\n"));
+    let out = seqflow().args(["cat", path(file), "--range", "1000-2000"]).output().unwrap();
+    assert!(out.status.success() && out.stdout == original[1000..2000]);
+    let bytes = std::fs::read(file).unwrap();
+    for args in [&["unpack", "-"][..], &["cat", "-"], &["unpack", "-", "-c", "-t", "1"]] {
+        let out = piped(args, &bytes);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout == original, "{args:?} {}", file.display());
+    }
+    let out = piped(&["verify", "-", "-q"], &bytes);
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+}
+
+#[test]
+fn files_of_other_writers_unpack_verify_and_cat() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(700_000, 21);
+    let input = dir.path().join("orig");
+    std::fs::write(&input, &original).unwrap();
+    if pyzstd() {
+        let file = dir.path().join("py.zst");
+        let script = "import sys, pyzstd\n\
+            with pyzstd.SeekableZstdFile(sys.argv[2], 'w', max_frame_content_size=65536) as f:\n\
+            \x20   f.write(open(sys.argv[1], 'rb').read())\n";
+        let status = Process::new("python3")
+            .args(["-c", script, path(&input), path(&file)])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        reads_foreign(dir.path(), &file, &original, "not written by seqflow");
+        // Nothing in it has a checksum (a flipped literal byte would go unnoticed, as with
+        // `zstd -d`), but a cut file is still refused.
+        let mut bad = std::fs::read(&file).unwrap();
+        bad.truncate(bad.len() / 2);
+        let damaged = dir.path().join("bad.zst");
+        std::fs::write(&damaged, &bad).unwrap();
+        let out = seqflow().args(["verify", path(&damaged)]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    if tool("zstd") {
+        // Stock zstd: one frame per MiB block with -B, and two files concatenated.
+        let big = data(3 << 20, 22);
+        let big_input = dir.path().join("big");
+        std::fs::write(&big_input, &big).unwrap();
+        let file = dir.path().join("blocks.zst");
+        let status = Process::new("zstd")
+            .args(["-q", "-f", "-B1M", path(&big_input), "-o", path(&file)])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        reads_foreign(dir.path(), &file, &big, "plain zstd");
+        let one = dir.path().join("one.zst");
+        let status = Process::new("zstd")
+            .args(["-q", "-f", path(&input), "-o", path(&one)])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let two = dir.path().join("two.zst");
+        let mut bytes = std::fs::read(&one).unwrap();
+        bytes.extend_from_slice(&std::fs::read(&one).unwrap());
+        std::fs::write(&two, &bytes).unwrap();
+        reads_foreign(dir.path(), &two, &[&original[..], &original[..]].concat(), "2 frame(s)");
+    }
+    if tool("gzip") {
+        let gz = Process::new("gzip").args(["-c", path(&input)]).output().unwrap().stdout;
+        let file = dir.path().join("two.gz");
+        std::fs::write(&file, [&gz[..], &gz[..]].concat()).unwrap();
+        reads_foreign(dir.path(), &file, &[&original[..], &original[..]].concat(), "gzip");
+        let mut bad = gz.clone();
+        let at = bad.len() - 6; // inside the CRC-32
+        bad[at] ^= 1;
+        let out = piped(&["unpack", "-"], &bad);
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
+
+#[test]
+fn pipes_check_the_seek_table_and_metadata_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(10 * CHUNK + 5, 23);
+    let input = dir.path().join("in");
+    std::fs::write(&input, &original).unwrap();
+    let packed = dir.path().join("in.zst");
+    run_ok(&["pack", path(&input), "-o", path(&packed), "--chunk-size", "4K"]);
+    let bytes = std::fs::read(&packed).unwrap();
+    let out = piped(&["unpack", "-"], &bytes);
+    assert!(out.status.success() && out.stdout == original && out.stderr.is_empty());
+    let out = piped(&["verify", "-"], &bytes);
+    assert!(out.status.success() && out.stdout == b"-: OK\n");
+    // A flipped byte in a frame, in the seek table, in the metadata; a truncation.
+    let mut faults = Vec::new();
+    for at in [100, bytes.len() - 20, bytes.len() - 9 - 12 * 12 - 8 - 40] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x01;
+        faults.push(bad);
+    }
+    faults.push(bytes[..bytes.len() / 2].to_vec());
+    faults.push(bytes[..bytes.len() - 3].to_vec());
+    for (i, bad) in faults.iter().enumerate() {
+        for command in ["unpack", "verify"] {
+            let out = piped(&[command, "-"], bad);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "fault {i} {command}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.contains("byte"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn simulated_data_kinds_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, kind) in [
+        &["--binned-qualities"][..],
+        &["--amplicons", "20", "--error-rate", "0.003"],
+        &["--quality-period", "100"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let fastq = dir.path().join(format!("k{i}.fq"));
+        run_ok(&[&["simulate", "fastq", "--reads", "2000", "-o", path(&fastq)][..], kind].concat());
+        let packed = dir.path().join(format!("k{i}.zst"));
+        run_ok(&["pack", path(&fastq), "-o", path(&packed), "--chunk-size", "64K"]);
+        let restored = run_ok(&["unpack", path(&packed), "-c"]);
+        assert!(restored == std::fs::read(&fastq).unwrap(), "{kind:?}");
+    }
+}

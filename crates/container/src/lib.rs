@@ -64,5 +64,5 @@ pub use error::{Error, FrameFault, Result};
 pub use seekable::{
     FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,
     METADATA_FRAME_MAGIC, PackMetadata, SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC, SeekableIndex,
-    SeekableWriter, ZSTD_FRAME_MAGIC,
+    SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC, decode_stream,
 };

@@ -53,7 +53,7 @@ proptest! {
         let index = SeekableIndex::read(&mut r).unwrap();
         prop_assert_eq!(index.original_size(), len as u64);
         prop_assert_eq!(index.frames().len(), len.div_ceil(CHUNK));
-        prop_assert_eq!(index.sha256(), &fake_sha(&original));
+        prop_assert_eq!(index.sha256(), Some(&fake_sha(&original)));
         prop_assert_eq!(index.chunk_size(), CHUNK as u32);
         // Random access.
         let end = start + span;
@@ -154,8 +154,8 @@ fn wrong_magic_and_reserved_bits() {
     assert_eq!(unpack(&bad).unwrap(), data(2 * CHUNK, 5));
 
     let mut bad = file.clone();
-    bad[n - 5] = 0; // no checksums
-    assert!(expect_err(&bad).contains("no checksums"));
+    bad[n - 5] = 0; // no checksums: the entries no longer line up with the table frame
+    assert!(expect_err(&bad).starts_with("seek table at byte"));
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn not_our_file() {
 }
 
 #[test]
-fn stock_seekable_file_without_metadata_is_rejected() {
+fn stock_seekable_file_without_metadata_is_read() {
     // A valid seek table (2 frames, checksums) but no seqflow metadata entry.
     let original = data(2 * CHUNK, 7);
     let mut c = FrameCompressor::new(3).unwrap();
@@ -236,9 +236,57 @@ fn stock_seekable_file_without_metadata_is_rejected() {
     file.push(0x80);
     file.extend_from_slice(&0x8F92_EAB1u32.to_le_bytes());
     assert_eq!(zstd::decode_all(&file[..]).unwrap(), original);
-    let e = expect_err(&file);
-    assert!(e.starts_with(&format!("seek table at byte {}", table_at + 8 + 12)), "{e}");
-    assert!(e.contains("not seqflow's metadata frame"), "{e}");
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    assert!(index.metadata().is_none() && index.sha256().is_none() && index.has_checksums());
+    assert_eq!(index.seek_table_offset(), table_at as u64);
+    assert_eq!(unpack(&file).unwrap(), original);
+    let mut streamed = Vec::new();
+    let summary = seqflow_container::decode_stream(&file[..], &mut streamed, 27).unwrap();
+    assert_eq!(streamed, original);
+    assert!(summary.seek_table && summary.seek_table_checksums && summary.metadata.is_none());
+    // A wrong checksum in the table is still caught.
+    let mut bad = file.clone();
+    bad[table_at + 8 + 12 + 8] ^= 1;
+    let e = expect_err(&bad);
+    assert!(
+        e.starts_with(&format!(
+            "frame 1 at byte {}: checksum mismatch",
+            entries[0].compressed_size
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn streams_check_the_seek_table_and_metadata_at_the_end() {
+    let original = data(5 * CHUNK + 3, 8);
+    let file = pack(&original, CHUNK);
+    let mut out = Vec::new();
+    let summary = seqflow_container::decode_stream(&file[..], &mut out, 27).unwrap();
+    assert_eq!(out, original);
+    assert_eq!(summary.data_frames, 6);
+    assert_eq!(summary.metadata.unwrap().original_size, original.len() as u64);
+    // Swapped frames, a truncation and a flipped byte are caught, naming the place.
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let (a, b) = (index.frames()[0], index.frames()[1]);
+    let (ra, rb) = (a.compressed_range(), b.compressed_range());
+    let mut swapped = file[rb.start as usize..rb.end as usize].to_vec();
+    swapped.extend_from_slice(&file[ra.start as usize..ra.end as usize]);
+    swapped.extend_from_slice(&file[rb.end as usize..]);
+    let e = seqflow_container::decode_stream(&swapped[..], &mut Vec::new(), 27).unwrap_err();
+    assert!(
+        e.to_string().starts_with("seek table at byte")
+            || e.to_string().starts_with("frame 0 at byte 0"),
+        "{e}"
+    );
+    for cut in [1, 10, file.len() / 2, file.len() - 1] {
+        let e = seqflow_container::decode_stream(&file[..cut], &mut Vec::new(), 27);
+        assert!(e.is_err(), "cut at {cut}");
+    }
+    let mut flipped = file.clone();
+    flipped[ra.end as usize + 20] ^= 0x10;
+    let e = seqflow_container::decode_stream(&flipped[..], &mut Vec::new(), 27).unwrap_err();
+    assert!(e.to_string().starts_with(&format!("frame 1 at byte {}", ra.end)), "{e}");
 }
 
 /// Rewrites seek-table entry `i` of `file` (fields: compressed, decompressed, checksum).

@@ -50,6 +50,16 @@ pub struct FastqConfig {
     /// Length of the random source genome in bases (default 10,000,000). It is held in memory
     /// twice (both strands).
     pub genome_length: usize,
+    /// NovaSeq-style binned qualities: every quality becomes one of `F` (37), `:` (25), `,`
+    /// (11) or `#` (2) (default false: the full range).
+    pub binned_qualities: bool,
+    /// Amplicon panel: reads start only at this many distinct positions (targets) drawn once
+    /// from the genome, so the same few sequences recur with `substitution_rate` errors
+    /// (default `None`: reads start anywhere).
+    pub amplicon_targets: Option<usize>,
+    /// Quality strings recur: read `i` has the quality string of read `i mod period` (before
+    /// `N` calls), as instruments with a repeating quality pattern give (default `None`).
+    pub quality_period: Option<usize>,
 }
 
 impl FastqConfig {
@@ -63,6 +73,9 @@ impl FastqConfig {
             n_rate: 0.001,
             substitution_rate: 0.002,
             genome_length: 10_000_000,
+            binned_qualities: false,
+            amplicon_targets: None,
+            quality_period: None,
         }
     }
 
@@ -84,6 +97,12 @@ impl FastqConfig {
                     "{} is shorter than the read length {}",
                     self.genome_length, self.read_length
                 ),
+            });
+        }
+        if self.amplicon_targets == Some(0) || self.quality_period == Some(0) {
+            return Err(Error::InvalidConfig {
+                setting: "amplicon_targets",
+                reason: "amplicon targets and the quality period must be at least 1".into(),
             });
         }
         check_probability("gc_fraction", self.gc_fraction, true)?;
@@ -187,6 +206,12 @@ pub struct FastqSimulator {
     until_substitution: u64,
     /// Likewise for the next `N`.
     until_n: u64,
+    binned: bool,
+    /// Start positions (and strands) of the amplicon targets, if any.
+    targets: Vec<(bool, usize)>,
+    /// Quality strings of the first `period` reads, reused after.
+    period: Option<usize>,
+    quality_bank: Vec<Vec<u8>>,
     stats: FastqStats,
 }
 
@@ -208,7 +233,19 @@ impl FastqSimulator {
         let n_gap = Geometric::new(config.n_rate);
         let until_substitution = substitution_gap.sample(&mut rng);
         let until_n = n_gap.sample(&mut rng);
+        let mut target_rng = Rng::new(config.seed, 2);
+        let targets = (0..config.amplicon_targets.unwrap_or(0))
+            .map(|_| {
+                let reverse = target_rng.next_u64() & 1 == 1;
+                let span = (genome.len() - config.read_length + 1) as u64;
+                (reverse, target_rng.below(span) as usize)
+            })
+            .collect();
         Ok(Self {
+            binned: config.binned_qualities,
+            targets,
+            period: config.quality_period,
+            quality_bank: Vec::new(),
             amount: config.amount,
             read_length: config.read_length,
             genome,
@@ -229,8 +266,12 @@ impl FastqSimulator {
         let len = self.read_length;
         self.header.write_next(&mut self.rng, out);
 
-        let reverse = self.rng.next_u64() & 1 == 1;
-        let position = self.rng.below((self.genome.len() - len + 1) as u64) as usize;
+        let (reverse, position) = if self.targets.is_empty() {
+            let reverse = self.rng.next_u64() & 1 == 1;
+            (reverse, self.rng.below((self.genome.len() - len + 1) as u64) as usize)
+        } else {
+            self.targets[self.rng.below(self.targets.len() as u64) as usize]
+        };
         let seq_start = out.len();
         out.extend_from_slice(self.genome.slice(reverse, position, len));
         out.extend_from_slice(b"\n+\n");
@@ -240,7 +281,21 @@ impl FastqSimulator {
 
         let (seq, rest) = out[seq_start..].split_at_mut(len);
         let qual = &mut rest[3..3 + len];
-        self.quality.fill(&mut self.rng, qual);
+        let recorded = self.stats.records as usize;
+        match self.period {
+            Some(period) if recorded >= period => {
+                qual.copy_from_slice(&self.quality_bank[recorded % period]);
+            }
+            _ => {
+                self.quality.fill(&mut self.rng, qual);
+                if self.binned {
+                    qual.iter_mut().for_each(|q| *q = binned(*q));
+                }
+                if self.period.is_some() {
+                    self.quality_bank.push(qual.to_vec());
+                }
+            }
+        }
 
         let mut i = self.until_substitution;
         while i < len as u64 {
@@ -312,6 +367,17 @@ impl FastqSimulator {
 /// [`Error::InvalidConfig`] for an out-of-range setting, [`Error::Io`] if the writer fails.
 pub fn write_fastq<W: Write>(config: &FastqConfig, writer: W) -> Result<FastqStats, Error> {
     FastqSimulator::new(config)?.write_to(writer)
+}
+
+/// The NovaSeq bin of a Phred+33 quality character: `F` (37) for 30 and up, `:` (25) for
+/// 20–29, `,` (11) for 3–19, `#` (2) below.
+fn binned(q: u8) -> u8 {
+    match q.saturating_sub(PHRED_OFFSET) {
+        30.. => b'F',
+        20..=29 => b':',
+        3..=19 => b',',
+        _ => b'#',
+    }
 }
 
 #[cfg(test)]
@@ -391,5 +457,29 @@ mod tests {
 
         config.amount = Amount::Bytes(0);
         assert_eq!(write_fastq(&config, std::io::sink()).unwrap().records, 0);
+    }
+
+    #[test]
+    fn data_kinds_binned_amplicon_and_recurring_qualities() {
+        let mut config = FastqConfig::new(9);
+        config.amount = Amount::Reads(400);
+        config.binned_qualities = true;
+        config.amplicon_targets = Some(5);
+        config.quality_period = Some(50);
+        config.substitution_rate = 0.0;
+        config.n_rate = 0.0;
+        let mut out = Vec::new();
+        write_fastq(&config, &mut out).unwrap();
+        let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').collect();
+        let seqs: std::collections::HashSet<&[u8]> =
+            lines.iter().skip(1).step_by(4).copied().filter(|l| !l.is_empty()).collect();
+        // 5 targets and no errors: at most 5 distinct reads.
+        assert!(seqs.len() <= 5, "{}", seqs.len());
+        let quals: Vec<&[u8]> = lines.iter().skip(3).step_by(4).copied().collect();
+        assert!(quals.iter().flat_map(|q| q.iter()).all(|q| b"F:,#".contains(q)));
+        assert!((50..400).all(|i| quals[i] == quals[i % 50]));
+        let mut again = Vec::new();
+        write_fastq(&config, &mut again).unwrap();
+        assert_eq!(out, again);
     }
 }

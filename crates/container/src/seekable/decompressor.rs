@@ -1,5 +1,6 @@
 //! Decoding one frame with bounded memory and full verification.
 
+use xxhash_rust::xxh64::xxh64;
 use zstd::zstd_safe;
 
 use super::{FrameEntry, MAX_FRAME_SIZE, ZSTD_FRAME_MAGIC};
@@ -56,54 +57,66 @@ impl FrameDecompressor {
                 expected: u64::from(entry.compressed_size),
             }));
         }
-        let checksum =
-            self.decompress_raw(frame, entry.decompressed_size as usize, out).map_err(fault)?;
-        if checksum != entry.checksum {
-            return Err(fault(FrameFault::Checksum { actual: checksum, expected: entry.checksum }));
+        let expected_len = entry.decompressed_size as usize;
+        let checksum = if entry.seqflow {
+            Some(self.decompress_raw(frame, expected_len, out).map_err(fault)?)
+        } else {
+            self.decompress_lenient(frame, expected_len, out).map_err(fault)?
+        };
+        if let Some(expected) = entry.checksum {
+            // A frame without a content checksum is checked against the table all the same.
+            let actual = checksum.unwrap_or_else(|| xxh64(out, 0) as u32);
+            if actual != expected {
+                return Err(fault(FrameFault::Checksum { actual, expected }));
+            }
         }
         Ok(())
     }
 
-    /// Decodes one frame of `expected_len` bytes into `out` (replacing its contents) and
-    /// returns its content checksum (low 32 bits of XXH64 of the decoded bytes, verified by
-    /// zstd).
+    /// Decodes one frame of another writer into exactly `expected_len` bytes of `out`
+    /// (replacing its contents): the frame need not declare its content size (if it does, it
+    /// must be `expected_len`) nor carry a content checksum (if it does, zstd checks it, and it
+    /// is returned).
     ///
-    /// `out` is given a capacity of `expected_len` before decoding and nothing more is
-    /// allocated. Use [`decompress`](Self::decompress) when a seek-table entry is at hand: its
-    /// errors say which frame failed, and it checks the seek table's checksum.
+    /// As in [`decompress_raw`](Self::decompress_raw), nothing beyond `expected_len` bytes is
+    /// allocated: a frame that decodes to more fails.
     ///
     /// # Errors
     /// The [`FrameFault`] describing why the frame was rejected.
-    pub fn decompress_raw(
+    pub fn decompress_lenient(
         &mut self,
         frame: &[u8],
         expected_len: usize,
         out: &mut Vec<u8>,
-    ) -> Result<u32, FrameFault> {
-        let Some(magic) = frame.get(..4) else {
-            return Err(FrameFault::BadHeader(format!(
-                "{} bytes is too short for a frame",
-                frame.len()
-            )));
-        };
-        let magic = u32::from_le_bytes(magic.try_into().expect("4 bytes"));
-        if magic != ZSTD_FRAME_MAGIC {
-            return Err(FrameFault::BadMagic { found: magic });
-        }
-        let declared = match zstd_safe::get_frame_content_size(frame) {
-            Ok(Some(size)) => size,
-            Ok(None) => {
-                return Err(FrameFault::BadHeader("frame header has no content size".into()));
+    ) -> Result<Option<u32>, FrameFault> {
+        check_magic(frame)?;
+        match zstd_safe::get_frame_content_size(frame) {
+            Ok(Some(declared)) if declared != expected_len as u64 => {
+                return Err(FrameFault::DeclaredSize { declared, expected: expected_len as u64 });
             }
+            Ok(_) => {}
             Err(_) => return Err(FrameFault::BadHeader("corrupt frame header".into())),
-        };
-        if declared != expected_len as u64 || expected_len > MAX_FRAME_SIZE as usize {
-            return Err(FrameFault::DeclaredSize { declared, expected: expected_len as u64 });
         }
-        // Frame_Header_Descriptor bit 2: Content_Checksum_flag.
-        if frame[4] & 0x04 == 0 {
-            return Err(FrameFault::BadHeader("frame has no content checksum".into()));
+        if expected_len > MAX_FRAME_SIZE as usize {
+            return Err(FrameFault::DeclaredSize {
+                declared: expected_len as u64,
+                expected: u64::from(MAX_FRAME_SIZE),
+            });
         }
+        let has_checksum = frame[4] & 0x04 != 0;
+        self.decode_exactly(frame, expected_len, out)?;
+        Ok(has_checksum
+            .then(|| u32::from_le_bytes(frame[frame.len() - 4..].try_into().expect("4 bytes"))))
+    }
+
+    /// Checks that `frame` is exactly one frame and decodes it into `out`, whose capacity is
+    /// set to `expected_len` first; the result must be exactly that long.
+    fn decode_exactly(
+        &mut self,
+        frame: &[u8],
+        expected_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FrameFault> {
         match zstd_safe::find_frame_compressed_size(frame) {
             Ok(len) if len == frame.len() => {}
             Ok(len) => {
@@ -127,10 +140,60 @@ impl FrameDecompressor {
                 expected: expected_len as u64,
             });
         }
+        Ok(())
+    }
+
+    /// Decodes one frame of `expected_len` bytes into `out` (replacing its contents) and
+    /// returns its content checksum (low 32 bits of XXH64 of the decoded bytes, verified by
+    /// zstd).
+    ///
+    /// `out` is given a capacity of `expected_len` before decoding and nothing more is
+    /// allocated. Use [`decompress`](Self::decompress) when a seek-table entry is at hand: its
+    /// errors say which frame failed, and it checks the seek table's checksum.
+    ///
+    /// # Errors
+    /// The [`FrameFault`] describing why the frame was rejected.
+    pub fn decompress_raw(
+        &mut self,
+        frame: &[u8],
+        expected_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<u32, FrameFault> {
+        check_magic(frame)?;
+        let declared = match zstd_safe::get_frame_content_size(frame) {
+            Ok(Some(size)) => size,
+            Ok(None) => {
+                return Err(FrameFault::BadHeader("frame header has no content size".into()));
+            }
+            Err(_) => return Err(FrameFault::BadHeader("corrupt frame header".into())),
+        };
+        if declared != expected_len as u64 || expected_len > MAX_FRAME_SIZE as usize {
+            return Err(FrameFault::DeclaredSize { declared, expected: expected_len as u64 });
+        }
+        // Frame_Header_Descriptor bit 2: Content_Checksum_flag.
+        if frame[4] & 0x04 == 0 {
+            return Err(FrameFault::BadHeader("frame has no content checksum".into()));
+        }
+        self.decode_exactly(frame, expected_len, out)?;
         // zstd has checked the data against this trailer.
         let tail = frame[frame.len() - 4..].try_into().expect("4 bytes");
         Ok(u32::from_le_bytes(tail))
     }
+}
+
+/// Checks that `frame` starts with the zstd magic and is long enough for a frame header.
+fn check_magic(frame: &[u8]) -> Result<(), FrameFault> {
+    let Some(magic) = frame.get(..5) else {
+        return Err(FrameFault::BadHeader(format!(
+            "{} bytes is too short for a frame",
+            frame.len()
+        )));
+    };
+    let magic = u32::from_le_bytes(magic[..4].try_into().expect("4 bytes"));
+    if magic != ZSTD_FRAME_MAGIC {
+        return Err(FrameFault::BadMagic { found: magic });
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for FrameDecompressor {

@@ -5,8 +5,9 @@ use std::ops::Range;
 
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
-    CHECKSUM_FLAG, EMPTY_CHECKSUM, ENTRY_LEN, FOOTER_LEN, FrameDecompressor, MAX_FRAMES,
-    PackMetadata, RESERVED_BITS, SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC,
+    CHECKSUM_FLAG, EMPTY_CHECKSUM, ENTRY_LEN, FOOTER_LEN, FrameDecompressor, MAX_FRAME_SIZE,
+    MAX_FRAMES, METADATA_FRAME_MAGIC, PackMetadata, RESERVED_BITS, SEEK_TABLE_FRAME_MAGIC,
+    SEEKABLE_MAGIC,
 };
 use crate::error::{Error, Result};
 
@@ -23,8 +24,12 @@ pub struct FrameEntry {
     pub compressed_size: u32,
     /// Length of the decoded frame.
     pub decompressed_size: u32,
-    /// Low 32 bits of XXH64 of the decoded frame.
-    pub checksum: u32,
+    /// Low 32 bits of XXH64 of the decoded frame, when the seek table carries checksums
+    /// (seqflow's always do; the format makes them optional).
+    pub checksum: Option<u32>,
+    /// Whether the frame comes from a seqflow file, whose frames must declare their content
+    /// size and carry a content checksum; frames of other writers need neither.
+    pub seqflow: bool,
 }
 
 impl FrameEntry {
@@ -39,7 +44,13 @@ impl FrameEntry {
     }
 }
 
-/// The validated seek table and metadata of a seqflow seekable file.
+/// The validated seek table and metadata of a seekable zstd file.
+///
+/// Files seqflow wrote carry a metadata frame (original size, SHA-256, chunk size) as the last
+/// seek-table entry; files of other writers (for example Python `pyzstd`'s
+/// `SeekableZstdFile`) have none, and may have a seek table without checksums: both are read,
+/// and [`metadata`](Self::metadata) and [`has_checksums`](Self::has_checksums) tell what there
+/// is to check.
 ///
 /// [`read`](Self::read) checks the whole structure before returning: footer magic, descriptor
 /// bits, frame count limits, that the frames tile the file exactly up to the seek table, that
@@ -49,8 +60,11 @@ impl FrameEntry {
 #[derive(Debug, Clone)]
 pub struct SeekableIndex {
     frames: Vec<FrameEntry>,
-    metadata: PackMetadata,
+    metadata: Option<PackMetadata>,
     metadata_offset: u64,
+    checksums: bool,
+    original_size: u64,
+    chunk_size: u32,
     seek_table_offset: u64,
     file_len: u64,
 }
@@ -93,23 +107,16 @@ impl SeekableIndex {
                 format!("reserved descriptor bits set ({descriptor:#04x})"),
             ));
         }
-        if descriptor & CHECKSUM_FLAG == 0 {
-            return Err(table_err(
-                footer_at + 4,
-                "entries carry no checksums; seqflow files always have them".into(),
-            ));
-        }
+        let checksums = descriptor & CHECKSUM_FLAG != 0;
+        let entry_len = if checksums { ENTRY_LEN } else { ENTRY_LEN - 4 };
         let n = u32::from_le_bytes(footer[0..4].try_into().expect("4 bytes"));
-        if n == 0 {
-            return Err(table_err(footer_at, "no entries: the metadata frame is missing".into()));
-        }
         if n > MAX_FRAMES {
             return Err(table_err(
                 footer_at,
                 format!("{n} frames, more than the limit {MAX_FRAMES}"),
             ));
         }
-        let frame_size = u64::from(n) * ENTRY_LEN + FOOTER_LEN;
+        let frame_size = u64::from(n) * entry_len + FOOTER_LEN;
         let Some(table_at) = file_len.checked_sub(8 + frame_size) else {
             return Err(Error::Truncated { offset: 0, needed: 8 + frame_size, file_len });
         };
@@ -132,12 +139,12 @@ impl SeekableIndex {
                 format!("frame size {skip_size} does not match {n} entries ({frame_size})"),
             ));
         }
-        let mut raw = vec![0u8; (u64::from(n) * ENTRY_LEN) as usize];
+        let mut raw = vec![0u8; (u64::from(n) * entry_len) as usize];
         read_exact_at(reader, table_at + 8, &mut raw, file_len)?;
 
         // The frames must tile the file exactly from byte 0 to the seek table.
         let total: u64 = raw
-            .chunks_exact(ENTRY_LEN as usize)
+            .chunks_exact(entry_len as usize)
             .map(|e| u64::from(u32::from_le_bytes(e[0..4].try_into().expect("4 bytes"))))
             .sum();
         if total != table_at {
@@ -149,83 +156,110 @@ impl SeekableIndex {
             ));
         }
 
-        // The last entry is the metadata frame.
-        let entry_at = |i: usize| table_at + 8 + i as u64 * ENTRY_LEN;
-        let last = &raw[raw.len() - ENTRY_LEN as usize..];
-        let (meta_c, meta_d, meta_sum) = decode_entry(last);
-        let last_i = n as usize - 1;
-        if meta_c as usize != METADATA_FRAME_LEN || meta_d != 0 || meta_sum != EMPTY_CHECKSUM {
-            return Err(table_err(
-                entry_at(last_i),
-                format!(
-                    "last entry ({meta_c} bytes -> {meta_d} bytes, checksum {meta_sum:#010x}) \
-                     is not seqflow's metadata frame"
-                ),
-            ));
-        }
-        let metadata_offset = table_at - u64::from(meta_c);
+        // seqflow's files list their metadata frame last; other writers have none.
+        let entry_at = |i: usize| table_at + 8 + i as u64 * entry_len;
+        let entries: Vec<(u32, u32, Option<u32>)> =
+            raw.chunks_exact(entry_len as usize).map(decode_entry).collect();
+        let is_metadata_entry = |&(c, d, sum): &(u32, u32, Option<u32>)| {
+            c as usize == METADATA_FRAME_LEN && d == 0 && sum == Some(EMPTY_CHECKSUM)
+        };
+        let metadata_offset = table_at.saturating_sub(METADATA_FRAME_LEN as u64);
         let mut meta_frame = [0u8; METADATA_FRAME_LEN];
-        read_exact_at(reader, metadata_offset, &mut meta_frame, file_len)?;
-        let (metadata, data_frames) = PackMetadata::decode_frame(&meta_frame, metadata_offset)?;
-        if data_frames as usize != last_i {
-            return Err(Error::Metadata {
-                offset: metadata_offset,
-                reason: format!(
-                    "metadata counts {data_frames} data frames, seek table lists {last_i}"
-                ),
-            });
-        }
+        let looks_like_metadata = table_at >= METADATA_FRAME_LEN as u64 && {
+            read_exact_at(reader, metadata_offset, &mut meta_frame, file_len)?;
+            meta_frame[..8] == METADATA_HEADER
+        };
+        let (metadata, data_entries) = match entries.last() {
+            Some(last) if is_metadata_entry(last) => {
+                let (metadata, data_frames) =
+                    PackMetadata::decode_frame(&meta_frame, metadata_offset)?;
+                if data_frames as usize != entries.len() - 1 {
+                    return Err(Error::Metadata {
+                        offset: metadata_offset,
+                        reason: format!(
+                            "metadata counts {data_frames} data frames, seek table lists {}",
+                            entries.len() - 1
+                        ),
+                    });
+                }
+                (Some(metadata), &entries[..entries.len() - 1])
+            }
+            // A seqflow metadata frame right before the table that the table does not list
+            // as one: a damaged seqflow file, not another writer's.
+            _ if looks_like_metadata => {
+                let last = entries.len().saturating_sub(1);
+                return Err(table_err(
+                    entry_at(last),
+                    "a seqflow metadata frame precedes the seek table but its last entry \
+                     (or its checksum flag) is not seqflow's metadata frame"
+                        .into(),
+                ));
+            }
+            _ => (None, &entries[..]),
+        };
+        let chunk_limit = metadata.as_ref().map_or(MAX_FRAME_SIZE, |m| m.chunk_size);
+        let seqflow = metadata.is_some();
 
-        let mut frames = Vec::with_capacity(last_i);
+        let mut frames = Vec::with_capacity(data_entries.len());
         let (mut c_off, mut d_off) = (0u64, 0u64);
-        for (i, e) in raw.chunks_exact(ENTRY_LEN as usize).take(last_i).enumerate() {
-            let (c, d, checksum) = decode_entry(e);
-            if d == 0 {
+        for (i, &(c, d, checksum)) in data_entries.iter().enumerate() {
+            if d == 0 && seqflow {
                 return Err(table_err(
                     entry_at(i),
                     format!("frame {i} at byte {c_off} decodes to no bytes"),
                 ));
             }
-            if d > metadata.chunk_size {
+            if d > chunk_limit {
                 return Err(table_err(
                     entry_at(i),
                     format!(
-                        "frame {i} at byte {c_off} decodes to {d} bytes, more than the chunk size {}",
-                        metadata.chunk_size
+                        "frame {i} at byte {c_off} decodes to {d} bytes, more than the chunk size {chunk_limit}"
                     ),
                 ));
             }
-            // A zstd frame is at least a magic number, a frame header and a block header.
-            if c < 9 {
+            // A zstd frame is at least a magic number, a frame header and a block header; a
+            // skippable frame (other writers may list them, decoding to nothing) 8 bytes.
+            if c < 9 && (seqflow || d > 0 || c < 8) {
                 return Err(table_err(
                     entry_at(i),
                     format!("frame {i} at byte {c_off} is {c} bytes, too short for a zstd frame"),
                 ));
             }
-            frames.push(FrameEntry {
-                index: i,
-                compressed_offset: c_off,
-                decompressed_offset: d_off,
-                compressed_size: c,
-                decompressed_size: d,
-                checksum,
-            });
+            // Frames that decode to nothing (skippable or empty frames of other writers) hold
+            // no data to restore.
+            if d > 0 {
+                frames.push(FrameEntry {
+                    index: i,
+                    compressed_offset: c_off,
+                    decompressed_offset: d_off,
+                    compressed_size: c,
+                    decompressed_size: d,
+                    checksum,
+                    seqflow,
+                });
+            }
             c_off += u64::from(c);
             d_off += u64::from(d);
         }
-        if d_off != metadata.original_size {
-            return Err(Error::Metadata {
-                offset: metadata_offset,
-                reason: format!(
-                    "original size is {} bytes but the frames decode to {d_off}",
-                    metadata.original_size
-                ),
-            });
+        if let Some(metadata) = &metadata {
+            if d_off != metadata.original_size {
+                return Err(Error::Metadata {
+                    offset: metadata_offset,
+                    reason: format!(
+                        "original size is {} bytes but the frames decode to {d_off}",
+                        metadata.original_size
+                    ),
+                });
+            }
         }
+        let chunk_size = frames.iter().map(|f| f.decompressed_size).max().unwrap_or(1);
         Ok(SeekableIndex {
+            chunk_size: metadata.as_ref().map_or(chunk_size, |m| m.chunk_size),
             frames,
             metadata,
-            metadata_offset,
+            metadata_offset: if seqflow { metadata_offset } else { table_at },
+            checksums,
+            original_size: d_off,
             seek_table_offset: table_at,
             file_len,
         })
@@ -246,27 +280,33 @@ impl SeekableIndex {
         self.frames.get(i).map(|f| f.compressed_offset)
     }
 
-    /// The metadata record.
-    pub fn metadata(&self) -> &PackMetadata {
-        &self.metadata
+    /// seqflow's metadata record; `None` for a file another writer made.
+    pub fn metadata(&self) -> Option<&PackMetadata> {
+        self.metadata.as_ref()
+    }
+
+    /// Whether the seek table carries a checksum for every frame.
+    pub fn has_checksums(&self) -> bool {
+        self.checksums
     }
 
     /// Length of the original data.
     pub fn original_size(&self) -> u64 {
-        self.metadata.original_size
+        self.original_size
     }
 
-    /// SHA-256 of the original data, as recorded by the writer.
-    pub fn sha256(&self) -> &[u8; 32] {
-        &self.metadata.sha256
+    /// SHA-256 of the original data, as recorded by seqflow (`None` for other writers).
+    pub fn sha256(&self) -> Option<&[u8; 32]> {
+        self.metadata.as_ref().map(|m| &m.sha256)
     }
 
-    /// The chunk size: no frame decodes to more than this many bytes.
+    /// The chunk size: no frame decodes to more than this many bytes (for other writers'
+    /// files, the largest frame).
     pub fn chunk_size(&self) -> u32 {
-        self.metadata.chunk_size
+        self.chunk_size
     }
 
-    /// Byte offset of the metadata frame.
+    /// Byte offset of the metadata frame (of the seek table when there is none).
     pub fn metadata_offset(&self) -> u64 {
         self.metadata_offset
     }
@@ -339,10 +379,18 @@ impl SeekableIndex {
     }
 }
 
-fn decode_entry(e: &[u8]) -> (u32, u32, u32) {
+/// An entry's compressed size, decompressed size and checksum (when the table has them).
+fn decode_entry(e: &[u8]) -> (u32, u32, Option<u32>) {
     let word = |i: usize| u32::from_le_bytes(e[i..i + 4].try_into().expect("4 bytes"));
-    (word(0), word(4), word(8))
+    (word(0), word(4), (e.len() > 8).then(|| word(8)))
 }
+
+/// The first 8 bytes of seqflow's metadata frame: skippable magic and `Frame_Size` 68.
+const METADATA_HEADER: [u8; 8] = {
+    let m = METADATA_FRAME_MAGIC.to_le_bytes();
+    let s = (METADATA_FRAME_LEN as u32 - 8).to_le_bytes();
+    [m[0], m[1], m[2], m[3], s[0], s[1], s[2], s[3]]
+};
 
 /// Reads exactly `buf.len()` bytes at `offset`, reporting a short file as [`Error::Truncated`].
 pub(crate) fn read_exact_at<R: Read + Seek + ?Sized>(

@@ -7,6 +7,7 @@ mod compressor;
 mod decompressor;
 mod index;
 mod metadata;
+mod stream;
 mod writer;
 
 pub use compressor::{FrameCompressor, FrameInfo};
@@ -14,6 +15,7 @@ pub use decompressor::FrameDecompressor;
 pub(crate) use index::read_exact_at;
 pub use index::{FrameEntry, SeekableIndex};
 pub use metadata::PackMetadata;
+pub use stream::{StreamSummary, decode_stream};
 pub use writer::SeekableWriter;
 
 /// Magic number that starts every zstd frame (little-endian on disk).
