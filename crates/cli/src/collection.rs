@@ -717,17 +717,21 @@ fn write_requests(
         .threads
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    // Chunks differ in cost (a segment's first chunk decodes its pack), so a window of a few
+    // chunks per worker keeps both workers busy past a slow one: `getcol` of 20 samples went
+    // from 1.63-1.69x to 1.78-1.90x on 2 threads (docs/benchmarks.md). In-flight chunks are
+    // bounded by the window, each at most `chunk_bases` of FASTA.
     let pipeline = Pipeline::builder()
         .workers(threads)
-        .channel_depth(threads + 1)
-        .reorder_window(threads + 1)
+        .channel_depth(2 * threads + 2)
+        .reorder_window(4 * threads + 4)
         .build();
     let line_length = flags.line_length;
     let gzip = flags.gzip;
     // Output buffers are reused: fresh multi-megabyte allocations cost page faults and unmap
     // shootdowns that stop two workers from scaling. Every output alive at once (reorder
     // window, output channel, one per worker, the sink's) has a buffer.
-    let buffers = Pool::from_fn(3 * threads + 4, Vec::new);
+    let buffers = Pool::from_fn(7 * threads + 7, Vec::new);
     pipeline
         .run_ordered(
             |emit: &mut Emitter<Weighted<Chunk>>| -> Result<()> {
