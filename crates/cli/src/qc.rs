@@ -59,6 +59,10 @@ pub(crate) struct QcArgs {
     /// Skip the checks of sequence letters (IUPAC) and quality characters (Phred+33).
     #[arg(long)]
     no_validate: bool,
+    /// Read files with read(2) instead of mapping them into memory (mapping is the default
+    /// for regular uncompressed files; use this for files rewritten in place during a run).
+    #[arg(long)]
+    no_mmap: bool,
     /// Overwrite existing output files.
     #[arg(short, long)]
     force: bool,
@@ -323,6 +327,7 @@ fn qc_of_files(
         max_record_len: args.max_record_len as usize,
         decode_threads: threads,
         format: Some(Format::Fastq),
+        mmap: !args.no_mmap,
         ..ReaderOptions::default()
     };
     let pool_size = threads + args.channel_depth + 3;

@@ -13,6 +13,10 @@ use seqflow_collection::CollectionReader;
 use seqflow_collection::container::{ArchiveReader, ArchiveWriter};
 use seqflow_collection::payload::{FileTypeInfo, decode_pack, encode_pack, join_pack};
 
+mod common;
+
+use common::cli::agc;
+
 fn seqflow() -> Command {
     Command::cargo_bin("seqflow").unwrap()
 }
@@ -38,23 +42,6 @@ fn run_fails(args: &[&str]) -> String {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{args:?}: one line expected, got {stderr:?}");
     stderr
-}
-
-/// The C++ agc binary from `shared/tools/agc`, found by walking up from this crate (the
-/// worktree has `shared/` two levels above the repository, CI one level above).
-fn agc() -> Option<PathBuf> {
-    let found = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/tools/agc/agc"))
-        .find(|candidate| candidate.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(),
-            "shared/tools/agc/agc is required (SEQFLOW_REQUIRE_TOOLS is set)"
-        );
-        eprintln!("SKIPPED: shared/tools/agc/agc not found in any ancestor directory");
-    }
-    found
 }
 
 fn agc_ok(agc: &Path, args: &[&str]) -> Vec<u8> {

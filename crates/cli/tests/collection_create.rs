@@ -8,7 +8,7 @@ use assert_cmd::Command;
 
 mod common;
 
-use common::cli::on_a_terminal;
+use common::cli::{agc, on_a_terminal};
 
 fn seqflow() -> Command {
     Command::cargo_bin("seqflow").unwrap()
@@ -141,22 +141,6 @@ fn killed_create_leaves_nothing_under_the_final_name() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(!out.exists(), "a killed create left a file under the final name");
-}
-
-/// The C++ agc binary from `shared/tools/agc`, found by walking up from this crate.
-fn agc() -> Option<PathBuf> {
-    let found = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/tools/agc/agc"))
-        .find(|candidate| candidate.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(),
-            "shared/tools/agc/agc is required (SEQFLOW_REQUIRE_TOOLS is set)"
-        );
-        eprintln!("SKIPPED: shared/tools/agc/agc not found in any ancestor directory");
-    }
-    found
 }
 
 /// `seq` with soft-masked (lowercase) runs of varied lengths, some across 70-base lines.

@@ -10,7 +10,7 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use common::cli::on_a_terminal;
+use common::cli::{on_a_terminal, tool};
 use common::pairs::paired_fastq;
 
 fn seqflow() -> Command {
@@ -19,16 +19,6 @@ fn seqflow() -> Command {
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// True when `name` runs; otherwise SKIPPED (or a failure under SEQFLOW_REQUIRE_TOOLS=1).
-fn tool(name: &str, probe: &[&str]) -> bool {
-    let found = Process::new(name).args(probe).output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "{name} is required");
-        eprintln!("SKIPPED: {name} not found");
-    }
-    found
 }
 
 /// Writes a paired example into `dir`: (read 1, read 2).
@@ -54,9 +44,11 @@ fn output_is_identical_for_any_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let (r1, r2) = write_pairs(dir.path(), 7, 3000);
     let mut outputs = Vec::new();
-    for threads in ["1", "2", "5"] {
-        let prefix = dir.path().join(format!("t{threads}"));
-        qc(&[path(&r1), path(&r2), "-o", path(&prefix), "-t", threads, "--batch-size", "8K"]);
+    // Mapped files (the default) and read(2) (`--no-mmap`) give the same report.
+    for (threads, reading) in [("1", "--no-mmap"), ("2", "-f"), ("5", "-f"), ("2", "--no-mmap")] {
+        let prefix = dir.path().join(format!("t{threads}{reading}"));
+        let args = ["-o", path(&prefix), "-t", threads, "--batch-size", "8K", reading];
+        qc(&[&[path(&r1), path(&r2)], &args[..]].concat());
         outputs.push((
             fs::read(prefix.with_extension("json")).unwrap(),
             fs::read(prefix.with_extension("html")).unwrap(),

@@ -12,6 +12,10 @@ fn seqflow() -> Command {
     Command::cargo_bin("seqflow").unwrap()
 }
 
+mod common;
+
+use common::cli::agc;
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -93,19 +97,6 @@ fn a_bad_base_genome_is_one_line_naming_file_and_line_and_writes_nothing() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("bad.fa") && stderr.contains("line 5"), "{stderr}");
     assert!(!out.exists());
-}
-
-/// The reference agc beside the repository (`shared/tools/agc/agc` in an ancestor).
-fn agc() -> Option<PathBuf> {
-    let found = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/tools/agc/agc"))
-        .find(|candidate| candidate.is_file());
-    if found.is_none() {
-        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "shared agc is required");
-        eprintln!("SKIPPED: shared/tools/agc/agc not found");
-    }
-    found
 }
 
 fn letters(fasta: &str) -> String {

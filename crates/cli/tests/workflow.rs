@@ -8,15 +8,9 @@ use std::process::Command as Process;
 
 use serde_json::Value;
 
-/// True when `name` runs; otherwise SKIPPED (or a failure under SEQFLOW_REQUIRE_TOOLS=1).
-fn tool(name: &str, probe: &[&str]) -> bool {
-    let found = Process::new(name).args(probe).output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "{name} is required");
-        eprintln!("SKIPPED: {name} not found");
-    }
-    found
-}
+mod common;
+
+use common::cli::tool;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

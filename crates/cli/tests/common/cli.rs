@@ -64,3 +64,33 @@ pub(crate) fn on_a_terminal(args: &[&str]) -> Option<(bool, String)> {
         .unwrap();
     Some((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned()))
 }
+
+/// True when `name` runs (`name PROBE...` exits 0); otherwise prints SKIPPED, or fails under
+/// `SEQFLOW_REQUIRE_TOOLS=1`, where CI has installed every tool.
+pub(crate) fn tool(name: &str, probe: &[&str]) -> bool {
+    let found =
+        std::process::Command::new(name).args(probe).output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(), "{name} is required");
+        eprintln!("SKIPPED: {name} not found");
+    }
+    found
+}
+
+/// The reference C++ agc, `shared/tools/agc/agc` in an ancestor of this crate (a worktree has
+/// `shared/` further up than a clone has); `None` (SKIPPED) without it, a failure under
+/// `SEQFLOW_REQUIRE_TOOLS=1`.
+pub(crate) fn agc() -> Option<PathBuf> {
+    let found = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/tools/agc/agc"))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("SEQFLOW_REQUIRE_TOOLS").is_none(),
+            "shared/tools/agc/agc is required (SEQFLOW_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("SKIPPED: shared/tools/agc/agc not found in any ancestor directory");
+    }
+    found
+}
