@@ -182,8 +182,12 @@ fn seekable(file: &[u8], rng: &mut Rng) {
         match result {
             Ok(()) => {
                 assert_eq!(out.len(), f.decompressed_size as usize);
-                let sum = xxhash_rust::xxh64::xxh64(&out, 0) as u32;
-                assert_eq!(sum, f.checksum, "frame {} accepted with a wrong checksum", f.index);
+                // Seek tables of other writers may carry no checksums; where one is given,
+                // an accepted frame must match it.
+                if let Some(expected) = f.checksum {
+                    let sum = xxhash_rust::xxh64::xxh64(&out, 0) as u32;
+                    assert_eq!(sum, expected, "frame {} accepted with a wrong checksum", f.index);
+                }
                 if keep {
                     full.extend_from_slice(&out);
                 }
