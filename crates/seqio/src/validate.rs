@@ -20,14 +20,22 @@ pub enum Alphabet {
 }
 
 impl Alphabet {
-    fn table(self) -> [bool; 256] {
-        let letters: &[u8] = match self {
+    /// The accepted symbols, uppercase (their lowercase forms are accepted too).
+    ///
+    /// ```
+    /// assert_eq!(seqflow_seqio::Alphabet::Acgtn.letters(), b"ACGTN");
+    /// ```
+    pub const fn letters(self) -> &'static [u8] {
+        match self {
             Alphabet::Acgtn => b"ACGTN",
             Alphabet::Iupac => b"ACGTURYSWKMBDHVN-.",
             Alphabet::Protein => b"ABCDEFGHIJKLMNOPQRSTUVWXYZ*-.",
-        };
+        }
+    }
+
+    fn table(self) -> [bool; 256] {
         let mut table = [false; 256];
-        for &b in letters {
+        for &b in self.letters() {
             table[b as usize] = true;
             table[b.to_ascii_lowercase() as usize] = true;
         }

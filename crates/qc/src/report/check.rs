@@ -3,10 +3,12 @@
 //! record that passes needs no further check; one that fails goes to `Validation::check`, which
 //! names the first bad byte.
 
+use seqflow_seqio::{Alphabet, PHRED33_MAX, PHRED33_MIN};
+
 /// Bytes accepted in a sequence: IUPAC nucleotide letters in either case, `-`, `.`, and the
 /// line-break bytes `Validation` skips.
 const SEQ_OK: [bool; 256] = {
-    let letters = b"ACGTURYSWKMBDHVN-.";
+    let letters = Alphabet::Iupac.letters();
     let mut table = [false; 256];
     let mut i = 0;
     while i < letters.len() {
@@ -24,7 +26,9 @@ const SEQ_OK: [bool; 256] = {
 #[inline]
 pub fn fastq_bytes_valid(seq: &[u8], qual: &[u8]) -> bool {
     let seq_ok = seq.iter().fold(true, |ok, &b| ok & SEQ_OK[b as usize]);
-    let qual_ok = qual.iter().fold(true, |ok, &q| ok & (q.wrapping_sub(b'!') <= b'~' - b'!'));
+    let qual_ok = qual
+        .iter()
+        .fold(true, |ok, &q| ok & (q.wrapping_sub(PHRED33_MIN) <= PHRED33_MAX - PHRED33_MIN));
     seq_ok & qual_ok
 }
 
