@@ -5,9 +5,8 @@ use std::ops::Range;
 
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
-    CHECKSUM_FLAG, EMPTY_CHECKSUM, ENTRY_LEN, FOOTER_LEN, FrameDecompressor, MAX_FRAME_SIZE,
-    MAX_FRAMES, METADATA_FRAME_MAGIC, PackMetadata, RESERVED_BITS, SEEK_TABLE_FRAME_MAGIC,
-    SEEKABLE_MAGIC,
+    EMPTY_CHECKSUM, FOOTER_LEN, FrameDecompressor, MAX_FRAME_SIZE, MAX_FRAMES,
+    METADATA_FRAME_MAGIC, PackMetadata, SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC, entry_layout,
 };
 use crate::error::{Error, Result};
 
@@ -100,15 +99,7 @@ impl SeekableIndex {
             });
         }
         let table_err = |offset: u64, reason: String| Error::SeekTable { offset, reason };
-        let descriptor = footer[4];
-        if descriptor & RESERVED_BITS != 0 {
-            return Err(table_err(
-                footer_at + 4,
-                format!("reserved descriptor bits set ({descriptor:#04x})"),
-            ));
-        }
-        let checksums = descriptor & CHECKSUM_FLAG != 0;
-        let entry_len = if checksums { ENTRY_LEN } else { ENTRY_LEN - 4 };
+        let (checksums, entry_len) = entry_layout(footer[4], footer_at + 4)?;
         let n = u32::from_le_bytes(footer[0..4].try_into().expect("4 bytes"));
         if n > MAX_FRAMES {
             return Err(table_err(
@@ -380,7 +371,7 @@ impl SeekableIndex {
 }
 
 /// An entry's compressed size, decompressed size and checksum (when the table has them).
-fn decode_entry(e: &[u8]) -> (u32, u32, Option<u32>) {
+pub(super) fn decode_entry(e: &[u8]) -> (u32, u32, Option<u32>) {
     let word = |i: usize| u32::from_le_bytes(e[i..i + 4].try_into().expect("4 bytes"));
     (word(0), word(4), (e.len() > 8).then(|| word(8)))
 }

@@ -40,5 +40,21 @@ pub(crate) const ENTRY_LEN: u64 = 12;
 pub(crate) const CHECKSUM_FLAG: u8 = 0x80;
 /// Descriptor bits 6-2: reserved, must be zero.
 pub(crate) const RESERVED_BITS: u8 = 0x7C;
+/// Reads the seek table descriptor found at byte `at`: whether entries carry checksums, and
+/// the entry length that follows (12 or 8 bytes).
+///
+/// # Errors
+/// [`crate::Error::SeekTable`] when a reserved bit is set.
+pub(crate) fn entry_layout(descriptor: u8, at: u64) -> crate::error::Result<(bool, u64)> {
+    if descriptor & RESERVED_BITS != 0 {
+        return Err(crate::Error::SeekTable {
+            offset: at,
+            reason: format!("reserved descriptor bits set ({descriptor:#04x})"),
+        });
+    }
+    let checksums = descriptor & CHECKSUM_FLAG != 0;
+    Ok((checksums, if checksums { ENTRY_LEN } else { ENTRY_LEN - 4 }))
+}
+
 /// Low 32 bits of XXH64 of no bytes (seed 0): the checksum of an empty frame.
 pub(crate) const EMPTY_CHECKSUM: u32 = 0x51D8_E999;

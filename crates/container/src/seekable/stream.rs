@@ -6,10 +6,11 @@ use std::io::{Read, Write};
 use xxhash_rust::xxh64::Xxh64;
 use zstd::zstd_safe::{self, DCtx, InBuffer, OutBuffer};
 
+use super::index::decode_entry;
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
-    CHECKSUM_FLAG, ENTRY_LEN, FOOTER_LEN, METADATA_FRAME_MAGIC, PackMetadata, RESERVED_BITS,
-    SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC, ZSTD_FRAME_MAGIC,
+    ENTRY_LEN, FOOTER_LEN, METADATA_FRAME_MAGIC, PackMetadata, SEEK_TABLE_FRAME_MAGIC,
+    SEEKABLE_MAGIC, ZSTD_FRAME_MAGIC, entry_layout,
 };
 use crate::error::{Error, FrameFault, Result};
 
@@ -221,16 +222,9 @@ fn check_table(at: u64, payload: &[u8], seen: &[Seen]) -> Result<bool> {
         return Err(table_err(at, "the last frame is a seek table frame without a footer".into()));
     }
     let count = u32::from_le_bytes(payload[n - 9..n - 5].try_into().expect("4 bytes")) as usize;
-    let descriptor = payload[n - 5];
     let footer_at = at + 8 + (n as u64 - FOOTER_LEN);
-    if descriptor & RESERVED_BITS != 0 {
-        return Err(table_err(
-            footer_at + 4,
-            format!("reserved descriptor bits set ({descriptor:#04x})"),
-        ));
-    }
-    let checksums = descriptor & CHECKSUM_FLAG != 0;
-    let entry_len = if checksums { ENTRY_LEN } else { ENTRY_LEN - 4 } as usize;
+    let (checksums, entry_len) = entry_layout(payload[n - 5], footer_at + 4)?;
+    let entry_len = entry_len as usize;
     let listed = seen.len() - 1;
     if count != listed || count * entry_len + FOOTER_LEN as usize != n {
         return Err(table_err(
@@ -244,26 +238,26 @@ fn check_table(at: u64, payload: &[u8], seen: &[Seen]) -> Result<bool> {
     let mut offset = 0u64;
     let entries = &payload[..count * entry_len];
     for (i, (entry, frame)) in entries.chunks_exact(entry_len).zip(seen).enumerate() {
-        let word = |j: usize| u32::from_le_bytes(entry[j..j + 4].try_into().expect("4 bytes"));
+        let (compressed, decompressed, expected) = decode_entry(entry);
         let entry_at = at + 8 + (i * entry_len) as u64;
-        if u64::from(word(0)) != frame.compressed || u64::from(word(4)) != frame.decompressed {
+        if u64::from(compressed) != frame.compressed
+            || u64::from(decompressed) != frame.decompressed
+        {
             return Err(table_err(
                 entry_at,
                 format!(
-                    "entry {i} says {} -> {} bytes, but frame {i} at byte {offset} is {} -> {}",
-                    word(0),
-                    word(4),
-                    frame.compressed,
-                    frame.decompressed
+                    "entry {i} says {compressed} -> {decompressed} bytes, but frame {i} at byte \
+                     {offset} is {} -> {}",
+                    frame.compressed, frame.decompressed
                 ),
             ));
         }
-        if let (true, Some(actual)) = (checksums, frame.checksum) {
-            if actual != word(8) {
+        if let (Some(expected), Some(actual)) = (expected, frame.checksum) {
+            if actual != expected {
                 return Err(Error::Frame {
                     frame: i,
                     offset,
-                    reason: FrameFault::Checksum { actual, expected: word(8) },
+                    reason: FrameFault::Checksum { actual, expected },
                 });
             }
         }
