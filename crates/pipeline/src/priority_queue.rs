@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fmt;
 
-use crate::sync::{Condvar, Mutex, lock, wait};
+use crate::sync::{Condvar, Mutex, MutexGuard, lock, wait};
 
 /// A multi-producer, multi-consumer priority queue bounded by the summed cost of its items.
 ///
@@ -111,12 +111,7 @@ impl<T, P: Ord> PriorityQueue<T, P> {
     /// # Errors
     /// [`Closed`] with the item if the queue is or gets closed before the item fits.
     pub fn push(&self, priority: P, cost: usize, item: T) -> Result<(), Closed<T>> {
-        let mut state = lock(&self.state);
-        while !state.closed && !state.admits(cost, self.max_cost) {
-            state.waiting_pushers += 1;
-            state = wait(&self.not_full, state);
-            state.waiting_pushers -= 1;
-        }
+        let mut state = self.lock_with_room(cost);
         if state.closed {
             return Err(Closed(item));
         }
@@ -135,13 +130,18 @@ impl<T, P: Ord> PriorityQueue<T, P> {
     /// producer calls it before building an item it can size in advance (e.g. by the last
     /// one), so that it does not hold a finished item while blocked in [`push`](Self::push).
     pub fn wait_for_room(&self, cost: usize) -> bool {
+        !self.lock_with_room(cost).closed
+    }
+
+    /// The locked state once an item of `cost` would be admitted or the queue is closed.
+    fn lock_with_room(&self, cost: usize) -> MutexGuard<'_, QueueState<T, P>> {
         let mut state = lock(&self.state);
         while !state.closed && !state.admits(cost, self.max_cost) {
             state.waiting_pushers += 1;
             state = wait(&self.not_full, state);
             state.waiting_pushers -= 1;
         }
-        !state.closed
+        state
     }
 
     /// Removes the item with the highest priority (the oldest among equals), blocking while the
