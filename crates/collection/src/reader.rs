@@ -470,7 +470,8 @@ impl std::fmt::Debug for SegmentDecoder {
 /// Decoded references and packs shared by the decoders of one reader, oldest evicted first
 /// once their bytes pass the budget (16 MiB per decoder). Each entry has its own lock, held
 /// while the part is decoded: a thread that needs a part another one is decoding waits for it
-/// instead of decoding it again.
+/// instead of decoding it again. Entries are found by hash: the cache holds a thousand parts
+/// or more, and every segment decoded looks up two.
 #[derive(Debug, Default)]
 struct PartCache {
     state: Mutex<PartCacheState>,
@@ -478,10 +479,21 @@ struct PartCache {
 
 #[derive(Debug, Default)]
 struct PartCacheState {
-    /// Entries in insertion order with the bytes counted for them (0 until decoded).
-    entries: VecDeque<(CacheKey, Arc<PartSlot>, usize)>,
+    entries: HashMap<CacheKey, CacheEntry>,
+    /// Keys in insertion order, each with the ticket of its entry then (a key whose entry was
+    /// removed and made again appears twice; only the record with the live ticket counts).
+    order: VecDeque<(CacheKey, u64)>,
+    next_ticket: u64,
     bytes: usize,
     budget: usize,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    slot: Arc<PartSlot>,
+    /// Bytes counted for the part (0 until decoded).
+    bytes: usize,
+    ticket: u64,
 }
 
 /// One cached part: `None` until decoded.
@@ -506,11 +518,15 @@ impl PartCache {
     ) -> Result<Arc<Vec<u8>>> {
         let slot = {
             let mut state = self.lock();
-            match state.entries.iter().find(|(k, _, _)| *k == key) {
-                Some((_, slot, _)) => Arc::clone(slot),
+            match state.entries.get(&key) {
+                Some(entry) => Arc::clone(&entry.slot),
                 None => {
                     let slot = Arc::new(Mutex::new(None));
-                    state.entries.push_back((key.clone(), Arc::clone(&slot), 0));
+                    let ticket = state.next_ticket;
+                    state.next_ticket += 1;
+                    state.order.push_back((key.clone(), ticket));
+                    let entry = CacheEntry { slot: Arc::clone(&slot), bytes: 0, ticket };
+                    state.entries.insert(key.clone(), entry);
                     slot
                 }
             }
@@ -529,7 +545,11 @@ impl PartCache {
             }
             Err(error) => {
                 drop(value);
-                self.lock().entries.retain(|(k, s, _)| !(*k == key && Arc::ptr_eq(s, &slot)));
+                let mut state = self.lock();
+                if state.entries.get(&key).is_some_and(|e| Arc::ptr_eq(&e.slot, &slot)) {
+                    let entry = state.entries.remove(&key).expect("entry just seen");
+                    state.bytes -= entry.bytes;
+                }
                 Err(error)
             }
         }
@@ -539,13 +559,17 @@ impl PartCache {
     /// oldest entries over the budget, keeping at least the newest.
     fn count(&self, key: &CacheKey, slot: &Arc<PartSlot>, bytes: usize) {
         let mut state = self.lock();
-        let entry = state.entries.iter_mut().find(|(k, s, _)| k == key && Arc::ptr_eq(s, slot));
-        let Some(entry) = entry else { return };
-        entry.2 = bytes;
+        let Some(entry) = state.entries.get_mut(key).filter(|e| Arc::ptr_eq(&e.slot, slot)) else {
+            return;
+        };
+        entry.bytes = bytes;
         state.bytes += bytes;
         while state.bytes > state.budget && state.entries.len() > 1 {
-            let (_, _, old) = state.entries.pop_front().expect("more than one entry");
-            state.bytes -= old;
+            let Some((old, ticket)) = state.order.pop_front() else { break };
+            if state.entries.get(&old).is_some_and(|e| e.ticket == ticket) {
+                let entry = state.entries.remove(&old).expect("entry just seen");
+                state.bytes -= entry.bytes;
+            }
         }
     }
 }
@@ -608,7 +632,7 @@ mod tests {
             cache.get_or_decode(key(part), || Ok(vec![0; 300])).unwrap();
             let state = cache.lock();
             assert!(state.bytes <= 1000, "{} bytes cached", state.bytes);
-            assert_eq!(state.bytes, state.entries.iter().map(|e| e.2).sum::<usize>());
+            assert_eq!(state.bytes, state.entries.values().map(|e| e.bytes).sum::<usize>());
         }
         // The newest three are cached, older ones decode again.
         let again = AtomicUsize::new(0);
