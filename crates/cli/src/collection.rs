@@ -728,6 +728,7 @@ fn write_requests(
         .build();
     let line_length = flags.line_length;
     let gzip = flags.gzip;
+    let chunk_capacity = flags.chunk_bases.min(CHUNK_BASES) as usize + line_length;
     // Output buffers are reused: fresh multi-megabyte allocations cost page faults and unmap
     // shootdowns that stop two workers from scaling. Every output alive at once (reorder
     // window, output channel, one per worker, the sink's) has a buffer.
@@ -743,7 +744,12 @@ fn write_requests(
                 }
                 Ok(())
             },
-            |_| -> Result<Worker> { Ok(Worker { decoder: reader.decoder()?, codes: Vec::new() }) },
+            |_| -> Result<Worker> {
+                // A chunk's codes fit from the start: growing a multi-megabyte buffer moves
+                // it (mremap), and each move stops the other workers for a TLB flush.
+                let codes = Vec::with_capacity(chunk_capacity);
+                Ok(Worker { decoder: reader.decoder()?, codes })
+            },
             |worker: &mut Result<Worker>, item: Weighted<Chunk>| -> Result<(usize, Fasta)> {
                 let worker = worker.as_mut().map_err(|e| anyhow!("{e:#}"))?;
                 let chunk = item.into_inner();
@@ -811,17 +817,16 @@ fn format_chunk(chunk: &Chunk, codes: &[u8], line_length: usize, out: &mut Vec<u
     let width = if line_length == 0 { codes.len().max(1) } else { line_length };
     let lines = codes.len().div_ceil(width);
     out.clear();
-    out.resize(header + codes.len() + lines, 0);
+    // Appended, not zero-filled first and overwritten: the buffer is written once.
+    out.reserve(header + codes.len() + lines);
     if let Some(name) = &chunk.header {
-        out[0] = b'>';
-        out[1..header - 1].copy_from_slice(name.as_bytes());
-        out[header - 1] = b'\n';
+        out.push(b'>');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'\n');
     }
-    for (dst, src) in out[header..].chunks_mut(width + 1).zip(codes.chunks(width)) {
-        for (letter, &code) in dst.iter_mut().zip(src) {
-            *letter = CODE_TO_LETTER[usize::from(code)];
-        }
-        dst[src.len()] = b'\n';
+    for line in codes.chunks(width) {
+        out.extend(line.iter().map(|&code| CODE_TO_LETTER[usize::from(code)]));
+        out.push(b'\n');
     }
     if let (Some(runs), Some((first, last))) = (&chunk.case, chunk.range) {
         lowercase_runs(&mut out[header..], runs, first, last, width);
