@@ -7,6 +7,9 @@
 # ARCHIVE defaults to the 20 × 30 Mb A. thaliana haplotype collection made by the pangenome
 # simulator (/work/benchdata/athal20/athal20.agc, or $ATHAL20); RUNS (default 21) is the
 # number of timed runs per command for the short queries (5 for whole samples and getcol).
+# Then PAIRS (default 15) alternating pairs of `getcol -t 1` / `getcol -t 2` into a fresh
+# directory each, and the median of the per-pair ratios t1/t2: robust to the VM's drifting
+# speed, which moves both runs of a pair alike.
 # Needs ../shared/tools/agc/agc (or $AGC) and a release build of seqflow (built here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,3 +78,27 @@ row "seqflow collection getcol -t 2" 3 "$SEQFLOW" collection getcol "$ARCHIVE" -
 row "agc getcol -t 2" 3 "$AGC" getcol -t 2 -o "$WORK/agc" "$ARCHIVE"
 diff -r "$WORK/t1" "$WORK/t2" >/dev/null && diff -r "$WORK/t1" "$WORK/agc" >/dev/null \
   && echo "getcol: 1 thread, 2 threads and agc wrote identical files"
+
+# Thread scaling of getcol: alternating pairs, each into a fresh directory (removed after).
+PAIRS=${PAIRS:-15}
+wall_ms() {
+  local dir start end
+  dir=$(mktemp -d -p "$WORK")
+  start=$(date +%s%N)
+  "$SEQFLOW" collection getcol "$ARCHIVE" -o "$dir" -t "$1" >/dev/null 2>&1
+  end=$(date +%s%N)
+  rm -rf "$dir"
+  echo $(( (end - start) / 1000000 ))
+}
+ratios=() t1s=() t2s=()
+for _ in $(seq "$PAIRS"); do
+  t1=$(wall_ms 1); t2=$(wall_ms 2)
+  t1s+=("$t1"); t2s+=("$t2")
+  ratios+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.3f", a / b}')")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo
+echo "getcol scaling, $PAIRS alternating pairs (load after: $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "  median 1 thread $(median "${t1s[@]}") ms, 2 threads $(median "${t2s[@]}") ms," \
+  "median per-pair ratio $(median "${ratios[@]}")x" \
+  "(pairs from $(printf '%s\n' "${ratios[@]}" | sort -g | sed -n '1p;$p' | paste -sd' ' | sed 's/ /x to /')x)"
