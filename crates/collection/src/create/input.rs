@@ -36,16 +36,24 @@ const fn build_code_table() -> [u8; 256] {
     table
 }
 
-/// Byte → code for the fast path: the code for uppercase letters; anything else (lowercase,
-/// skipped, refused) has a bit above the low four set and sends the line to the slow path.
-static FAST_CODE_OF: [u8; 256] = build_fast_table();
+/// Byte → code for the fast path when lowercase runs are kept: the code for uppercase
+/// letters; anything else (lowercase, skipped, refused) has a bit above the low four set and
+/// sends the line to the slow path.
+static FAST_CODE_OF: [u8; 256] = build_fast_table(false);
 
-const fn build_fast_table() -> [u8; 256] {
+/// The same when case is dropped: lowercase letters take the fast path too (soft-masked
+/// assemblies are lowercase for long stretches).
+static FAST_ANY_CASE_CODE_OF: [u8; 256] = build_fast_table(true);
+
+const fn build_fast_table(any_case: bool) -> [u8; 256] {
     let mut table = [0x80u8; 256];
     let letters = b"ACGTNRYSWKMBDHVU";
     let mut code = 0;
     while code < letters.len() {
         table[letters[code] as usize] = code as u8;
+        if any_case {
+            table[letters[code].to_ascii_lowercase() as usize] = code as u8;
+        }
         code += 1;
     }
     table
@@ -86,14 +94,24 @@ pub struct ContigReader {
     batch: Batch,
     next_in_batch: usize,
     path: String,
+    /// Whether lowercase runs are recorded ([`Contig::lowercase`]).
+    keep_case: bool,
 }
 
 impl ContigReader {
-    /// Opens `path`.
+    /// Opens `path`; its contigs come without lowercase runs (case dropped, as AGC does).
     ///
     /// # Errors
     /// [`Error::Sequence`] when it cannot be opened or its compression is unknown.
     pub fn open(path: &Path) -> Result<ContigReader> {
+        ContigReader::open_with_case(path, false)
+    }
+
+    /// Opens `path`, recording the lowercase runs of its contigs when `keep_case`.
+    ///
+    /// # Errors
+    /// As [`ContigReader::open`].
+    pub fn open_with_case(path: &Path, keep_case: bool) -> Result<ContigReader> {
         let options = ReaderOptions { format: Some(Format::Fasta), ..ReaderOptions::default() };
         let reader = Reader::from_path(path, options)?;
         Ok(ContigReader {
@@ -101,6 +119,7 @@ impl ContigReader {
             batch: Batch::default(),
             next_in_batch: 0,
             path: path.display().to_string(),
+            keep_case,
         })
     }
 
@@ -120,13 +139,14 @@ impl ContigReader {
         let name = String::from_utf8_lossy(record.header()).into_owned();
         let mut codes = Vec::with_capacity(record.seq_len());
         let mut lowercase: Vec<(u64, u64)> = Vec::new();
+        let fast = if self.keep_case { &FAST_CODE_OF } else { &FAST_ANY_CASE_CODE_OF };
         for (line_index, line) in record.seq_raw().split(|&b| b == b'\n').enumerate() {
             let start = codes.len();
             // Fast path: map the whole line, then look at it again only if it held a byte
             // that is skipped or refused, or a lowercase letter.
             let mut seen = 0u8;
             codes.extend(line.iter().map(|&b| {
-                let v = FAST_CODE_OF[b as usize];
+                let v = fast[b as usize];
                 seen |= v;
                 v & 0x0F
             }));
@@ -137,7 +157,7 @@ impl ContigReader {
             for &byte in line {
                 let code = CODE_OF[byte as usize];
                 if code < 16 {
-                    if byte.is_ascii_lowercase() {
+                    if self.keep_case && byte.is_ascii_lowercase() {
                         let pos = codes.len() as u64;
                         match lowercase.last_mut() {
                             Some((start, len)) if *start + *len == pos => *len += 1,
@@ -177,12 +197,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.fa");
         std::fs::write(&path, ">c1 desc\nACgtNn\nRYSWKMBDHVU*-\n>c2\nAXA\n").unwrap();
-        let mut reader = ContigReader::open(&path).unwrap();
-        let c1 = reader.next_contig().unwrap().unwrap();
-        assert_eq!(c1.name, "c1 desc");
-        assert_eq!(c1.codes, vec![0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
-        assert_eq!(c1.lowercase, vec![(2, 2), (5, 1)]);
-        let err = reader.next_contig().unwrap_err().to_string();
-        assert!(err.contains("line 5") && err.contains("'c2'") && err.contains("'X'"), "{err}");
+        for keep_case in [true, false] {
+            let mut reader = ContigReader::open_with_case(&path, keep_case).unwrap();
+            let c1 = reader.next_contig().unwrap().unwrap();
+            assert_eq!(c1.name, "c1 desc");
+            assert_eq!(c1.codes, vec![0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+            let runs = if keep_case { vec![(2, 2), (5, 1)] } else { vec![] };
+            assert_eq!(c1.lowercase, runs);
+            let err = reader.next_contig().unwrap_err().to_string();
+            assert!(err.contains("line 5") && err.contains("'c2'") && err.contains("'X'"), "{err}");
+        }
     }
 }

@@ -435,7 +435,7 @@ fn read_units_into(
         if !open {
             return;
         }
-        let contigs = match read_sample(path) {
+        let contigs = match read_sample(path, options.keep_case) {
             Ok(contigs) => contigs,
             Err(error) => {
                 push(Err(error));
@@ -485,8 +485,8 @@ fn read_units_into(
 }
 
 /// All contigs of one file; an empty file or a repeated contig name is an error.
-fn read_sample(path: &Path) -> Result<Vec<Contig>> {
-    let mut reader = ContigReader::open(path)?;
+fn read_sample(path: &Path, keep_case: bool) -> Result<Vec<Contig>> {
+    let mut reader = ContigReader::open_with_case(path, keep_case)?;
     let mut contigs = Vec::new();
     let mut seen = HashSet::new();
     while let Some(contig) = reader.next_contig()? {
