@@ -957,6 +957,7 @@ fn write_options(
 }
 
 fn create(args: &CreateArgs, global: Global) -> Result<ExitCode> {
+    crate::limits::return_large_blocks_when_freed();
     let inputs = write_inputs(&args.inputs, &args.write)?;
     let params = seqflow_collection::payload::Params {
         kmer_length: args.kmer_length,
@@ -975,6 +976,7 @@ fn create(args: &CreateArgs, global: Global) -> Result<ExitCode> {
 }
 
 fn append(args: &AppendArgs, global: Global) -> Result<ExitCode> {
+    crate::limits::return_large_blocks_when_freed();
     let inputs = write_inputs(&args.inputs, &args.write)?;
     let options =
         write_options(&args.write, seqflow_collection::create::CreateOptions::default().params);
