@@ -139,18 +139,24 @@ fn select(
     let passes = (kmers * 16).div_ceil(memory.max(1 << 16)).max(1) as u64;
     let mut singletons = vec![0u64; total.div_ceil(64)];
     for pass in 0..passes {
-        let mut buckets: Vec<Vec<(u64, u64)>> = (0..BUCKETS).map(|_| Vec::new()).collect();
+        // Each bucket is a list of the pieces the collecting threads made for it, moved here
+        // rather than copied: the copy into one vector per bucket happens in the sorting
+        // workers, in parallel, one bucket at a time (a serial copy of the whole pass used to
+        // hold it twice).
+        let mut buckets: Vec<Vec<Vec<(u64, u64)>>> = (0..BUCKETS).map(|_| Vec::new()).collect();
         contigs.each(&mut |ci, codes| {
             let offset = offsets[ci] as u64;
             let parts = collect_pass(codes, offset, k, pass, passes, threads);
             for part in parts {
-                for (bucket, items) in buckets.iter_mut().zip(part) {
-                    bucket.extend(items);
+                for (pieces, items) in buckets.iter_mut().zip(part) {
+                    if !items.is_empty() {
+                        pieces.push(items);
+                    }
                 }
             }
         })?;
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let buckets: Vec<std::sync::Mutex<Vec<(u64, u64)>>> =
+        let buckets: Vec<std::sync::Mutex<Vec<Vec<(u64, u64)>>>> =
             buckets.into_iter().map(std::sync::Mutex::new).collect();
         let found: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
         let worker = || {
@@ -160,7 +166,8 @@ fn select(
                 if i >= buckets.len() {
                     break;
                 }
-                let mut bucket = std::mem::take(&mut *buckets[i].lock().expect("bucket"));
+                let pieces = std::mem::take(&mut *buckets[i].lock().expect("bucket"));
+                let mut bucket = concatenate(pieces);
                 bucket.sort_unstable_by_key(|&(v, _)| v);
                 let mut a = 0;
                 while a < bucket.len() {
@@ -251,6 +258,18 @@ pub fn new_splitters(codes: &[u8], k: u32, segment_size: u64, reference_kmers: &
 
 /// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
 /// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
+/// The pieces in one vector (the first one reused when it is the only one).
+fn concatenate(mut pieces: Vec<Vec<(u64, u64)>>) -> Vec<(u64, u64)> {
+    if pieces.len() == 1 {
+        return pieces.pop().expect("one piece");
+    }
+    let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+    for piece in pieces {
+        all.extend_from_slice(&piece);
+    }
+    all
+}
+
 fn collect_pass(
     codes: &[u8],
     offset: u64,
