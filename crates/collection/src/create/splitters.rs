@@ -143,7 +143,7 @@ fn select(
         // rather than copied: the copy into one vector per bucket happens in the sorting
         // workers, in parallel, one bucket at a time (a serial copy of the whole pass used to
         // hold it twice).
-        let mut buckets: Vec<Vec<Vec<(u64, u64)>>> = (0..BUCKETS).map(|_| Vec::new()).collect();
+        let mut buckets: Vec<Pieces> = (0..BUCKETS).map(|_| Vec::new()).collect();
         contigs.each(&mut |ci, codes| {
             let offset = offsets[ci] as u64;
             let parts = collect_pass(codes, offset, k, pass, passes, threads);
@@ -156,7 +156,7 @@ fn select(
             }
         })?;
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let buckets: Vec<std::sync::Mutex<Vec<Vec<(u64, u64)>>>> =
+        let buckets: Vec<std::sync::Mutex<Pieces>> =
             buckets.into_iter().map(std::sync::Mutex::new).collect();
         let found: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
         let worker = || {
@@ -258,8 +258,11 @@ pub fn new_splitters(codes: &[u8], k: u32, segment_size: u64, reference_kmers: &
 
 /// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
 /// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
+/// The `(k-mer, position)` pieces of one bucket, one per collecting thread and contig.
+type Pieces = Vec<Vec<(u64, u64)>>;
+
 /// The pieces in one vector (the first one reused when it is the only one).
-fn concatenate(mut pieces: Vec<Vec<(u64, u64)>>) -> Vec<(u64, u64)> {
+fn concatenate(mut pieces: Pieces) -> Vec<(u64, u64)> {
     if pieces.len() == 1 {
         return pieces.pop().expect("one piece");
     }
