@@ -81,6 +81,24 @@ pub(crate) fn times(a: u64, b: u64) -> u64 {
     a.saturating_mul(b)
 }
 
+/// Makes glibc's allocator hand blocks of 128 KiB or more back to the kernel when they are
+/// freed. By default it raises that threshold each time such a block is freed (up to 32 MiB),
+/// after which large buffers come from its heap and their pages stay in the process's peak
+/// RSS after use: `collection create` on three yeast chromosomes then peaked at 23 MB instead
+/// of 17 MB (docs/benchmarks.md). A no-op where the C library is not glibc.
+pub(crate) fn return_large_blocks_when_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const THRESHOLD: libc::c_int = 128 << 10;
+        // SAFETY: mallopt only sets allocator tunables; it is called before the command's
+        // threads start and takes no pointers.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::MemoryLimit;
@@ -102,24 +120,6 @@ mod tests {
     fn the_machine_limit_is_known_on_linux() {
         if cfg!(target_os = "linux") {
             assert!(super::machine_memory().is_some_and(|m| m > 1 << 20));
-        }
-    }
-}
-
-/// Makes glibc's allocator hand blocks of 128 KiB or more back to the kernel when they are
-/// freed. By default it raises that threshold each time such a block is freed (up to 32 MiB),
-/// after which large buffers come from its heap and their pages stay in the process's peak
-/// RSS after use: `collection create` on three yeast chromosomes then peaked at 23 MB instead
-/// of 17 MB (docs/benchmarks.md). A no-op where the C library is not glibc.
-pub(crate) fn return_large_blocks_when_freed() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const THRESHOLD: libc::c_int = 128 << 10;
-        // SAFETY: mallopt only sets allocator tunables; it is called before the command's
-        // threads start and takes no pointers.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);
         }
     }
 }
