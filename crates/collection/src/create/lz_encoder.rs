@@ -95,7 +95,16 @@ pub struct LzEncoder {
 /// The open-addressing table of reference positions / [`HASHING_STEP`].
 struct Index {
     slots: Slots,
+    /// Per slot, the top byte of its key's hash: a probe whose tag differs holds another key,
+    /// whose match would be shorter than a key, so it is skipped without reading the
+    /// reference (the slots chosen and the encoding are exactly those without tags).
+    tags: Vec<u8>,
     mask: usize,
+}
+
+/// The tag of a key hash (its top byte; slots come from its low bits).
+fn tag_of(hash: u64) -> u8 {
+    (hash >> 56) as u8
 }
 
 /// Table entries: 2 bytes each when every position / 4 fits below `u16::MAX` (references
@@ -137,8 +146,8 @@ impl LzEncoder {
     /// Heap bytes held: the padded reference and the index table.
     pub fn heap_bytes(&self) -> (usize, usize) {
         let index = self.index.get().map_or(0, |index| match &index.slots {
-            Slots::Narrow(t) => t.capacity() * 2,
-            Slots::Wide(t) => t.capacity() * 4,
+            Slots::Narrow(t) => t.capacity() * 2 + index.tags.capacity(),
+            Slots::Wide(t) => t.capacity() * 4 + index.tags.capacity(),
         });
         (self.reference.capacity(), index)
     }
@@ -170,25 +179,33 @@ impl LzEncoder {
         }
         size <<= 1;
         let size = size.max(8) as usize;
+        let mut tags = vec![0u8; size];
         let slots = if self.reference.len() / HASHING_STEP < usize::from(u16::MAX) {
-            Slots::Narrow(self.fill_table(vec![u16::MAX; size], u16::MAX))
+            Slots::Narrow(self.fill_table(vec![u16::MAX; size], u16::MAX, &mut tags))
         } else {
-            Slots::Wide(self.fill_table(vec![u32::MAX; size], u32::MAX))
+            Slots::Wide(self.fill_table(vec![u32::MAX; size], u32::MAX, &mut tags))
         };
-        Index { slots, mask: size - 1 }
+        Index { slots, tags, mask: size - 1 }
     }
 
-    fn fill_table<T: Copy + Eq + TryFrom<usize>>(&self, mut table: Vec<T>, empty: T) -> Vec<T> {
+    fn fill_table<T: Copy + Eq + TryFrom<usize>>(
+        &self,
+        mut table: Vec<T>,
+        empty: T,
+        tags: &mut [u8],
+    ) -> Vec<T> {
         let mask = table.len() - 1;
         let mut i = 0;
         while i + self.key_len < self.reference.len() {
             let code = self.key_code(&self.reference[i..]);
             if code != NO_CODE {
-                let start = murmur64(code) as usize & mask;
+                let hash = murmur64(code);
+                let start = hash as usize & mask;
                 for probe in 0..MAX_PROBES {
                     let slot = (start + probe) & mask;
                     if table[slot] == empty {
                         table[slot] = T::try_from(i / HASHING_STEP).unwrap_or(empty);
+                        tags[slot] = tag_of(hash);
                         break;
                     }
                 }
@@ -241,12 +258,13 @@ impl LzEncoder {
         literals_before: usize,
     ) -> Option<Match> {
         let index = self.index();
+        let tags = &index.tags;
         match &index.slots {
             Slots::Narrow(t) => {
-                self.best_match_in(t, u16::MAX, index.mask, code, text, pos, literals_before)
+                self.best_match_in(t, tags, u16::MAX, index.mask, code, text, pos, literals_before)
             }
             Slots::Wide(t) => {
-                self.best_match_in(t, u32::MAX, index.mask, code, text, pos, literals_before)
+                self.best_match_in(t, tags, u32::MAX, index.mask, code, text, pos, literals_before)
             }
         }
     }
@@ -256,6 +274,7 @@ impl LzEncoder {
     fn best_match_in<T: Copy + Eq + Into<u64>>(
         &self,
         table: &[T],
+        tags: &[u8],
         empty: T,
         mask: usize,
         code: u64,
@@ -265,12 +284,18 @@ impl LzEncoder {
     ) -> Option<Match> {
         let mut best = Match { ref_pos: 0, back: 0, forward: 0 };
         let mut min_to_update = self.min_match_len;
-        let mut slot = murmur64(code) as usize & mask;
+        let hash = murmur64(code);
+        let tag = tag_of(hash);
+        let mut slot = hash as usize & mask;
         let s = &text[pos..];
         for _ in 0..MAX_PROBES {
             let entry = table[slot];
             if entry == empty {
                 break;
+            }
+            if tags[slot] != tag {
+                slot = (slot + 1) & mask;
+                continue;
             }
             let h_pos = entry.into() as usize * HASHING_STEP;
             let r = &self.reference[h_pos..];
