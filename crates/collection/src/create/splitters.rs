@@ -256,8 +256,6 @@ pub fn new_splitters(codes: &[u8], k: u32, segment_size: u64, reference_kmers: &
     splitters
 }
 
-/// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
-/// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
 /// The `(k-mer, position)` pieces of one bucket, one per collecting thread and contig.
 type Pieces = Vec<Vec<(u64, u64)>>;
 
@@ -273,6 +271,8 @@ fn concatenate(mut pieces: Pieces) -> Vec<(u64, u64)> {
     all
 }
 
+/// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
+/// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
 fn collect_pass(
     codes: &[u8],
     offset: u64,
