@@ -83,9 +83,12 @@ pub fn canonical_kmers(codes: &[u8], k: u32) -> impl Iterator<Item = (usize, u64
     })
 }
 
-/// Reverse complement of base codes as AGC does it: 0..=3 complemented, other codes kept.
+/// Reverse complement of base codes as AGC does it: 0..=3 complemented, other codes kept
+/// (a copy; [`crate::lz_diff::reverse_complement`] works in place).
 pub fn reverse_complement(codes: &[u8]) -> Vec<u8> {
-    codes.iter().rev().map(|&c| if c < 4 { 3 - c } else { c }).collect()
+    let mut copy = codes.to_vec();
+    crate::lz_diff::reverse_complement(&mut copy);
+    copy
 }
 
 #[cfg(test)]
