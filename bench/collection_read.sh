@@ -30,6 +30,9 @@ SEQFLOW=target/release/seqflow
 WORK=$(mktemp -d -p "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )")
 trap 'rm -rf "$WORK"' EXIT
 
+# The median of numbers (one per argument).
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # Median wall time in milliseconds of RUNS runs of a command (output to /dev/null).
 median_ms() {
   local runs=$1; shift
@@ -41,7 +44,7 @@ median_ms() {
     end=$(date +%s%N)
     times+=($(( (end - start) / 1000 )))
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.1f", m/1000}'
+  median "${times[@]}" | awk '{printf "%.1f", $1 / 1000}'
 }
 
 SAMPLE=$("$SEQFLOW" collection listset "$ARCHIVE" | sed -n 2p)
@@ -96,7 +99,6 @@ for _ in $(seq "$PAIRS"); do
   t1s+=("$t1"); t2s+=("$t2")
   ratios+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.3f", a / b}')")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "getcol scaling, $PAIRS alternating pairs (load after: $(cut -d' ' -f1-3 /proc/loadavg)):"
 echo "  median 1 thread $(median "${t1s[@]}") ms, 2 threads $(median "${t2s[@]}") ms," \
