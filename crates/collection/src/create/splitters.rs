@@ -10,12 +10,15 @@
 //!
 //! AGC finds singletons by sorting every k-mer of the reference at once (8 bytes per base).
 //! Here the k-mers are counted in passes over the reference, each pass taking the k-mers
-//! whose hash falls in its share of the hash space: the pass sorts only those (at most
-//! `memory` bytes of them, 16 bytes per k-mer with its position), sorts them in 256 buckets
-//! on all threads, and marks the positions of the singletons in a bitmap of one bit per
-//! reference base. A final pass runs AGC's scan on the bitmap. A reference of at most a
-//! quarter of `memory` is read once and kept as codes instead of being re-read per pass. Peak memory: `memory` + 1 bit
-//! per reference base + the largest contig; time: one read of the reference per pass + 2.
+//! whose hash falls in its share of the hash space: the pass collects only those (at most
+//! `memory` bytes of them, 16 bytes per k-mer with its position) into 256 buckets, counts
+//! each bucket in a hash table ([`CountTable`], on all threads), and marks the positions of
+//! the singletons in a bitmap of one bit per reference base. A final pass runs AGC's scan on the bitmap. A reference of at most
+//! `memory` bases is read once and kept at 2 bits per base ([`PackedContig`]) instead of being
+//! re-read per pass (for a gzip reference the re-reading cost more than the counting). Peak
+//! memory: `memory` + 1 bit per reference base + the largest contig (+ a quarter of `memory`
+//! when kept, + `memory / 64` per thread for the count tables); time: one counting pass per `memory` of k-mers, plus, for a reference larger
+//! than `memory` bases, one read of the reference per pass + 2.
 
 use std::path::Path;
 
@@ -54,12 +57,72 @@ impl Contigs for FastaContigs<'_> {
     }
 }
 
-struct MemoryContigs<'a>(&'a [Vec<u8>]);
+struct MemoryContigs<'a>(&'a [&'a [u8]]);
 
 impl Contigs for MemoryContigs<'_> {
     fn each(&self, f: &mut dyn FnMut(usize, &[u8])) -> Result<()> {
         for (i, codes) in self.0.iter().enumerate() {
             f(i, codes);
+        }
+        Ok(())
+    }
+}
+
+/// A reference contig kept at 2 bits per base: A, C, G, T packed four to a byte, and the runs
+/// of any other code (N, IUPAC) listed apart. The k-mer scans only ask whether a code is a
+/// base (0..=3) and which, so such runs come back as code 4.
+struct PackedContig {
+    bases: Vec<u8>,
+    len: usize,
+    /// `(start, end)` of every run of codes above 3.
+    others: Vec<(usize, usize)>,
+}
+
+impl PackedContig {
+    fn new(codes: &[u8]) -> PackedContig {
+        let mut bases = Vec::with_capacity(codes.len().div_ceil(4));
+        for four in codes.chunks(4) {
+            let byte = four.iter().enumerate().fold(0u8, |b, (i, &c)| b | (c & 3) << (2 * i));
+            bases.push(byte);
+        }
+        let mut others = Vec::new();
+        let mut pos = 0;
+        while let Some(at) = codes[pos..].iter().position(|&c| c > 3) {
+            let start = pos + at;
+            let end =
+                codes[start..].iter().position(|&c| c <= 3).map_or(codes.len(), |n| start + n);
+            others.push((start, end));
+            pos = end;
+        }
+        PackedContig { bases, len: codes.len(), others }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bases.capacity() + self.others.capacity() * 16
+    }
+
+    /// The codes, runs of other codes as 4, into `out` (replacing its contents).
+    fn unpack_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(self.len);
+        for &byte in &self.bases {
+            out.extend_from_slice(&[byte & 3, byte >> 2 & 3, byte >> 4 & 3, byte >> 6]);
+        }
+        out.truncate(self.len);
+        for &(start, end) in &self.others {
+            out[start..end].fill(4);
+        }
+    }
+}
+
+struct PackedContigs(Vec<PackedContig>);
+
+impl Contigs for PackedContigs {
+    fn each(&self, f: &mut dyn FnMut(usize, &[u8])) -> Result<()> {
+        let mut codes = Vec::new();
+        for (i, contig) in self.0.iter().enumerate() {
+            contig.unpack_into(&mut codes);
+            f(i, &codes);
         }
         Ok(())
     }
@@ -92,33 +155,40 @@ pub fn select_splitters(
     memory: usize,
     threads: usize,
 ) -> Result<Vec<u64>> {
-    // A reference that takes at most a quarter of the budget as codes is read once and kept.
-    let mut kept: Vec<Vec<u8>> = Vec::new();
+    // A reference that takes at most a quarter of the budget at 2 bits per base is read once
+    // and kept.
+    let mut kept: Vec<PackedContig> = Vec::new();
     let mut kept_bytes = 0usize;
     let mut reader = ContigReader::open(reference)?;
     while let Some(contig) = reader.next_contig()? {
-        kept_bytes += contig.codes.len();
+        let packed = PackedContig::new(&contig.codes);
+        kept_bytes += packed.heap_bytes();
         if kept_bytes > memory / 4 {
             return select(&FastaContigs(reference), k, segment_size, memory, threads);
         }
-        kept.push(contig.codes);
+        kept.push(packed);
     }
-    select(&MemoryContigs(&kept), k, segment_size, memory, threads)
+    select(&PackedContigs(kept), k, segment_size, memory, threads)
 }
 
-/// Selects splitters from reference contigs held in memory.
+/// Selects splitters from reference contigs held in memory (their codes), counting k-mers in
+/// passes of at most `memory` bytes on `threads` threads.
 pub fn select_splitters_in(
-    contigs: &[Vec<u8>],
+    contigs: &[&[u8]],
     k: u32,
     segment_size: u64,
     memory: usize,
+    threads: usize,
 ) -> Vec<u64> {
-    select(&MemoryContigs(contigs), k, segment_size, memory, 2)
+    select(&MemoryContigs(contigs), k, segment_size, memory, threads)
         .expect("in-memory contigs cannot fail")
 }
 
-/// Buckets a pass's k-mers are spread over, so that each sort works in cache.
+/// Buckets a pass's k-mers are spread over, so that each count table stays in cache.
 const BUCKETS: usize = 256;
+
+/// Contigs at least this long are collected by all threads, in one chunk each.
+const COLLECT_CHUNKED: usize = 1 << 20;
 
 fn select(
     contigs: &dyn Contigs,
@@ -127,65 +197,63 @@ fn select(
     memory: usize,
     threads: usize,
 ) -> Result<Vec<u64>> {
+    let threads = threads.max(1);
     let mut offsets = Vec::new();
     let mut total = 0usize;
     let mut kmers = 0usize;
+    // K-mers each collecting thread gets (see `collect_pass`), to size its buckets.
+    let mut per_thread = vec![0usize; threads];
     contigs.each(&mut |_, codes| {
         offsets.push(total);
         total += codes.len();
-        kmers += codes.len().saturating_sub(k as usize - 1);
+        let contig_kmers = codes.len().saturating_sub(k as usize - 1);
+        kmers += contig_kmers;
+        if codes.len() < COLLECT_CHUNKED {
+            per_thread[0] += contig_kmers;
+        } else {
+            per_thread.iter_mut().for_each(|n| *n += contig_kmers.div_ceil(threads));
+        }
     })?;
     // 16 bytes per k-mer: its value and its position.
     let passes = (kmers * 16).div_ceil(memory.max(1 << 16)).max(1) as u64;
     let mut singletons = vec![0u64; total.div_ceil(64)];
+    // One set of buckets per collecting thread, kept (cleared, not freed) from pass to pass:
+    // fresh vectors every pass cost more in page faults and regrowth than the counting. Each
+    // bucket is sized for its expected share and 5 % more (the spread is uniform: a bucket
+    // of n items varies by about √n), so the pass holds ~1.05 × its k-mers, not the up to
+    // 2 × of vectors grown by doubling.
+    let mut collected: Vec<Buckets> = per_thread
+        .iter()
+        .map(|&n| {
+            let expected = n as u64 / passes / BUCKETS as u64;
+            let capacity = (expected + expected / 20 + 64) as usize;
+            (0..BUCKETS).map(|_| Vec::with_capacity(capacity)).collect()
+        })
+        .collect();
+    // AGC pads its k-mer array with u64::MAX (the all-T 32-mer): never a singleton.
+    let padding = (k == 32).then(|| spread(u64::MAX));
     for pass in 0..passes {
-        // Each bucket is a list of the pieces the collecting threads made for it, moved here
-        // rather than copied: the copy into one vector per bucket happens in the sorting
-        // workers, in parallel, one bucket at a time (a serial copy of the whole pass used to
-        // hold it twice).
-        let mut buckets: Vec<Pieces> = (0..BUCKETS).map(|_| Vec::new()).collect();
+        collected.iter_mut().flatten().for_each(Vec::clear);
         contigs.each(&mut |ci, codes| {
-            let offset = offsets[ci] as u64;
-            let parts = collect_pass(codes, offset, k, pass, passes, threads);
-            for part in parts {
-                for (pieces, items) in buckets.iter_mut().zip(part) {
-                    if !items.is_empty() {
-                        pieces.push(items);
-                    }
-                }
-            }
+            collect_pass(codes, offsets[ci] as u64, k, (pass, passes), &mut collected);
         })?;
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let buckets: Vec<std::sync::Mutex<Pieces>> =
-            buckets.into_iter().map(std::sync::Mutex::new).collect();
         let found: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
         let worker = || {
             let mut local = Vec::new();
+            let mut table = CountTable::default();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= buckets.len() {
+                if i >= BUCKETS {
                     break;
                 }
-                let pieces = std::mem::take(&mut *buckets[i].lock().expect("bucket"));
-                let mut bucket = concatenate(pieces);
-                bucket.sort_unstable_by_key(|&(v, _)| v);
-                let mut a = 0;
-                while a < bucket.len() {
-                    let mut b = a + 1;
-                    while b < bucket.len() && bucket[b].0 == bucket[a].0 {
-                        b += 1;
-                    }
-                    // AGC pads its k-mer array with u64::MAX (the all-T 32-mer): never a singleton.
-                    if b == a + 1 && !(k == 32 && bucket[a].0 == u64::MAX) {
-                        local.push(bucket[a].1);
-                    }
-                    a = b;
-                }
+                table.count(collected.iter().map(|buckets| buckets[i].as_slice()));
+                local.extend(table.singletons(padding));
             }
             found.lock().expect("found").extend(local);
         };
         std::thread::scope(|scope| {
-            for _ in 1..threads.max(1) {
+            for _ in 1..threads {
                 scope.spawn(worker);
             }
             worker();
@@ -256,58 +324,93 @@ pub fn new_splitters(codes: &[u8], k: u32, segment_size: u64, reference_kmers: &
     splitters
 }
 
-/// The `(k-mer, position)` pieces of one bucket, one per collecting thread and contig.
-type Pieces = Vec<Vec<(u64, u64)>>;
+/// One collecting thread's `(spread k-mer, position)` items of a pass, by bucket.
+type Buckets = Vec<Vec<(u64, u64)>>;
 
-/// The pieces in one vector (the first one reused when it is the only one).
-fn concatenate(mut pieces: Pieces) -> Vec<(u64, u64)> {
-    if pieces.len() == 1 {
-        return pieces.pop().expect("one piece");
-    }
-    let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
-    for piece in pieces {
-        all.extend_from_slice(&piece);
-    }
-    all
+/// Occurrence counts of one bucket's k-mers in an open-addressing table (linear probing,
+/// at most half full), indexed by the low bits of the spread value; the pass and the bucket
+/// were chosen by its high bits, so these are still uniform. Replaces a sort of the bucket:
+/// one probe per k-mer instead of a dozen comparisons, and no copy of the pieces into one
+/// vector first.
+#[derive(Default)]
+struct CountTable {
+    /// `(spread value, tag)`: tag 0 empty, `u64::MAX` seen twice or more, else position + 1.
+    slots: Vec<(u64, u64)>,
 }
 
-/// The k-mers of one pass in `codes`, bucketed; long contigs are cut into one chunk per
-/// thread (each chunk starts k-1 bases early so that no k-mer is lost or counted twice).
+impl CountTable {
+    const SEEN_TWICE: u64 = u64::MAX;
+
+    fn count<'a>(&mut self, pieces: impl Iterator<Item = &'a [(u64, u64)]> + Clone) {
+        let items: usize = pieces.clone().map(<[_]>::len).sum();
+        let size = (2 * items).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(size, (0, 0));
+        let mask = size - 1;
+        for &(value, pos) in pieces.flatten() {
+            let mut at = value as usize & mask;
+            loop {
+                let slot = &mut self.slots[at];
+                if slot.1 == 0 {
+                    *slot = (value, pos + 1);
+                    break;
+                }
+                if slot.0 == value {
+                    slot.1 = Self::SEEN_TWICE;
+                    break;
+                }
+                at = (at + 1) & mask;
+            }
+        }
+    }
+
+    /// Positions of the k-mers counted once, but never the one whose value is `excluded`.
+    fn singletons(&self, excluded: Option<u64>) -> impl Iterator<Item = u64> + '_ {
+        self.slots
+            .iter()
+            .filter(move |&&(value, tag)| {
+                tag != 0 && tag != Self::SEEN_TWICE && Some(value) != excluded
+            })
+            .map(|&(_, tag)| tag - 1)
+    }
+}
+
+/// Adds the k-mers of pass `pass.0` of `pass.1` in `codes` to the threads' buckets; a long
+/// contig is cut into one chunk per thread (each chunk starts k-1 bases early so that no
+/// k-mer is lost or counted twice), a short one goes to the first thread's buckets.
 fn collect_pass(
     codes: &[u8],
     offset: u64,
     k: u32,
-    pass: u64,
-    passes: u64,
-    threads: usize,
-) -> Vec<Vec<Vec<(u64, u64)>>> {
-    let chunks = if codes.len() < 1 << 20 { 1 } else { threads.max(1) };
+    (pass, passes): (u64, u64),
+    collected: &mut [Buckets],
+) {
+    let chunks = if codes.len() < COLLECT_CHUNKED { 1 } else { collected.len() };
     let chunk_len = codes.len().div_ceil(chunks).max(1);
-    let collect = |start: usize| {
+    let collect = |start: usize, buckets: &mut Buckets| {
         let end = (start + chunk_len).min(codes.len());
         let from = start.saturating_sub(k as usize - 1);
-        let mut buckets: Vec<Vec<(u64, u64)>> = (0..BUCKETS).map(|_| Vec::new()).collect();
         each_kmer(&codes[from..end], k, |pos, v| {
             if from + pos < start {
                 return;
             }
+            // The spread value stands for the k-mer (the finaliser is a bijection); its top
+            // bits pick the pass (a multiply, not a division), bits 48..56 the bucket.
             let h = spread(v);
-            if passes == 1 || h % passes == pass {
-                buckets[(h >> 56) as usize].push((v, offset + (from + pos) as u64));
+            if (u128::from(h) * u128::from(passes)) >> 64 == u128::from(pass) {
+                buckets[(h >> 48) as usize & (BUCKETS - 1)].push((h, offset + (from + pos) as u64));
             }
         });
-        buckets
     };
     if chunks == 1 {
-        return vec![collect(0)];
+        collect(0, &mut collected[0]);
+        return;
     }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..codes.len())
-            .step_by(chunk_len)
-            .map(|start| scope.spawn(move || collect(start)))
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("k-mer collection thread")).collect()
-    })
+        for (start, buckets) in (0..codes.len()).step_by(chunk_len).zip(collected.iter_mut()) {
+            scope.spawn(move || collect(start, buckets));
+        }
+    });
 }
 
 /// AGC's scan of one contig, with the singleton k-mers marked (by end position) in `bits`.
@@ -402,6 +505,10 @@ mod tests {
         splitters
     }
 
+    fn slices(contigs: &[Vec<u8>]) -> Vec<&[u8]> {
+        contigs.iter().map(Vec::as_slice).collect()
+    }
+
     fn repetitive_contig(seed: u64, len: usize) -> Vec<u8> {
         let mut state = seed;
         let unit: Vec<u8> = (0..300)
@@ -437,7 +544,7 @@ mod tests {
                 // Many small passes and a single pass must agree with the full sort.
                 for memory in [1 << 16, 1 << 30] {
                     assert_eq!(
-                        select_splitters_in(&contigs, k, seg, memory),
+                        select_splitters_in(&slices(&contigs), k, seg, memory, 2),
                         reference_rule(&contigs, k, seg),
                         "seed {seed} k {k} s {seg} memory {memory}"
                     );
@@ -447,11 +554,35 @@ mod tests {
     }
 
     #[test]
+    fn packed_contigs_give_back_every_base_and_mark_other_codes() {
+        for len in [0usize, 1, 3, 4, 5, 1001] {
+            let codes: Vec<u8> = (0..len).map(|i| ((i * 7 + i / 5) % 16) as u8).collect();
+            let mut out = vec![9; 3];
+            PackedContig::new(&codes).unpack_into(&mut out);
+            let expected: Vec<u8> = codes.iter().map(|&c| if c > 3 { 4 } else { c }).collect();
+            assert_eq!(out, expected, "length {len}");
+        }
+    }
+
+    #[test]
+    fn packed_reference_selects_as_the_codes_do() {
+        let contigs = vec![repetitive_contig(3, 40_000), repetitive_contig(4, 9_001)];
+        let packed = PackedContigs(contigs.iter().map(|c| PackedContig::new(c)).collect());
+        for memory in [1 << 16, 1 << 30] {
+            assert_eq!(
+                select(&packed, 21, 2_000, memory, 2).unwrap(),
+                reference_rule(&contigs, 21, 2_000),
+                "memory {memory}"
+            );
+        }
+    }
+
+    #[test]
     fn long_contigs_collected_in_chunks_agree() {
         let contigs = vec![repetitive_contig(9, 2_500_000), repetitive_contig(10, 1_200_000)];
         for memory in [1 << 24, 1 << 30] {
             assert_eq!(
-                select_splitters_in(&contigs, 21, 60_000, memory),
+                select_splitters_in(&slices(&contigs), 21, 60_000, memory, 2),
                 reference_rule(&contigs, 21, 60_000)
             );
         }
