@@ -1044,6 +1044,7 @@ fn finish_write(
             "archive_bytes": summary.archive_bytes,
             "wall_seconds": seconds,
             "stages": {
+                "splitters": summary.stages.splitters,
                 "read": summary.stages.read,
                 "input_queue": {
                     "budget_bytes": summary.stages.queue_budget_bytes,

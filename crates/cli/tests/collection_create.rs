@@ -137,9 +137,20 @@ fn killed_create_leaves_nothing_under_the_final_name() {
         .args(inputs.iter().map(|p| path(p)))
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Kill it while it writes: as soon as its temporary file appears.
+    let started = std::time::Instant::now();
+    let writing = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".k.agc.tmp"))
+    };
+    while !writing() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "create ended before it could be killed");
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    assert!(writing(), "the temporary file was never seen");
     assert!(!out.exists(), "a killed create left a file under the final name");
 }
 

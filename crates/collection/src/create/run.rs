@@ -24,7 +24,9 @@ use super::append::reopen;
 use super::archive::ArchiveOutput;
 use super::compressor::{Compressor, PhaseMetrics, RAW_GROUPS, SampleContigs};
 use super::input::{Contig, ContigReader, sample_name_of};
-use super::splitters::{reference_kmers, reference_kmers_in, select_splitters};
+use super::splitters::{
+    reference_kmers, reference_kmers_in, select_splitters, select_splitters_in,
+};
 use crate::payload::Params;
 use crate::{Error, Result};
 
@@ -84,6 +86,9 @@ pub struct CreateProgress {
 /// it and the compressor, the compressor's steps and the archive writer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateStages {
+    /// Splitter selection from the reference (before any sample is read; `create` only):
+    /// `busy_secs` its wall time, `items` the splitters selected.
+    pub splitters: StageMetrics,
     /// Reader thread: `items` units (samples, or batches with `-c`), `bytes` bases; blocked
     /// send is the time it waited for room in the input queue.
     pub read: StageMetrics,
@@ -148,21 +153,33 @@ pub fn create(
     let reference = inputs.first().ok_or_else(|| Error::Input("no input FASTA given".into()))?;
     let names = sample_names(inputs, options.concatenated)?;
     let params = options.params;
-    let splitters = select_splitters(
-        reference,
-        params.kmer_length,
-        u64::from(params.segment_size),
-        options.splitter_memory,
-        options.threads,
-    )?;
+    let selecting = Instant::now();
+    // The reference is also the first sample: read it once, for both, when it fits the input
+    // queue's budget (where it goes next anyway); a larger one is read again per use.
+    let first_sample = read_sample_within(reference, options.keep_case, options.queue_memory)?;
+    let (k, segment_size) = (params.kmer_length, u64::from(params.segment_size));
+    let splitters = match &first_sample {
+        Some(contigs) => {
+            let codes: Vec<&[u8]> = contigs.iter().map(|c| c.codes.as_slice()).collect();
+            select_splitters_in(&codes, k, segment_size, options.splitter_memory, options.threads)
+        }
+        None => {
+            select_splitters(reference, k, segment_size, options.splitter_memory, options.threads)?
+        }
+    };
+    let selected = selecting.elapsed();
     let temp = TempOutput::new(output)?;
     let mut compressor = Compressor::new(params, &splitters, options.concatenated, options.threads);
     if options.adaptive {
         compressor.set_adaptive(reference_kmers(reference, params.kmer_length)?);
     }
     let archive = ArchiveOutput::new(BufWriter::new(temp.file()?), params, RAW_GROUPS);
-    let summary = CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
-    compress_inputs(compressor, archive, inputs, &names, options, progress, summary, temp)
+    let mut summary =
+        CreateSummary { splitters: splitters.len() as u64, ..CreateSummary::default() };
+    summary.stages.splitters.busy_secs = selected.as_secs_f64();
+    summary.stages.splitters.items = splitters.len() as u64;
+    let source = Inputs { paths: inputs, names: &names, first_sample };
+    compress_inputs(compressor, archive, source, options, progress, summary, temp)
 }
 
 /// Appends `inputs` to the archive `existing`, writing the result to `output` (which may be
@@ -224,8 +241,7 @@ pub fn append(
     compress_inputs(
         reopened.compressor,
         reopened.output,
-        inputs,
-        &names,
+        Inputs { paths: inputs, names: &names, first_sample: None },
         &options,
         progress,
         summary,
@@ -252,13 +268,19 @@ fn reference_codes(
     Ok(contigs)
 }
 
+/// The input files with their sample names, and the first file's contigs when they were
+/// already read.
+struct Inputs<'a> {
+    paths: &'a [PathBuf],
+    names: &'a [String],
+    first_sample: Option<Vec<Contig>>,
+}
+
 /// The shared part of [`create`] and [`append`]: the reader thread, the queue, the units.
-#[allow(clippy::too_many_arguments)]
 fn compress_inputs(
     mut compressor: Compressor,
     mut archive: ArchiveOutput<BufWriter<File>>,
-    inputs: &[PathBuf],
-    names: &[String],
+    inputs: Inputs<'_>,
     options: &CreateOptions,
     progress: &(dyn Fn(&CreateProgress) + Sync),
     mut summary: CreateSummary,
@@ -268,13 +290,13 @@ fn compress_inputs(
         PriorityQueue::new(options.queue_memory);
     let samples_done = AtomicU64::new(0);
     let bases_done = AtomicU64::new(0);
-    let samples_total = if options.concatenated { 0 } else { inputs.len() as u64 };
+    let samples_total = if options.concatenated { 0 } else { inputs.paths.len() as u64 };
     let mut input_bytes_done = 0u64;
     let mut compress = StageMetrics::default();
     let mut write = StageMetrics::default();
     let mut held = (0u64, 0u64, 0u64);
     let (outcome, read): (Result<()>, StageMetrics) = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| read_units(inputs, names, options, &queue));
+        let reader = scope.spawn(|| read_units(inputs, options, &queue));
         let mut result = Ok(());
         loop {
             let depth = queue.len();
@@ -344,6 +366,7 @@ fn compress_inputs(
     let out = archive.finish(&mut compressor)?;
     write.busy_secs += finishing.elapsed().as_secs_f64();
     summary.stages = CreateStages {
+        splitters: summary.stages.splitters.clone(),
         read,
         queue_budget_bytes: options.queue_memory as u64,
         queue_peak_bytes: queue.peak_cost() as u64,
@@ -382,8 +405,7 @@ fn sample_names(inputs: &[PathBuf], concatenated: bool) -> Result<Vec<String>> {
 /// The reader thread: units in order into the queue; the first error ends it. Returns its
 /// stage figures.
 fn read_units(
-    inputs: &[PathBuf],
-    names: &[String],
+    inputs: Inputs<'_>,
     options: &CreateOptions,
     queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
 ) -> StageMetrics {
@@ -391,7 +413,7 @@ fn read_units(
     let mut blocked = Duration::ZERO;
     let waiting = std::cell::Cell::new(Duration::ZERO);
     let mut metrics = StageMetrics::default();
-    read_units_into(inputs, names, options, queue, &mut metrics, &mut blocked, &waiting);
+    read_units_into(inputs, options, queue, &mut metrics, &mut blocked, &waiting);
     blocked += waiting.get();
     metrics.blocked_send_secs = blocked.as_secs_f64();
     metrics.busy_secs = started.elapsed().saturating_sub(blocked).as_secs_f64();
@@ -399,8 +421,7 @@ fn read_units(
 }
 
 fn read_units_into(
-    inputs: &[PathBuf],
-    names: &[String],
+    inputs: Inputs<'_>,
     options: &CreateOptions,
     queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
     metrics: &mut StageMetrics,
@@ -426,7 +447,8 @@ fn read_units_into(
     let mut pending_bases = 0u64;
     let mut pending_file_bytes = 0u64;
     let mut last_unit = 0usize;
-    for (path, name) in inputs.iter().zip(names) {
+    let mut first_sample = inputs.first_sample;
+    for (path, name) in inputs.paths.iter().zip(inputs.names) {
         // Read the next sample only when the queue has room for one as large as the last:
         // the reader then never holds a whole sample while blocked on a full queue.
         let waited = Instant::now();
@@ -435,7 +457,8 @@ fn read_units_into(
         if !open {
             return;
         }
-        let contigs = match read_sample(path, options.keep_case) {
+        let read = first_sample.take().map_or_else(|| read_sample(path, options.keep_case), Ok);
+        let contigs = match read {
             Ok(contigs) => contigs,
             Err(error) => {
                 push(Err(error));
@@ -486,10 +509,20 @@ fn read_units_into(
 
 /// All contigs of one file; an empty file or a repeated contig name is an error.
 fn read_sample(path: &Path, keep_case: bool) -> Result<Vec<Contig>> {
+    Ok(read_sample_within(path, keep_case, usize::MAX)?.expect("no budget to exceed"))
+}
+
+/// [`read_sample`], or `None` as soon as the contigs exceed `budget` bases.
+fn read_sample_within(path: &Path, keep_case: bool, budget: usize) -> Result<Option<Vec<Contig>>> {
     let mut reader = ContigReader::open_with_case(path, keep_case)?;
     let mut contigs = Vec::new();
     let mut seen = HashSet::new();
+    let mut bases = 0usize;
     while let Some(contig) = reader.next_contig()? {
+        bases += contig.codes.len();
+        if bases > budget {
+            return Ok(None);
+        }
         if !seen.insert(contig.name.clone()) {
             return Err(Error::Input(format!(
                 "{}: contig '{}' appears twice",
@@ -502,7 +535,7 @@ fn read_sample(path: &Path, keep_case: bool) -> Result<Vec<Contig>> {
     if contigs.is_empty() {
         return Err(Error::Input(format!("{}: no sequences (empty sample)", path.display())));
     }
-    Ok(contigs)
+    Ok(Some(contigs))
 }
 
 /// The output under a temporary name beside it, renamed when complete, removed otherwise.
