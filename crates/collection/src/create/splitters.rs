@@ -21,6 +21,7 @@
 //! than `memory` bases, one read of the reference per pass + 2.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::input::ContigReader;
 use super::kmer::Kmer;
@@ -216,7 +217,9 @@ fn select(
     })?;
     // 16 bytes per k-mer: its value and its position.
     let passes = (kmers * 16).div_ceil(memory.max(1 << 16)).max(1) as u64;
-    let mut singletons = vec![0u64; total.div_ceil(64)];
+    // Set by the counting workers directly (a list of positions would take 8 B per singleton,
+    // most of a pass).
+    let singletons: Vec<AtomicU64> = (0..total.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
     // One set of buckets per collecting thread, kept (cleared, not freed) from pass to pass:
     // fresh vectors every pass cost more in page faults and regrowth than the counting. Each
     // bucket is sized for its expected share and 5 % more (the spread is uniform: a bucket
@@ -237,20 +240,19 @@ fn select(
         contigs.each(&mut |ci, codes| {
             collect_pass(codes, offsets[ci] as u64, k, (pass, passes), &mut collected);
         })?;
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let found: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+        let next = AtomicUsize::new(0);
         let worker = || {
-            let mut local = Vec::new();
             let mut table = CountTable::default();
             loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= BUCKETS {
                     break;
                 }
                 table.count(collected.iter().map(|buckets| buckets[i].as_slice()));
-                local.extend(table.singletons(padding));
+                for pos in table.singletons(padding) {
+                    singletons[(pos / 64) as usize].fetch_or(1 << (pos % 64), Ordering::Relaxed);
+                }
             }
-            found.lock().expect("found").extend(local);
         };
         std::thread::scope(|scope| {
             for _ in 1..threads {
@@ -258,10 +260,8 @@ fn select(
             }
             worker();
         });
-        for pos in found.into_inner().expect("found") {
-            singletons[(pos / 64) as usize] |= 1 << (pos % 64);
-        }
     }
+    let singletons: Vec<u64> = singletons.into_iter().map(AtomicU64::into_inner).collect();
     let mut splitters = Vec::new();
     contigs.each(&mut |ci, codes| {
         scan_contig(codes, &singletons, offsets[ci], k, segment_size, &mut splitters)
