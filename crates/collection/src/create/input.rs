@@ -140,15 +140,15 @@ impl ContigReader {
         let mut codes = Vec::with_capacity(record.seq_len());
         let mut lowercase: Vec<(u64, u64)> = Vec::new();
         let fast = if self.keep_case { &FAST_CODE_OF } else { &FAST_ANY_CASE_CODE_OF };
-        for (line_index, line) in record.seq_raw().split(|&b| b == b'\n').enumerate() {
+        for (line_index, line) in lines(record.seq_raw()).enumerate() {
             let start = codes.len();
             // Fast path: map the whole line, then look at it again only if it held a byte
-            // that is skipped or refused, or a lowercase letter.
+            // that is skipped or refused, or a lowercase letter (kept case).
             let mut seen = 0u8;
             codes.extend(line.iter().map(|&b| {
                 let v = fast[b as usize];
                 seen |= v;
-                v & 0x0F
+                v
             }));
             if seen & !0x0F == 0 {
                 continue;
@@ -178,6 +178,24 @@ impl ContigReader {
         }
         Ok(Some(Contig { name, codes, lowercase }))
     }
+}
+
+/// The lines of a record's sequence (separated by `\n`), found with `memchr`.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr(b'\n', text) {
+            Some(end) => {
+                rest = Some(&text[end + 1..]);
+                Some(&text[..end])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 #[cfg(test)]
