@@ -414,6 +414,14 @@ fn collect_pass(
 }
 
 /// AGC's scan of one contig, with the singleton k-mers marked (by end position) in `bits`.
+///
+/// The scan as AGC runs it rolls a k-mer over every base, restarting it at non-ACGT codes
+/// and after each splitter, and takes the first singleton at least `segment_size` bases after
+/// the last splitter. Here the marks do the walking: a mark is only ever set where a full
+/// k-mer ends (its k bases are all ACGT), so the next splitter is the first mark at or after
+/// `last + max(segment_size, k)` (`k`: the restarted k-mer must be full again), found a word
+/// of the bitmap at a time, and only the chosen k-mers are built. The right-most singleton
+/// after the last splitter is then the last mark at or after `last + k`.
 fn scan_contig(
     codes: &[u8],
     bits: &[u64],
@@ -422,32 +430,69 @@ fn scan_contig(
     segment_size: u64,
     splitters: &mut Vec<u64>,
 ) {
-    let is_singleton = |pos: usize| {
-        let at = offset + pos;
-        bits[at / 64] >> (at % 64) & 1 == 1
+    let k = k as usize;
+    let gap = usize::try_from(segment_size).unwrap_or(usize::MAX).max(k);
+    let canonical_at = |end: usize| {
+        let mut kmer = Kmer::new(k as u32);
+        codes[end + 1 - k..=end].iter().for_each(|&c| kmer.push(c));
+        debug_assert!(kmer.is_full() && codes[end + 1 - k..=end].iter().all(|&c| c <= 3));
+        kmer.canonical()
     };
-    let mut kmer = Kmer::new(k);
-    let mut since_splitter = segment_size;
-    let mut rightmost: Option<u64> = None;
-    for (pos, &c) in codes.iter().enumerate() {
-        if c > 3 {
-            kmer.reset();
-        } else {
-            kmer.push(c);
-            if kmer.is_full() && is_singleton(pos) {
-                if since_splitter >= segment_size {
-                    splitters.push(kmer.canonical());
-                    since_splitter = 0;
-                    kmer.reset();
-                    rightmost = None;
-                } else {
-                    rightmost = Some(kmer.canonical());
-                }
-            }
+    let mut from = 0;
+    let mut last = None;
+    while let Some(at) = next_mark(bits, offset + from, offset + codes.len()) {
+        let pos = at - offset;
+        splitters.push(canonical_at(pos));
+        last = Some(pos);
+        from = pos.saturating_add(gap);
+        if from >= codes.len() {
+            break;
         }
-        since_splitter += 1;
     }
-    splitters.extend(rightmost);
+    if let Some(last) = last {
+        let after = (last + k).min(codes.len());
+        if let Some(at) = last_mark(bits, offset + after, offset + codes.len()) {
+            splitters.push(canonical_at(at - offset));
+        }
+    }
+}
+
+/// The first set bit of `bits` in `from..to`.
+fn next_mark(bits: &[u64], from: usize, to: usize) -> Option<usize> {
+    let mut word = from / 64;
+    let mut value = bits.get(word)? & (u64::MAX << (from % 64));
+    loop {
+        if value != 0 {
+            let at = word * 64 + value.trailing_zeros() as usize;
+            return (at < to).then_some(at);
+        }
+        word += 1;
+        if word * 64 >= to {
+            return None;
+        }
+        value = bits[word];
+    }
+}
+
+/// The last set bit of `bits` in `from..to`.
+fn last_mark(bits: &[u64], from: usize, to: usize) -> Option<usize> {
+    if from >= to {
+        return None;
+    }
+    let end = to - 1;
+    let mut word = end / 64;
+    let mut value = bits[word] & (u64::MAX >> (63 - end % 64));
+    loop {
+        if value != 0 {
+            let at = word * 64 + 63 - value.leading_zeros() as usize;
+            return (at >= from).then_some(at);
+        }
+        if word * 64 <= from {
+            return None;
+        }
+        word -= 1;
+        value = bits[word];
+    }
 }
 
 #[cfg(test)]
@@ -540,7 +585,7 @@ mod tests {
                 repetitive_contig(seed + 100, 7_000),
                 vec![0, 1, 2],
             ];
-            for (k, seg) in [(15u32, 1000u64), (21, 500), (31, 3000), (17, 100)] {
+            for (k, seg) in [(15u32, 1000u64), (21, 500), (31, 3000), (17, 100), (21, 10), (5, 0)] {
                 // Many small passes and a single pass must agree with the full sort.
                 for memory in [1 << 16, 1 << 30] {
                     assert_eq!(
