@@ -188,6 +188,9 @@ pub fn select_splitters_in(
 /// Buckets a pass's k-mers are spread over, so that each count table stays in cache.
 const BUCKETS: usize = 256;
 
+/// K-mers of a pass staged before they are bucketed (see `collect_pass`).
+const STAGE: usize = 4096;
+
 /// Contigs at least this long are collected by all threads, in one chunk each.
 const COLLECT_CHUNKED: usize = 1 << 20;
 
@@ -390,6 +393,16 @@ fn collect_pass(
     let collect = |start: usize, buckets: &mut Buckets| {
         let end = (start + chunk_len).min(codes.len());
         let from = start.saturating_sub(k as usize - 1);
+        // The k-mers of the pass are staged without a branch (each is written, and the count
+        // moves on only for those of the pass), then bucketed: which k-mers belong to a pass
+        // is random, and the branch on it was mispredicted for ~1 in `passes` k-mers.
+        let mut stage = vec![(0u64, 0u64); STAGE];
+        let mut staged = 0;
+        let mut flush = |stage: &[(u64, u64)]| {
+            for &(h, pos) in stage {
+                buckets[(h >> 48) as usize & (BUCKETS - 1)].push((h, pos));
+            }
+        };
         each_kmer(&codes[from..end], k, |pos, v| {
             if from + pos < start {
                 return;
@@ -397,10 +410,14 @@ fn collect_pass(
             // The spread value stands for the k-mer (the finaliser is a bijection); its top
             // bits pick the pass (a multiply, not a division), bits 48..56 the bucket.
             let h = spread(v);
-            if (u128::from(h) * u128::from(passes)) >> 64 == u128::from(pass) {
-                buckets[(h >> 48) as usize & (BUCKETS - 1)].push((h, offset + (from + pos) as u64));
+            stage[staged] = (h, offset + (from + pos) as u64);
+            staged += usize::from((u128::from(h) * u128::from(passes)) >> 64 == u128::from(pass));
+            if staged == STAGE {
+                flush(&stage);
+                staged = 0;
             }
         });
+        flush(&stage[..staged]);
     };
     if chunks == 1 {
         collect(0, &mut collected[0]);
