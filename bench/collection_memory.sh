@@ -11,7 +11,7 @@
 #   splitter phase:    1.05 × splitter budget (a pass's buckets, sized up front)
 #                      + 2 × budget / 64 (one count table per thread)
 #                      + reference bases × (1 + 1/8)   (its codes or 2 bits/base; 1 bit/base)
-#   compression phase: max(queue budget, largest sample) + 2 × largest sample
+#   compression phase: max(queue budget, largest sample) + 3 × largest sample
 #                      + group references + LZ indexes + open packs   (these three from --metrics)
 #   bound = max(splitter phase, compression phase) + 48 MiB (program, allocator, zstd contexts)
 #
@@ -51,7 +51,7 @@ mib = 1 << 20
 q = m["stages"]["input_queue"]
 mem = m["memory"]
 splitter_phase = 128 * mib * 105 // 100 + 2 * (128 * mib // 64) + reference * 9 // 8
-compression = (max(q["budget_bytes"], largest) + 2 * largest + mem["group_reference_bytes"]
+compression = (max(q["budget_bytes"], largest) + 3 * largest + mem["group_reference_bytes"]
                + mem["group_index_bytes"] + mem["open_pack_bytes"])
 bound = max(splitter_phase, compression) + 48 * mib
 print("\t".join(str(x) for x in [

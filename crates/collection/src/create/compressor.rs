@@ -237,14 +237,32 @@ impl Compressor {
     /// Compresses one registration unit; returns the places of its samples and the finished
     /// group parts in the order they must be written.
     pub fn add_unit(&mut self, samples: &[SampleContigs]) -> (Vec<SamplePlaces>, Vec<NamedPart>) {
-        let bases: u64 =
-            samples.iter().flat_map(|s| &s.contigs).map(|c| c.codes.len() as u64).sum();
-        let started = Instant::now();
-        let mut cuts = self.cut(samples);
-        if self.reference_kmers.is_some() {
-            cuts = self.adapt(samples, cuts);
-        }
-        account(&mut self.phases.cut, started, cuts.len(), bases);
+        let cut = self.cut_unit(samples);
+        let (places, parts, ()) = self.add_cut_unit(samples, cut, |_| ());
+        (places, parts)
+    }
+
+    /// Step 1 of a unit: its segments (in adaptive mode also the new splitters it brings).
+    pub fn cut_unit(&mut self, samples: &[SampleContigs]) -> CutUnit {
+        self.cutter().cut_unit(samples)
+    }
+
+    /// Steps 2–4 of a unit cut by [`Compressor::cut_unit`] or [`UnitCutter::cut_unit`].
+    /// While the groups store this unit's segments (step 4), `beside` runs on its own thread
+    /// with a [`UnitCutter`], so that the next unit can be cut meanwhile: cutting reads only
+    /// the splitters, which storing does not touch, and the next unit's placement still
+    /// waits for this unit's registration. Returns the places of the samples, the finished
+    /// group parts in write order, and what `beside` returned.
+    pub fn add_cut_unit<R: Send>(
+        &mut self,
+        samples: &[SampleContigs],
+        cut: CutUnit,
+        beside: impl FnOnce(&mut UnitCutter<'_>) -> R + Send,
+    ) -> (Vec<SamplePlaces>, Vec<NamedPart>, R) {
+        let CutUnit { cuts, bases, seconds } = cut;
+        self.phases.cut.busy_secs += seconds;
+        self.phases.cut.items += cuts.len() as u64;
+        self.phases.cut.bytes += bases;
         let started = Instant::now();
         let placed = self.place_all(samples, &cuts);
         account(&mut self.phases.place, started, cuts.len(), bases);
@@ -266,9 +284,21 @@ impl Compressor {
                     .collect(),
             })
             .collect();
-        let parts = self.store(work, &mut places);
+        let threads = self.threads;
+        let mut cutter = UnitCutter(Cutter {
+            params: self.params,
+            threads,
+            splitters: &mut self.splitters,
+            reference_kmers: self.reference_kmers.as_deref(),
+        });
+        let groups_state = &mut self.groups;
+        let (parts, beside_result) = std::thread::scope(|scope| {
+            let beside = scope.spawn(|| beside(&mut cutter));
+            let parts = store(groups_state, threads, work, &mut places);
+            (parts, beside.join().expect("thread cutting the next unit panicked"))
+        });
         account(&mut self.phases.store, started, groups, bases);
-        (places, parts)
+        (places, parts, beside_result)
     }
 
     /// Heap bytes held by the groups between units: (references, LZ indexes, open packs).
@@ -284,147 +314,13 @@ impl Compressor {
         &self.phases
     }
 
-    /// Step 1: splitter occurrences cut every contig into overlapping segments. Long
-    /// contigs are searched in chunks on all workers; a splitter occurrence less than k
-    /// bases after the previous one is then dropped, exactly as AGC's restarted k-mer does.
-    fn cut(&self, samples: &[SampleContigs]) -> Vec<Cut> {
-        const CHUNK: usize = 1 << 20;
-        let k = self.params.kmer_length as usize;
-        let mut chunks = Vec::new();
-        for (si, sample) in samples.iter().enumerate() {
-            for (ci, contig) in sample.contigs.iter().enumerate() {
-                for start in (0..contig.codes.len()).step_by(CHUNK) {
-                    chunks.push((si, ci, start, (start + CHUNK).min(contig.codes.len())));
-                }
-            }
+    fn cutter(&mut self) -> Cutter<'_> {
+        Cutter {
+            params: self.params,
+            threads: self.threads,
+            splitters: &mut self.splitters,
+            reference_kmers: self.reference_kmers.as_deref(),
         }
-        let found: Vec<Mutex<Vec<(usize, Kmer)>>> =
-            chunks.iter().map(|_| Mutex::new(Vec::new())).collect();
-        let next = AtomicUsize::new(0);
-        let worker = || {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= chunks.len() {
-                    break;
-                }
-                let (si, ci, start, end) = chunks[i];
-                let codes = &samples[si].contigs[ci].codes;
-                let mut kmer = Kmer::new(self.params.kmer_length);
-                let mut hits = Vec::new();
-                for (pos, &c) in
-                    codes.iter().enumerate().take(end).skip(start.saturating_sub(k - 1))
-                {
-                    if c > 3 {
-                        kmer.reset();
-                        continue;
-                    }
-                    kmer.push(c);
-                    if pos >= start && kmer.is_full() && self.splitters.contains(kmer.canonical()) {
-                        hits.push((pos, kmer));
-                    }
-                }
-                *found[i].lock().expect("chunk hits") = hits;
-            }
-        };
-        run_workers(self.threads.min(chunks.len().max(1)), &worker);
-        let mut cuts = Vec::new();
-        let mut hits = found.into_iter().map(|m| m.into_inner().expect("chunk hits"));
-        let mut chunk_iter = chunks.iter().peekable();
-        for (si, sample) in samples.iter().enumerate() {
-            for (ci, contig) in sample.contigs.iter().enumerate() {
-                let mut start = 0usize;
-                let mut front: Option<Kmer> = None;
-                let mut last_end: Option<usize> = None;
-                while let Some(&&(csi, cci, _, _)) = chunk_iter.peek() {
-                    if (csi, cci) != (si, ci) {
-                        break;
-                    }
-                    chunk_iter.next();
-                    for (pos, kmer) in hits.next().expect("hits per chunk") {
-                        if last_end.is_some_and(|last| pos < last + k) {
-                            continue;
-                        }
-                        cuts.push(Cut {
-                            sample: si,
-                            contig: ci,
-                            start,
-                            end: pos + 1,
-                            front,
-                            back: Some(kmer),
-                        });
-                        start = pos + 1 - k;
-                        front = Some(kmer);
-                        last_end = Some(pos);
-                    }
-                }
-                if start < contig.codes.len() {
-                    cuts.push(Cut {
-                        sample: si,
-                        contig: ci,
-                        start,
-                        end: contig.codes.len(),
-                        front,
-                        back: None,
-                    });
-                }
-            }
-        }
-        cuts
-    }
-
-    /// Adaptive mode, as AGC's `new_splitters` stage: contigs in which no splitter occurs
-    /// ("hard" contigs) of at least a segment's length give new splitters (k-mers unique in
-    /// the contig and absent from the reference); all of them join the splitter set, and the
-    /// hard contigs — only they — are cut again with the enlarged set. Contigs are taken in
-    /// input order and the new splitters merged as a set, so the result does not depend on
-    /// threads.
-    fn adapt(&mut self, samples: &[SampleContigs], cuts: Vec<Cut>) -> Vec<Cut> {
-        let reference = self.reference_kmers.as_deref().expect("adaptive mode");
-        let k = self.params.kmer_length;
-        let segment_size = u64::from(self.params.segment_size);
-        let mut has_splitter: HashSet<(usize, usize)> = HashSet::new();
-        for cut in &cuts {
-            if cut.back.is_some() {
-                has_splitter.insert((cut.sample, cut.contig));
-            }
-        }
-        let mut found = Vec::new();
-        for (si, sample) in samples.iter().enumerate() {
-            for (ci, contig) in sample.contigs.iter().enumerate() {
-                let hard = !has_splitter.contains(&(si, ci));
-                if hard && contig.codes.len() as u64 >= segment_size {
-                    found.extend(new_splitters(&contig.codes, k, segment_size, reference));
-                }
-            }
-        }
-        found.sort_unstable();
-        found.dedup();
-        found.retain(|&s| !self.splitters.contains(s));
-        if found.is_empty() {
-            return cuts;
-        }
-        self.splitters.insert(&found);
-        let recut = self.cut(samples);
-        let (old, new): (Vec<Cut>, Vec<Cut>) = (cuts, recut);
-        let mut merged = Vec::with_capacity(old.len().max(new.len()));
-        let mut new = new.into_iter().peekable();
-        let mut old = old.into_iter().peekable();
-        for (si, sample) in samples.iter().enumerate() {
-            for ci in 0..sample.contigs.len() {
-                let hard = !has_splitter.contains(&(si, ci));
-                while let Some(cut) = new.next_if(|c| (c.sample, c.contig) == (si, ci)) {
-                    if hard {
-                        merged.push(cut);
-                    }
-                }
-                while let Some(cut) = old.next_if(|c| (c.sample, c.contig) == (si, ci)) {
-                    if !hard {
-                        merged.push(cut);
-                    }
-                }
-            }
-        }
-        merged
     }
 
     /// Step 2: every segment placed, in parallel; results in cut order.
@@ -564,67 +460,6 @@ impl Compressor {
         work
     }
 
-    /// Step 4: groups store their segments in parallel; parts come back in group order.
-    fn store(
-        &mut self,
-        work: Vec<(u32, Option<GroupKey>, Vec<Pending>)>,
-        places: &mut [SamplePlaces],
-    ) -> Vec<NamedPart> {
-        let mut jobs: Vec<(u32, &mut Group, Vec<Pending>)> = Vec::with_capacity(work.len());
-        let mut work_by_id: HashMap<u32, Vec<Pending>> =
-            work.into_iter().map(|(id, _, list)| (id, list)).collect();
-        for (id, group) in self.groups.iter_mut().enumerate() {
-            if let Some(list) = work_by_id.remove(&(id as u32)) {
-                jobs.push((id as u32, group, list));
-            }
-        }
-        let jobs: Vec<Mutex<Option<StoreJob<'_>>>> =
-            jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
-        type Stored = (u32, Vec<GroupPart>, Vec<(usize, usize, u32, SegmentPlace)>);
-        let results: Mutex<Vec<Stored>> = Mutex::new(Vec::new());
-        let next = AtomicUsize::new(0);
-        let worker = || {
-            let mut compressor = PartCompressor::default();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= jobs.len() {
-                    break;
-                }
-                let (id, group, list) =
-                    jobs[i].lock().expect("job").take().expect("job taken once");
-                let mut parts = Vec::new();
-                let mut descriptors = Vec::with_capacity(list.len());
-                for item in list {
-                    let in_group = group.add(&item.placed.codes, &mut compressor, &mut parts);
-                    let place = SegmentPlace {
-                        group: id,
-                        in_group,
-                        reverse_complemented: item.placed.reverse_complemented,
-                        raw_len: item.placed.codes.len() as u32,
-                    };
-                    descriptors.push((item.sample, item.contig, item.part_no, place));
-                }
-                results.lock().expect("results").push((id, parts, descriptors));
-            }
-        };
-        run_workers(self.threads.min(jobs.len().max(1)), &worker);
-        let mut results = results.into_inner().expect("results");
-        results.sort_by_key(|r| r.0);
-        let mut named = Vec::new();
-        for (id, parts, descriptors) in results {
-            named.extend(parts.into_iter().map(|part| NamedPart { group: id, part }));
-            for (sample, contig, part_no, place) in descriptors {
-                let segments = &mut places[sample].contigs[contig].segments;
-                let part_no = part_no as usize;
-                if segments.len() <= part_no {
-                    segments.resize(part_no + 1, SegmentPlace::default());
-                }
-                segments[part_no] = place;
-            }
-        }
-        named
-    }
-
     /// Flushes every group's open pack (end of the archive); parts in group order.
     pub fn finish(&mut self) -> Vec<NamedPart> {
         let jobs: Vec<Mutex<Option<(u32, &mut Group)>>> = self
@@ -658,6 +493,250 @@ impl Compressor {
             })
             .collect()
     }
+}
+
+/// A unit cut into segments, ready for [`Compressor::add_cut_unit`].
+pub struct CutUnit {
+    cuts: Vec<Cut>,
+    bases: u64,
+    /// Wall time of the cut.
+    seconds: f64,
+}
+
+/// Cuts units (step 1) with the splitters of a [`Compressor`], on a thread of its own
+/// while the compressor stores the previous unit ([`Compressor::add_cut_unit`]).
+pub struct UnitCutter<'a>(Cutter<'a>);
+
+impl UnitCutter<'_> {
+    /// The segments of a unit (in adaptive mode also its new splitters).
+    pub fn cut_unit(&mut self, samples: &[SampleContigs]) -> CutUnit {
+        self.0.cut_unit(samples)
+    }
+}
+
+/// What cutting needs: the splitters (enlarged in adaptive mode), nothing of the groups.
+struct Cutter<'a> {
+    params: Params,
+    threads: usize,
+    splitters: &'a mut SplitterSet,
+    /// Adaptive mode (`-a`): every canonical k-mer of the reference, sorted.
+    reference_kmers: Option<&'a [u64]>,
+}
+
+impl Cutter<'_> {
+    fn cut_unit(&mut self, samples: &[SampleContigs]) -> CutUnit {
+        let bases = samples.iter().flat_map(|s| &s.contigs).map(|c| c.codes.len() as u64).sum();
+        let started = Instant::now();
+        let mut cuts = self.cut(samples);
+        if self.reference_kmers.is_some() {
+            cuts = self.adapt(samples, cuts);
+        }
+        CutUnit { cuts, bases, seconds: started.elapsed().as_secs_f64() }
+    }
+
+    /// Step 1: splitter occurrences cut every contig into overlapping segments. Long
+    /// contigs are searched in chunks on all workers; a splitter occurrence less than k
+    /// bases after the previous one is then dropped, exactly as AGC's restarted k-mer does.
+    fn cut(&self, samples: &[SampleContigs]) -> Vec<Cut> {
+        const CHUNK: usize = 1 << 20;
+        let k = self.params.kmer_length as usize;
+        let mut chunks = Vec::new();
+        for (si, sample) in samples.iter().enumerate() {
+            for (ci, contig) in sample.contigs.iter().enumerate() {
+                for start in (0..contig.codes.len()).step_by(CHUNK) {
+                    chunks.push((si, ci, start, (start + CHUNK).min(contig.codes.len())));
+                }
+            }
+        }
+        let found: Vec<Mutex<Vec<(usize, Kmer)>>> =
+            chunks.iter().map(|_| Mutex::new(Vec::new())).collect();
+        let next = AtomicUsize::new(0);
+        let worker = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= chunks.len() {
+                    break;
+                }
+                let (si, ci, start, end) = chunks[i];
+                let codes = &samples[si].contigs[ci].codes;
+                let mut kmer = Kmer::new(self.params.kmer_length);
+                let mut hits = Vec::new();
+                for (pos, &c) in
+                    codes.iter().enumerate().take(end).skip(start.saturating_sub(k - 1))
+                {
+                    if c > 3 {
+                        kmer.reset();
+                        continue;
+                    }
+                    kmer.push(c);
+                    if pos >= start && kmer.is_full() && self.splitters.contains(kmer.canonical()) {
+                        hits.push((pos, kmer));
+                    }
+                }
+                *found[i].lock().expect("chunk hits") = hits;
+            }
+        };
+        run_workers(self.threads.min(chunks.len().max(1)), &worker);
+        let mut cuts = Vec::new();
+        let mut hits = found.into_iter().map(|m| m.into_inner().expect("chunk hits"));
+        let mut chunk_iter = chunks.iter().peekable();
+        for (si, sample) in samples.iter().enumerate() {
+            for (ci, contig) in sample.contigs.iter().enumerate() {
+                let mut start = 0usize;
+                let mut front: Option<Kmer> = None;
+                let mut last_end: Option<usize> = None;
+                while let Some(&&(csi, cci, _, _)) = chunk_iter.peek() {
+                    if (csi, cci) != (si, ci) {
+                        break;
+                    }
+                    chunk_iter.next();
+                    for (pos, kmer) in hits.next().expect("hits per chunk") {
+                        if last_end.is_some_and(|last| pos < last + k) {
+                            continue;
+                        }
+                        cuts.push(Cut {
+                            sample: si,
+                            contig: ci,
+                            start,
+                            end: pos + 1,
+                            front,
+                            back: Some(kmer),
+                        });
+                        start = pos + 1 - k;
+                        front = Some(kmer);
+                        last_end = Some(pos);
+                    }
+                }
+                if start < contig.codes.len() {
+                    cuts.push(Cut {
+                        sample: si,
+                        contig: ci,
+                        start,
+                        end: contig.codes.len(),
+                        front,
+                        back: None,
+                    });
+                }
+            }
+        }
+        cuts
+    }
+
+    /// Adaptive mode, as AGC's `new_splitters` stage: contigs in which no splitter occurs
+    /// ("hard" contigs) of at least a segment's length give new splitters (k-mers unique in
+    /// the contig and absent from the reference); all of them join the splitter set, and the
+    /// hard contigs — only they — are cut again with the enlarged set. Contigs are taken in
+    /// input order and the new splitters merged as a set, so the result does not depend on
+    /// threads.
+    fn adapt(&mut self, samples: &[SampleContigs], cuts: Vec<Cut>) -> Vec<Cut> {
+        let reference = self.reference_kmers.expect("adaptive mode");
+        let k = self.params.kmer_length;
+        let segment_size = u64::from(self.params.segment_size);
+        let mut has_splitter: HashSet<(usize, usize)> = HashSet::new();
+        for cut in &cuts {
+            if cut.back.is_some() {
+                has_splitter.insert((cut.sample, cut.contig));
+            }
+        }
+        let mut found = Vec::new();
+        for (si, sample) in samples.iter().enumerate() {
+            for (ci, contig) in sample.contigs.iter().enumerate() {
+                let hard = !has_splitter.contains(&(si, ci));
+                if hard && contig.codes.len() as u64 >= segment_size {
+                    found.extend(new_splitters(&contig.codes, k, segment_size, reference));
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.retain(|&s| !self.splitters.contains(s));
+        if found.is_empty() {
+            return cuts;
+        }
+        self.splitters.insert(&found);
+        let recut = self.cut(samples);
+        let (old, new): (Vec<Cut>, Vec<Cut>) = (cuts, recut);
+        let mut merged = Vec::with_capacity(old.len().max(new.len()));
+        let mut new = new.into_iter().peekable();
+        let mut old = old.into_iter().peekable();
+        for (si, sample) in samples.iter().enumerate() {
+            for ci in 0..sample.contigs.len() {
+                let hard = !has_splitter.contains(&(si, ci));
+                while let Some(cut) = new.next_if(|c| (c.sample, c.contig) == (si, ci)) {
+                    if hard {
+                        merged.push(cut);
+                    }
+                }
+                while let Some(cut) = old.next_if(|c| (c.sample, c.contig) == (si, ci)) {
+                    if !hard {
+                        merged.push(cut);
+                    }
+                }
+            }
+        }
+        merged
+    }
+}
+
+/// Step 4: groups store their segments in parallel; parts come back in group order.
+fn store(
+    groups: &mut [Group],
+    threads: usize,
+    work: Vec<(u32, Option<GroupKey>, Vec<Pending>)>,
+    places: &mut [SamplePlaces],
+) -> Vec<NamedPart> {
+    let mut jobs: Vec<(u32, &mut Group, Vec<Pending>)> = Vec::with_capacity(work.len());
+    let mut work_by_id: HashMap<u32, Vec<Pending>> =
+        work.into_iter().map(|(id, _, list)| (id, list)).collect();
+    for (id, group) in groups.iter_mut().enumerate() {
+        if let Some(list) = work_by_id.remove(&(id as u32)) {
+            jobs.push((id as u32, group, list));
+        }
+    }
+    let jobs: Vec<Mutex<Option<StoreJob<'_>>>> =
+        jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    type Stored = (u32, Vec<GroupPart>, Vec<(usize, usize, u32, SegmentPlace)>);
+    let results: Mutex<Vec<Stored>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut compressor = PartCompressor::default();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= jobs.len() {
+                break;
+            }
+            let (id, group, list) = jobs[i].lock().expect("job").take().expect("job taken once");
+            let mut parts = Vec::new();
+            let mut descriptors = Vec::with_capacity(list.len());
+            for item in list {
+                let in_group = group.add(&item.placed.codes, &mut compressor, &mut parts);
+                let place = SegmentPlace {
+                    group: id,
+                    in_group,
+                    reverse_complemented: item.placed.reverse_complemented,
+                    raw_len: item.placed.codes.len() as u32,
+                };
+                descriptors.push((item.sample, item.contig, item.part_no, place));
+            }
+            results.lock().expect("results").push((id, parts, descriptors));
+        }
+    };
+    run_workers(threads.min(jobs.len().max(1)), &worker);
+    let mut results = results.into_inner().expect("results");
+    results.sort_by_key(|r| r.0);
+    let mut named = Vec::new();
+    for (id, parts, descriptors) in results {
+        named.extend(parts.into_iter().map(|part| NamedPart { group: id, part }));
+        for (sample, contig, part_no, place) in descriptors {
+            let segments = &mut places[sample].contigs[contig].segments;
+            let part_no = part_no as usize;
+            if segments.len() <= part_no {
+                segments.resize(part_no + 1, SegmentPlace::default());
+            }
+            segments[part_no] = place;
+        }
+    }
+    named
 }
 
 /// The splitters with a one-bit-per-slot filter in front of the hash set: almost every

@@ -4,12 +4,14 @@
 //! `pack_cardinality` records) and queues it in a [`PriorityQueue`] bounded by bytes
 //! (`queue_memory`; a unit larger than the budget is admitted alone), earlier units first.
 //! The compressor takes units in order; inside a unit its segments are placed and its groups
-//! stored by `threads` workers (each with its own zstd contexts). The archive is written to a
-//! temporary file beside the output and renamed only when complete.
+//! stored by `threads` workers (each with its own zstd contexts); while a unit is stored, the
+//! next one is taken from the queue and cut. The archive is written to a temporary file
+//! beside the output and renamed only when complete.
 //!
-//! Peak memory ≈ `queue_memory` + 2 × the largest unit (the one being compressed, as codes
-//! and as segments) + the group references with their LZ indexes (≈ 2 B per reference base)
-//! + one open pack per group + the splitter scan's counted k-mers.
+//! Peak memory ≈ `queue_memory` + 3 × the largest unit (the one being compressed, as codes
+//! and as segments, and the next one, being cut) + the group references with their LZ indexes
+//! (≈ 2 B per reference base) + one open pack per group; before that, the splitter
+//! selection's passes ([`super::splitters`]).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -22,7 +24,7 @@ use seqflow_pipeline::{PriorityQueue, StageMetrics};
 
 use super::append::reopen;
 use super::archive::ArchiveOutput;
-use super::compressor::{Compressor, PhaseMetrics, RAW_GROUPS, SampleContigs};
+use super::compressor::{Compressor, CutUnit, PhaseMetrics, RAW_GROUPS, SampleContigs};
 use super::input::{Contig, ContigReader, sample_name_of};
 use super::splitters::{
     reference_kmers, reference_kmers_in, select_splitters, select_splitters_in,
@@ -96,8 +98,9 @@ pub struct CreateStages {
     pub queue_budget_bytes: u64,
     /// Largest summed bases ever queued (over the budget only for a unit admitted alone).
     pub queue_peak_bytes: u64,
-    /// The compressor thread taking units: blocked receive is the time it waited for input,
-    /// the queue depth what it found queued.
+    /// The compressor thread taking units: blocked receive is the time it waited for input
+    /// (the next unit is taken while the current one is stored, so this wait may overlap
+    /// work), the queue depth what it found queued.
     pub compress: StageMetrics,
     /// The compressor's steps (cut, place, register, store).
     pub phases: PhaseMetrics,
@@ -298,29 +301,32 @@ fn compress_inputs(
     let (outcome, read): (Result<()>, StageMetrics) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| read_units(inputs, options, &queue));
         let mut result = Ok(());
-        loop {
-            let depth = queue.len();
-            let waited = Instant::now();
-            let Some(unit) = queue.pop() else { break };
-            let waited = waited.elapsed();
-            let started = Instant::now();
-            compress.blocked_recv_secs += waited.as_secs_f64();
-            compress.queue_depth_max = compress.queue_depth_max.max(depth);
-            compress.queue_depth_mean += depth as f64;
-            let unit = match unit {
-                Ok(unit) => unit,
+        // The next unit is taken and cut on a thread of its own while the current one is
+        // stored (`Compressor::add_cut_unit`), so the cores do not idle at the end of a unit.
+        let mut next = take_unit(&queue, |samples| compressor.cut_unit(samples));
+        while let Some(taken) = next.take() {
+            let TakenUnit { unit, cut, waited, depth } = match taken {
+                Ok(taken) => taken,
                 Err(error) => {
                     result = Err(error);
                     break;
                 }
             };
+            let started = Instant::now();
+            compress.blocked_recv_secs += waited.as_secs_f64();
+            compress.queue_depth_max = compress.queue_depth_max.max(depth);
+            compress.queue_depth_mean += depth as f64;
             if options.keep_case
                 && let Err(error) = archive.add_case_runs(&unit.samples)
             {
                 result = Err(error.into());
                 break;
             }
-            let (places, parts) = compressor.add_unit(&unit.samples);
+            let (places, parts, following) =
+                compressor.add_cut_unit(&unit.samples, cut, |cutter| {
+                    take_unit(&queue, |samples| cutter.cut_unit(samples))
+                });
+            next = following;
             let (references, indexes, packs) = compressor.group_bytes();
             held.0 = held.0.max(references);
             held.1 = held.1.max(indexes);
@@ -383,6 +389,30 @@ fn compress_inputs(
     drop(file);
     temp.commit()?;
     Ok(summary)
+}
+
+/// A unit taken from the input queue and cut, with how long the taking waited and how many
+/// units the queue held then.
+struct TakenUnit {
+    unit: Unit,
+    cut: CutUnit,
+    waited: Duration,
+    depth: usize,
+}
+
+/// The next unit from `queue`, cut by `cut`; `None` once the queue is closed and empty.
+fn take_unit(
+    queue: &PriorityQueue<Result<Unit>, std::cmp::Reverse<u64>>,
+    cut: impl FnOnce(&[SampleContigs]) -> CutUnit,
+) -> Option<Result<TakenUnit>> {
+    let depth = queue.len();
+    let waiting = Instant::now();
+    let unit = queue.pop()?;
+    let waited = waiting.elapsed();
+    Some(unit.map(|unit| {
+        let cut = cut(&unit.samples);
+        TakenUnit { unit, cut, waited, depth }
+    }))
 }
 
 /// Sample names of the inputs (file stems); duplicates are an error.
