@@ -50,7 +50,7 @@ largest, reference = max(sizes), sizes[0]
 mib = 1 << 20
 q = m["stages"]["input_queue"]
 mem = m["memory"]
-splitter_phase = 128 * mib * 105 // 100 + 2 * (128 * mib // 64) + reference * 9 // 8
+splitter_phase = 256 * mib * 105 // 100 + 2 * (256 * mib // 64) + reference * 9 // 8
 compression = (max(q["budget_bytes"], largest) + 3 * largest + mem["group_reference_bytes"]
                + mem["group_index_bytes"] + mem["open_pack_bytes"])
 bound = max(splitter_phase, compression) + 48 * mib

@@ -880,7 +880,7 @@ pub(crate) struct WriteArgs {
     #[arg(long, default_value = "64M", value_parser = size_in(1, 1 << 40), value_name = "SIZE")]
     queue_memory: u64,
     /// Budget of one k-mer counting pass of the splitter selection (suffixes K, M, G).
-    #[arg(long, default_value = "128M", value_parser = size_in(1 << 20, 1 << 40), value_name = "SIZE")]
+    #[arg(long, default_value = "256M", value_parser = size_in(1 << 20, 1 << 40), value_name = "SIZE")]
     splitter_memory: u64,
     /// Write a JSON summary (sizes, counts, wall time) with per-stage figures (items, bytes, busy
     /// and blocked seconds, queue budget and peak) to this file.

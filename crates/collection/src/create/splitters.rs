@@ -28,7 +28,7 @@ use super::kmer::Kmer;
 use crate::Result;
 
 /// Default budget of one counting pass, in bytes.
-pub const DEFAULT_MEMORY: usize = 128 << 20;
+pub const DEFAULT_MEMORY: usize = 256 << 20;
 
 /// MurMur3 finaliser, to spread k-mers over passes.
 fn spread(mut h: u64) -> u64 {
