@@ -462,30 +462,13 @@ impl Compressor {
 
     /// Flushes every group's open pack (end of the archive); parts in group order.
     pub fn finish(&mut self) -> Vec<NamedPart> {
-        let jobs: Vec<Mutex<Option<(u32, &mut Group)>>> = self
-            .groups
-            .iter_mut()
-            .enumerate()
-            .map(|(i, g)| Mutex::new(Some((i as u32, g))))
-            .collect();
-        let results: Mutex<Vec<(u32, Vec<GroupPart>)>> = Mutex::new(Vec::new());
-        let next = AtomicUsize::new(0);
-        let worker = || {
-            let mut compressor = PartCompressor::default();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= jobs.len() {
-                    break;
-                }
-                let (id, group) = jobs[i].lock().expect("job").take().expect("job taken once");
-                let mut parts = Vec::new();
-                group.flush(&mut compressor, &mut parts);
-                results.lock().expect("results").push((id, parts));
-            }
-        };
-        run_workers(self.threads, &worker);
-        let mut results = results.into_inner().expect("results");
-        results.sort_by_key(|r| r.0);
+        let jobs: Vec<(u32, &mut Group)> =
+            self.groups.iter_mut().enumerate().map(|(i, g)| (i as u32, g)).collect();
+        let results = run_group_jobs(jobs, self.threads, |compressor, (id, group)| {
+            let mut parts = Vec::new();
+            group.flush(compressor, &mut parts);
+            (id, parts)
+        });
         results
             .into_iter()
             .flat_map(|(id, parts)| {
@@ -685,7 +668,7 @@ fn store(
     work: Vec<(u32, Option<GroupKey>, Vec<Pending>)>,
     places: &mut [SamplePlaces],
 ) -> Vec<NamedPart> {
-    let mut jobs: Vec<(u32, &mut Group, Vec<Pending>)> = Vec::with_capacity(work.len());
+    let mut jobs: Vec<StoreJob<'_>> = Vec::with_capacity(work.len());
     let mut work_by_id: HashMap<u32, Vec<Pending>> =
         work.into_iter().map(|(id, _, list)| (id, list)).collect();
     for (id, group) in groups.iter_mut().enumerate() {
@@ -693,39 +676,23 @@ fn store(
             jobs.push((id as u32, group, list));
         }
     }
-    let jobs: Vec<Mutex<Option<StoreJob<'_>>>> =
-        jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
-    type Stored = (u32, Vec<GroupPart>, Vec<(usize, usize, u32, SegmentPlace)>);
-    let results: Mutex<Vec<Stored>> = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
-    let worker = || {
-        let mut compressor = PartCompressor::default();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= jobs.len() {
-                break;
-            }
-            let (id, group, list) = jobs[i].lock().expect("job").take().expect("job taken once");
-            let mut parts = Vec::new();
-            let mut descriptors = Vec::with_capacity(list.len());
-            for item in list {
-                let in_group = group.add(&item.placed.codes, &mut compressor, &mut parts);
-                let place = SegmentPlace {
-                    group: id,
-                    in_group,
-                    reverse_complemented: item.placed.reverse_complemented,
-                    raw_len: item.placed.codes.len() as u32,
-                };
-                descriptors.push((item.sample, item.contig, item.part_no, place));
-            }
-            results.lock().expect("results").push((id, parts, descriptors));
+    let results = run_group_jobs(jobs, threads, |compressor, (id, group, list)| {
+        let mut parts = Vec::new();
+        let mut descriptors = Vec::with_capacity(list.len());
+        for item in list {
+            let in_group = group.add(&item.placed.codes, compressor, &mut parts);
+            let place = SegmentPlace {
+                group: id,
+                in_group,
+                reverse_complemented: item.placed.reverse_complemented,
+                raw_len: item.placed.codes.len() as u32,
+            };
+            descriptors.push((item.sample, item.contig, item.part_no, place));
         }
-    };
-    run_workers(threads.min(jobs.len().max(1)), &worker);
-    let mut results = results.into_inner().expect("results");
-    results.sort_by_key(|r| r.0);
+        (id, (parts, descriptors))
+    });
     let mut named = Vec::new();
-    for (id, parts, descriptors) in results {
+    for (id, (parts, descriptors)) in results {
         named.extend(parts.into_iter().map(|part| NamedPart { group: id, part }));
         for (sample, contig, part_no, place) in descriptors {
             let segments = &mut places[sample].contigs[contig].segments;
@@ -737,6 +704,34 @@ fn store(
         }
     }
     named
+}
+
+/// Runs `job` on every item of `jobs` on up to `threads` workers, each with its own zstd
+/// contexts; the results come back sorted by the group id each job returns.
+fn run_group_jobs<J: Send, R: Send>(
+    jobs: Vec<J>,
+    threads: usize,
+    job: impl Fn(&mut PartCompressor, J) -> (u32, R) + Sync,
+) -> Vec<(u32, R)> {
+    let jobs: Vec<Mutex<Option<J>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let results: Mutex<Vec<(u32, R)>> = Mutex::new(Vec::with_capacity(jobs.len()));
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut compressor = PartCompressor::default();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= jobs.len() {
+                break;
+            }
+            let taken = jobs[i].lock().expect("job").take().expect("job taken once");
+            let result = job(&mut compressor, taken);
+            results.lock().expect("results").push(result);
+        }
+    };
+    run_workers(threads.min(jobs.len()).max(1), &worker);
+    let mut results = results.into_inner().expect("results");
+    results.sort_by_key(|r| r.0);
+    results
 }
 
 /// The splitters with a one-bit-per-slot filter in front of the hash set: almost every
