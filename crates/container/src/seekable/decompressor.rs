@@ -3,6 +3,7 @@
 use xxhash_rust::xxh64::xxh64;
 use zstd::zstd_safe;
 
+use super::digests::chunk_digest;
 use super::{FrameEntry, MAX_FRAME_SIZE, ZSTD_FRAME_MAGIC};
 use crate::error::{Error, FrameFault, Result};
 
@@ -38,8 +39,9 @@ impl FrameDecompressor {
     ///
     /// Checks that the frame is exactly one zstd frame of `entry.compressed_size` bytes, that
     /// its header declares `entry.decompressed_size` bytes and carries a content checksum, that
-    /// zstd's own checksum holds, and that it equals the seek table's checksum (which catches
-    /// frames that are valid but out of place).
+    /// zstd's own checksum holds, that it equals the seek table's checksum (which catches
+    /// frames that are valid but out of place), and, when the entry has one (version 2), that
+    /// the BLAKE3 of the decoded bytes equals its digest.
     ///
     /// # Errors
     /// [`Error::Frame`] naming the frame index and byte offset.
@@ -68,6 +70,12 @@ impl FrameDecompressor {
             let actual = checksum.unwrap_or_else(|| xxh64(out, 0) as u32);
             if actual != expected {
                 return Err(fault(FrameFault::Checksum { actual, expected }));
+            }
+        }
+        if let Some(expected) = entry.digest {
+            let actual = chunk_digest(out);
+            if actual != expected {
+                return Err(fault(FrameFault::Digest { actual, expected }));
             }
         }
         Ok(())
