@@ -1377,14 +1377,15 @@ pub(crate) fn cat(args: &CatArgs, global: Global) -> Result<ExitCode> {
 }
 
 /// Refuses a `--range` that starts past the end of the original (one that only ends past it
-/// is cut at the end).
+/// is cut at the end). A range from 0, as the default whole original, never starts past
+/// the end, even of an empty original.
 fn check_range_start(
     name: &str,
     given: &str,
     range: &std::ops::Range<u64>,
     size: u64,
 ) -> Result<()> {
-    if range.start >= size && range.end > range.start {
+    if range.start >= size && range.end > range.start && range.start > 0 {
         bail!(
             "{name}: --range {given} starts past the end of the original, which has {size} bytes"
         );

@@ -503,6 +503,7 @@ fn files_of_format_version1_still_unpack_verify_and_cat() {
             run_ok(&["verify", path(&packed)]),
             format!("{}: OK\n", path(&packed)).as_bytes()
         );
+        assert!(run_ok(&["cat", path(&packed)]) == original, "{name}");
         let bytes = std::fs::read(&packed).unwrap();
         let out = piped(&["unpack", "-"], &bytes);
         assert!(out.status.success() && out.stdout == original, "{name} through a pipe");
