@@ -1,18 +1,21 @@
 //! `seqflow pack` / `unpack` / `cat` / `verify` / `keygen`: chunked parallel compression into
 //! standard formats (zstd seekable, BGZF), optionally encrypted with Crypt4GH.
 //!
-//! Pack: the source thread reads `chunk_size` blocks into pooled buffers and hashes the
-//! original (SHA-256) as it goes; workers compress each block with their own reused context;
-//! the ordered sink appends frames (encrypting 64 KiB segments when there are recipients).
+//! Pack: the source thread reads `chunk_size` blocks into pooled buffers; workers compress
+//! each block with their own reused context and hash it (BLAKE3, for the digest frame); the
+//! ordered sink appends frames (encrypting 64 KiB segments when there are recipients).
 //! Unpack: the source reads frames by the seek table; workers decompress and check each
-//! frame; the ordered sink writes, and hands every chunk to a hashing thread so that SHA-256
-//! (≈ 1 GB/s on one core) runs beside the writer instead of inside it.
+//! frame, its BLAKE3 digest included; the ordered sink writes. For files of format version 1
+//! (and `verify --sha256`) it hands every chunk to a hashing thread so that the whole-file
+//! SHA-256 (≈ 2 GB/s on one core) runs beside the writer instead of inside it.
 //!
 //! Peak memory of pack: `(threads + channel_depth + 2) × chunk_size` of input buffers, plus at
 //! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks of
 //! ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
 //! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
-//! with the defaults (1 MiB, 2 threads, depth 4) under 50 MiB, whatever the file size.
+//! with the defaults (1 MiB, 2 threads, depth 4) under 50 MiB, plus 44 bytes per frame that
+//! the zstd writer keeps until the end (seek-table entry and BLAKE3 digest: 44 MB per TB of
+//! input at 1 MiB chunks).
 //!
 //! Peak memory of unpack and verify: frames in flight are bounded by *bytes*, not count: at
 //! most `max(2 × largest frame, 64 MiB)` of compressed plus decoded frame bytes (source,
