@@ -38,7 +38,18 @@ fn text(records: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A seekable file of the current format (version 2: digest frame, metadata, seek table).
 fn pack(data: &[u8], chunk: usize) -> Vec<u8> {
+    frames(data, chunk).finish(data.len() as u64, chunk as u32).unwrap()
+}
+
+/// A seekable file as format version 1 wrote it (no digest frame, a SHA-256 stand-in).
+fn pack_version1(data: &[u8], chunk: usize) -> Vec<u8> {
+    let meta = PackMetadata::version1(data.len() as u64, [7; 32], chunk as u32);
+    frames(data, chunk).finish_version1(&meta).unwrap()
+}
+
+fn frames(data: &[u8], chunk: usize) -> SeekableWriter<Vec<u8>> {
     let mut c = FrameCompressor::new(3).unwrap();
     let mut w = SeekableWriter::new(Vec::new());
     let mut frame = Vec::new();
@@ -46,7 +57,7 @@ fn pack(data: &[u8], chunk: usize) -> Vec<u8> {
         let info = c.compress(piece, &mut frame).unwrap();
         w.write_frame(&frame, info).unwrap();
     }
-    w.finish(&PackMetadata::new(data.len() as u64, [7; 32], chunk as u32)).unwrap()
+    w
 }
 
 /// A BGZF file of one block per `chunk` bytes, EOF block included, and its `.gzi`.
@@ -77,6 +88,8 @@ fn container(dir: &Path) {
     write(dir, "seekable_one_frame", &framed(0, 1, &pack(&data[..300], 4096)));
     write(dir, "seekable_frames", &framed(0, 2, &pack(&data, 256)));
     write(dir, "seekable_small_frames_repair", &framed(4, 3, &pack(&data[..400], 40)));
+    write(dir, "seekable_v1_frames", &framed(0, 2, &pack_version1(&data, 256)));
+    write(dir, "seekable_v1_small_frames_repair", &framed(4, 3, &pack_version1(&data[..400], 40)));
     let (file, gzi) = bgzf(&data, 200);
     write(dir, "gzi", &framed(1, 4, &gzi));
     write(dir, "bgzf_scan", &framed(2, 5, &file));

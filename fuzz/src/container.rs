@@ -17,8 +17,8 @@ const BGZF_BLOCK: usize = 1 << 16;
 ///
 /// * byte 0: bits 0–1 the reader (0 seekable zstd, 1 `.gzi` alone, 2 BGZF scanned without an
 ///   index, 3 BGZF with a `.gzi`); bit 2 (seekable only) repairs the metadata CRC, data-frame
-///   count and original size and the seek-table checksums before reading, so that mutations
-///   of the table get past the CRC;
+///   count and original size, the digest frame's root (format version 2) and the seek-table
+///   checksums before reading, so that mutations of the table get past the CRC and root;
 /// * bytes 1–8: seed of the byte ranges read;
 /// * the rest: the file; in mode 3 a little-endian `u16` length, that many bytes of `.gzi`,
 ///   then the BGZF file.
@@ -95,8 +95,9 @@ fn clamp(range: &Range<u64>, size: u64) -> Range<u64> {
 }
 
 /// Fixes what the fuzzer cannot: the metadata CRC32 (and its data-frame count and original
-/// size, from the seek table), and each seek-table checksum (from its frame's last 4 bytes).
-/// Leaves the file alone wherever its structure is too broken to find these fields.
+/// size, from the seek table), each seek-table checksum (from its frame's last 4 bytes) and,
+/// in format version 2, the root of the digest frame recorded in the metadata. Leaves the
+/// file alone wherever its structure is too broken to find these fields.
 fn repair_seekable(file: &mut [u8]) {
     let len = file.len();
     if len < 9 || file[len - 4..] != SEEKABLE_MAGIC.to_le_bytes() {
@@ -109,6 +110,16 @@ fn repair_seekable(file: &mut [u8]) {
     if n == 0 || table_at < 76 {
         return;
     }
+    // The metadata frame sits just before the seek table; version 2 lists a digest frame
+    // before it.
+    let p = table_at - 76 + 8;
+    let version2 = file[p + 8..p + 10] == [2, 0];
+    let trailer = if version2 { 2 } else { 1 };
+    let Some(data_frames) = n.checked_sub(trailer) else { return };
+    let digests_at = data_frames.checked_mul(32).and_then(|d| (table_at - 76).checked_sub(8 + d));
+    if version2 && digests_at.is_none() {
+        return;
+    }
     let entries = table_at + 8;
     let entry = |file: &[u8], i: usize, w: usize| {
         let at = entries + 12 * i + 4 * w;
@@ -117,7 +128,7 @@ fn repair_seekable(file: &mut [u8]) {
     // Data-frame checksums: each frame's content-checksum trailer, where the frame is whole.
     let mut offset = 0usize;
     let mut original = 0u64;
-    for i in 0..n - 1 {
+    for i in 0..data_frames {
         let (c, d) = (entry(file, i, 0) as usize, entry(file, i, 1));
         original += u64::from(d);
         let end = offset.saturating_add(c);
@@ -128,9 +139,11 @@ fn repair_seekable(file: &mut [u8]) {
         }
         offset = end;
     }
-    // The metadata frame sits just before the seek table.
-    let p = table_at - 76 + 8;
-    file[p + 20..p + 24].copy_from_slice(&((n - 1) as u32).to_le_bytes());
+    if let Some(at) = digests_at.filter(|_| version2) {
+        let root = blake3::hash(&file[at + 8..table_at - 76]);
+        file[p + 32..p + 64].copy_from_slice(root.as_bytes());
+    }
+    file[p + 20..p + 24].copy_from_slice(&(data_frames as u32).to_le_bytes());
     file[p + 24..p + 32].copy_from_slice(&original.to_le_bytes());
     let crc = libdeflater::crc32(&file[p..p + 64]);
     file[p + 64..p + 68].copy_from_slice(&crc.to_le_bytes());
@@ -155,7 +168,8 @@ fn seekable(file: &[u8], rng: &mut Rng) {
         c += u64::from(f.compressed_size);
         d += u64::from(f.decompressed_size);
     }
-    assert_eq!(c, index.metadata_offset(), "frames do not end at the metadata frame");
+    assert_eq!(c, index.data_end(), "frames do not end where the index says");
+    assert!(index.data_end() <= index.metadata_offset());
     assert!(index.metadata_offset() < index.seek_table_offset());
     assert!(index.seek_table_offset() < index.file_len());
     assert_eq!(d, index.original_size());
@@ -187,6 +201,11 @@ fn seekable(file: &[u8], rng: &mut Rng) {
                 if let Some(expected) = f.checksum {
                     let sum = xxhash_rust::xxh64::xxh64(&out, 0) as u32;
                     assert_eq!(sum, expected, "frame {} accepted with a wrong checksum", f.index);
+                }
+                // Version 2: an accepted frame hashes to its digest.
+                if let Some(expected) = f.digest {
+                    let digest = blake3::hash(&out);
+                    assert_eq!(digest.as_bytes(), &expected, "frame {} wrong digest", f.index);
                 }
                 if keep {
                     full.extend_from_slice(&out);

@@ -40,7 +40,7 @@ enum Command {
     Qc(qc::QcArgs),
     /// Compress (and optionally encrypt) any file in parallel: zstd seekable or BGZF.
     Pack(pack::PackArgs),
-    /// Restore a packed file byte for byte, checking every frame and the SHA-256.
+    /// Restore a packed file byte for byte, checking every frame and its digest.
     Unpack(pack::UnpackArgs),
     /// Print a byte range of the original, decoding only the chunks it needs.
     Cat(pack::CatArgs),

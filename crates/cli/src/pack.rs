@@ -1,18 +1,21 @@
 //! `seqflow pack` / `unpack` / `cat` / `verify` / `keygen`: chunked parallel compression into
 //! standard formats (zstd seekable, BGZF), optionally encrypted with Crypt4GH.
 //!
-//! Pack: the source thread reads `chunk_size` blocks into pooled buffers and hashes the
-//! original (SHA-256) as it goes; workers compress each block with their own reused context;
-//! the ordered sink appends frames (encrypting 64 KiB segments when there are recipients).
+//! Pack: the source thread reads `chunk_size` blocks into pooled buffers; workers compress
+//! each block with their own reused context and hash it (BLAKE3, for the digest frame); the
+//! ordered sink appends frames (encrypting 64 KiB segments when there are recipients).
 //! Unpack: the source reads frames by the seek table; workers decompress and check each
-//! frame; the ordered sink writes, and hands every chunk to a hashing thread so that SHA-256
-//! (≈ 1 GB/s on one core) runs beside the writer instead of inside it.
+//! frame, its BLAKE3 digest included; the ordered sink writes. For files of format version 1
+//! (and `verify --sha256`) it hands every chunk to a hashing thread so that the whole-file
+//! SHA-256 (≈ 2 GB/s on one core) runs beside the writer instead of inside it.
 //!
 //! Peak memory of pack: `(threads + channel_depth + 2) × chunk_size` of input buffers, plus at
 //! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks of
 //! ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
 //! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
-//! with the defaults (1 MiB, 2 threads, depth 4) under 50 MiB, whatever the file size.
+//! with the defaults (1 MiB, 2 threads, depth 4) under 50 MiB, plus 44 bytes per frame that
+//! the zstd writer keeps until the end (seek-table entry and BLAKE3 digest: 44 MB per TB of
+//! input at 1 MiB chunks).
 //!
 //! Peak memory of unpack and verify: frames in flight are bounded by *bytes*, not count: at
 //! most `max(2 × largest frame, 64 MiB)` of compressed plus decoded frame bytes (source,
@@ -35,7 +38,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use seqflow_container::{
     BgzfChunk, BgzfCompressor, BgzfReader, BgzfWriter, FrameCompressor, FrameDecompressor,
-    FrameEntry, GziIndex, PackMetadata, SeekableIndex, SeekableWriter,
+    FrameEntry, GziIndex, SeekableIndex, SeekableWriter,
 };
 use seqflow_crypt4gh::{
     Encryptor, KeyPair, MAGIC as CRYPT4GH_MAGIC, PublicKey, SecretKey, SeekableDecryptor,
@@ -178,11 +181,12 @@ pub(crate) struct UnpackArgs {
     /// Keep INPUT (the default; accepted as zstd and bgzip accept it).
     #[arg(short, long)]
     keep: bool,
-    /// Skip the end-to-end SHA-256 of the restored data (every frame is still checked against
-    /// its zstd content checksum and the seek table). SHA-256 runs on its own thread at about
-    /// 1-2 GB/s; on two cores it costs about a third of unpack's speed.
-    #[arg(long)]
-    skip_sha256: bool,
+    /// Skip the end-to-end digest of the original: each frame's BLAKE3 (checked by the
+    /// workers, in parallel) or, in files of seqflow's format version 1, the whole-file
+    /// SHA-256 (one thread). Every frame is still checked against its zstd content checksum
+    /// and the seek table.
+    #[arg(long, alias = "skip-sha256")]
+    skip_digest: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
     #[command(flatten)]
@@ -194,6 +198,11 @@ pub(crate) struct UnpackArgs {
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
     packed: PackedArgs,
+    /// Also compute the SHA-256 of the original and print it as `sha256sum` does (`HASH
+    /// NAME`, NAME without the `.zst`/`.gz`/`.c4gh` suffixes) instead of `FILE: OK`: compare
+    /// it with the output of `sha256sum` on the original. One thread, about 2 GB/s.
+    #[arg(long)]
+    sha256: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
     #[command(flatten)]
@@ -426,7 +435,6 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     let buffers = Pool::from_fn(pipeline.workers() + pipeline.channel_depth() + 2, || {
         Vec::with_capacity(chunk_size)
     });
-    let mut hasher = Sha256::new();
     let mut original_size = 0u64;
     let source = |emit: &mut seqflow_pipeline::Emitter<_>| -> Result<()> {
         loop {
@@ -436,7 +444,6 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
             if n == 0 {
                 return Ok(());
             }
-            hasher.update(&buf[..]);
             original_size += n as u64;
             emit.progress(n as u64);
             if emit.send(Weighted::new(n, buf)).is_err() {
@@ -460,9 +467,8 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
                     |(frame, info)| Ok(writer.write_frame(&frame, info)?),
                 )
                 .map_err(pipeline_error)?;
-            let sha256: [u8; 32] = hasher.finalize().into();
-            let meta = PackMetadata::new(original_size, sha256, chunk_size as u32);
-            let output = writer.finish(&meta)?.into_output()?;
+            // The workers hashed each chunk (BLAKE3); the writer adds the digest frame.
+            let output = writer.finish(original_size, chunk_size as u32)?.into_output()?;
             (outcome.report, output, None)
         }
         PackFormat::Bgzf => {
@@ -724,16 +730,18 @@ fn open_source(path: &Path, secret_key: Option<&Path>) -> Result<Source> {
 /// with a larger `--chunk-size` must be read from a file.
 const STREAM_WINDOW_LOG: u32 = 27;
 
-/// A writer that hashes what goes through it (SHA-256) and counts it.
+/// A writer that hashes what goes through it (SHA-256), when it has a hasher.
 struct Hashing<'a> {
     inner: &'a mut dyn Write,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
 }
 
 impl Write for Hashing<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = self.hasher.as_mut() {
+            hasher.update(&buf[..n]);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -777,14 +785,17 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Decodes a stream front to back into `out`, with every check its format allows; says on
-/// stderr (one line, unless `-q`) what it could not check. Returns the bytes decoded.
+/// stderr (one line, unless `-q`) what it could not check. Returns the bytes decoded and,
+/// when `sha256` asks for it (always for zstd, where a version-1 file may need it), the
+/// SHA-256 of what was decoded.
 fn decode_streamed(
     name: &str,
     input: Box<dyn Read>,
     kind: StreamKind,
     out: &mut dyn Write,
+    sha256: bool,
     global: Global,
-) -> Result<u64> {
+) -> Result<(u64, Option<[u8; 32]>)> {
     let note = |what: String| {
         if !global.quiet {
             eprintln!("seqflow: {name}: {what}");
@@ -792,22 +803,26 @@ fn decode_streamed(
     };
     match kind {
         StreamKind::Zstd => {
-            let mut hashing = Hashing { inner: out, hasher: Sha256::new() };
+            // Whether the stream is version 1, whose SHA-256 is to be compared, shows only at
+            // its end: hash all the same (version 2's BLAKE3 digests are checked inside).
+            let mut hashing = Hashing { inner: out, hasher: Some(Sha256::new()) };
             let summary = seqflow_container::decode_stream(input, &mut hashing, STREAM_WINDOW_LOG)
                 .with_context(|| name.to_string())?;
-            let sha256: [u8; 32] = hashing.hasher.finalize().into();
+            let sha256: [u8; 32] = hashing.hasher.expect("a hasher").finalize().into();
             let unchecked = match summary.frames_without_checksum {
                 0 => String::new(),
                 k => format!("{k} of {} frames carry no checksum; ", summary.data_frames),
             };
             match (&summary.metadata, summary.seek_table) {
-                (Some(meta), _) if meta.sha256 != sha256 => bail!(
-                    "{name}: SHA-256 of the decoded data does not match the one recorded when \
+                (Some(meta), _) if meta.sha256().is_some_and(|recorded| recorded != &sha256) => {
+                    bail!(
+                        "{name}: SHA-256 of the decoded data does not match the one recorded when \
                      packing"
-                ),
+                    )
+                }
                 (Some(_), _) => {}
                 (None, true) => note(format!(
-                    "seekable zstd not written by seqflow: {unchecked}{}no SHA-256 of the \
+                    "seekable zstd not written by seqflow: {unchecked}{}no digest of the \
                      original to compare",
                     if summary.seek_table_checksums {
                         ""
@@ -816,14 +831,15 @@ fn decode_streamed(
                     }
                 )),
                 (None, false) => note(format!(
-                    "plain zstd ({} frame(s), no seek table): {unchecked}no SHA-256 of the \
+                    "plain zstd ({} frame(s), no seek table): {unchecked}no digest of the \
                      original, and nothing to tell whether the stream was cut between frames",
                     summary.data_frames
                 )),
             }
-            Ok(summary.decoded)
+            Ok((summary.decoded, Some(sha256)))
         }
         StreamKind::Gzip => {
+            let mut out = Hashing { inner: out, hasher: sha256.then(Sha256::new) };
             let mut counting = Counting { inner: io::BufReader::new(input), count: 0 };
             let mut decoder =
                 flate2::bufread::MultiGzDecoder::new(io::BufReader::new(&mut counting));
@@ -846,11 +862,11 @@ fn decode_streamed(
                 decoded += n as u64;
             }
             note(
-                "gzip: each member's CRC-32 and length checked; no SHA-256 of the original, and \
+                "gzip: each member's CRC-32 and length checked; no digest of the original, and \
                  nothing to tell whether the stream was cut between members"
                     .into(),
             );
-            Ok(decoded)
+            Ok((decoded, out.hasher.map(|h| h.finalize().into())))
         }
     }
 }
@@ -952,8 +968,9 @@ fn checked_gzi<R: Read + Seek>(packed: &mut R, path: &Path) -> Result<Option<Gzi
 pub(crate) fn unpack(args: &UnpackArgs, global: Global) -> Result<ExitCode> {
     let destination = unpack_destination(args)?;
     check_rm(args.rm, &args.packed.input, destination.as_deref())?;
-    let check = if args.skip_sha256 { Sha256Check::Skip } else { Sha256Check::Compare };
-    restore(&args.packed, &args.pipeline, Some(destination.as_deref()), args.force, check, global)?;
+    let checks = EndToEnd { check: !args.skip_digest, sha256: false };
+    let destination = Some(destination.as_deref());
+    restore(&args.packed, &args.pipeline, destination, args.force, checks, global)?;
     if args.rm {
         remove_input(&args.packed.input)?;
         let gzi = gzi_path(&args.packed.input);
@@ -965,35 +982,51 @@ pub(crate) fn unpack(args: &UnpackArgs, global: Global) -> Result<ExitCode> {
 }
 
 /// Runs `seqflow verify`: every check of `unpack`, writing nothing but `FILE: OK` on standard
-/// output (as `sha256sum -c` does; not with `-q`, as `sha256sum -c --quiet`).
+/// output (as `sha256sum -c` does; not with `-q`, as `sha256sum -c --quiet`), or with
+/// `--sha256` the original's SHA-256 as `sha256sum` prints it (also with `-q`).
 pub(crate) fn verify(args: &VerifyArgs, global: Global) -> Result<ExitCode> {
-    restore(&args.packed, &args.pipeline, None, false, Sha256Check::Compare, global)?;
-    if global.quiet {
-        return Ok(ExitCode::SUCCESS);
-    }
+    let checks = EndToEnd { check: true, sha256: args.sha256 };
+    let sha256 = restore(&args.packed, &args.pipeline, None, false, checks, global)?;
     let mut stdout = io::stdout().lock();
-    writeln!(stdout, "{}: OK", args.packed.input.display())?;
+    let input = &args.packed.input;
+    match sha256 {
+        Some(sha256) if args.sha256 => {
+            let original = strip_packed_suffixes(input).unwrap_or_else(|| input.clone());
+            writeln!(stdout, "{}  {}", hex(&sha256), original.display())?;
+        }
+        _ if global.quiet => return Ok(ExitCode::SUCCESS),
+        _ => writeln!(stdout, "{}: OK", input.display())?,
+    }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the SHA-256 of the restored data is computed and compared (`--skip-sha256`).
+/// Lower-case hexadecimal, as `sha256sum` prints digests.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The end-to-end checks `restore` runs besides each frame's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sha256Check {
-    Compare,
-    Skip,
+struct EndToEnd {
+    /// Check the digest of the original the file records: each frame's BLAKE3 (version 2),
+    /// the whole-file SHA-256 (version 1). `unpack --skip-digest` clears it.
+    check: bool,
+    /// Compute the SHA-256 of the original for the caller (`verify --sha256`).
+    sha256: bool,
 }
 
 /// Decodes a packed file with every check, into `output` (`Some(None)`: standard output;
-/// `None`: nowhere, for `verify`).
+/// `None`: nowhere, for `verify`). Returns the SHA-256 of the original when `checks.sha256`
+/// asks for it (and whenever it was computed anyway).
 fn restore(
     packed_args: &PackedArgs,
     pipeline: &PipelineArgs,
     output: Option<Option<&Path>>,
     force: bool,
-    sha256: Sha256Check,
+    checks: EndToEnd,
     global: Global,
-) -> Result<()> {
+) -> Result<Option<[u8; 32]>> {
     let input = &packed_args.input;
     let verify_only = output.is_none();
     let name = input.display().to_string();
@@ -1016,31 +1049,33 @@ fn restore(
         Some(path) => Some(outputs.create(path, access)?),
     };
     let mut metrics_output = None;
-    match source {
+    let sha256 = match source {
         Source::Stream(stream, kind) => {
             let sink: &mut dyn Write = match output.as_mut() {
                 Some(output) => output,
                 None => &mut io::sink(),
             };
-            decode_streamed(&name, stream, kind, sink, global)?;
+            decode_streamed(&name, stream, kind, sink, checks.sha256, global)?.1
         }
         Source::Seekable(mut packed, index) => {
             metrics_output = pipeline.metrics_output(&mut outputs)?;
             if index.metadata().is_none() && !global.quiet {
                 eprintln!(
-                    "seqflow: {name}: seekable zstd not written by seqflow: {}no SHA-256 of \
+                    "seqflow: {name}: seekable zstd not written by seqflow: {}no digest of \
                      the original to compare",
                     if index.has_checksums() { "" } else { "its seek table has no checksums; " }
                 );
             }
             let bar = bytes_bar(&name, Some(index.seek_table_offset()), global);
-            let decode = Decode { pipeline, sha256, bar: bar.as_ref(), global };
-            let report = unpack_zstd(&index, &mut packed, output.as_mut(), &decode)
+            let decode = Decode { pipeline, checks, bar: bar.as_ref(), global };
+            let (report, hashed) = unpack_zstd(&index, &mut packed, output.as_mut(), &decode)
                 .with_context(|| name.clone())?;
+
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
             metrics_output = write_metrics(metrics_output, &report)?;
+            hashed
         }
         Source::Bgzf(mut packed) => {
             if verify_only {
@@ -1054,17 +1089,20 @@ fn restore(
                 Some(output) => output,
                 None => &mut io::sink(),
             };
-            copy_bgzf_range(&mut reader, 0..u64::MAX, sink).with_context(|| name.clone())?;
+            let mut hashing = Hashing { inner: sink, hasher: checks.sha256.then(Sha256::new) };
+            copy_bgzf_range(&mut reader, 0..u64::MAX, &mut hashing)
+                .with_context(|| name.clone())?;
+            hashing.hasher.map(|h| h.finalize().into())
         }
-    }
+    };
     commit(output.into_iter().chain(metrics_output))?;
-    Ok(())
+    Ok(sha256)
 }
 
-/// How `unpack_zstd` runs: the pipeline flags, the SHA-256 check and the progress bar.
+/// How `unpack_zstd` runs: the pipeline flags, the end-to-end checks and the progress bar.
 struct Decode<'a> {
     pipeline: &'a PipelineArgs,
-    sha256: Sha256Check,
+    checks: EndToEnd,
     bar: Option<&'a ProgressBar>,
     global: Global,
 }
@@ -1165,17 +1203,21 @@ fn frame_cost(frame: &FrameEntry) -> u64 {
     (compressed.end - compressed.start).saturating_add(decoded.end - decoded.start)
 }
 
-/// Decodes every frame on the pipeline, checking frames, the total size and the SHA-256.
+/// Decodes every frame on the pipeline, checking frames (with their BLAKE3 digests, in the
+/// workers), the total size and, for version 1, the SHA-256. Returns the pipeline's report
+/// and the SHA-256 of the original, when it was computed.
 fn unpack_zstd(
     index: &SeekableIndex,
     packed: &mut Packed,
     mut output: Option<&mut Output>,
     decode: &Decode<'_>,
-) -> Result<Report> {
+) -> Result<(Report, Option<[u8; 32]>)> {
     let pipeline = decode.pipeline.pipeline(decode.bar);
     let plan = UnpackPlan::new(index, &pipeline);
     plan.check(decode.global)?;
-    let hash = decode.sha256 == Sha256Check::Compare;
+    let compare_sha256 = decode.checks.check && index.sha256().is_some();
+    let hash = compare_sha256 || decode.checks.sha256;
+    let check_digests = decode.checks.check;
     let budget = ByteBudget::new(plan.frame_budget);
     // Buffers are recycled, not allocated per frame: fresh megabyte allocations cost page
     // faults on every frame. Outputs can be held by the out channel, the reorder window, the
@@ -1216,7 +1258,10 @@ fn unpack_zstd(
         |_| FrameDecompressor::new(),
         |decompressor, item| {
             let decompressor = decompressor.as_mut().map_err(|e| anyhow!("{e}"))?;
-            let (frame, compressed, credit) = item.into_inner();
+            let (mut frame, compressed, credit) = item.into_inner();
+            if !check_digests {
+                frame.digest = None;
+            }
             let decoded_len = frame.decompressed_range().end - frame.decompressed_range().start;
             let mut out = FrameBuf::take(&outputs, decoded_len)?;
             decompressor.decompress(&compressed, &frame, &mut out)?;
@@ -1239,10 +1284,10 @@ fn unpack_zstd(
     if decoded != index.original_size() {
         bail!("decoded {decoded} bytes but the metadata says {}", index.original_size());
     }
-    if hash && index.sha256().is_some_and(|recorded| &sha256 != recorded) {
+    if compare_sha256 && index.sha256().is_some_and(|recorded| &sha256 != recorded) {
         bail!("SHA-256 of the decoded data does not match the one recorded when packing");
     }
-    Ok(outcome.report)
+    Ok((outcome.report, hash.then_some(sha256)))
 }
 
 /// Parses `START-END`, `START-`, `START` (both: to the end of the original) or `-END` (from
@@ -1285,7 +1330,7 @@ pub(crate) fn cat(args: &CatArgs, global: Global) -> Result<ExitCode> {
         Source::Stream(stream, kind) => {
             // No index: decode from the start, passing on only the range.
             let mut ranged = RangeWriter { inner: &mut stdout, range: range.clone(), pos: 0 };
-            let size = decode_streamed(&name, stream, kind, &mut ranged, global)?;
+            let (size, _) = decode_streamed(&name, stream, kind, &mut ranged, false, global)?;
             check_range_start(&name, given, &range, size)?;
         }
         Source::Seekable(mut packed, index) => {
@@ -1335,14 +1380,15 @@ pub(crate) fn cat(args: &CatArgs, global: Global) -> Result<ExitCode> {
 }
 
 /// Refuses a `--range` that starts past the end of the original (one that only ends past it
-/// is cut at the end).
+/// is cut at the end). A range from 0, as the default whole original, never starts past
+/// the end, even of an empty original.
 fn check_range_start(
     name: &str,
     given: &str,
     range: &std::ops::Range<u64>,
     size: u64,
 ) -> Result<()> {
-    if range.start >= size && range.end > range.start {
+    if range.start >= size && range.end > range.start && range.start > 0 {
         bail!(
             "{name}: --range {given} starts past the end of the original, which has {size} bytes"
         );

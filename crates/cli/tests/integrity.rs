@@ -110,7 +110,7 @@ fn swap_first_frames(file: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn cat_of_the_whole_range_checks_the_sha256() {
+fn swapped_frames_are_caught_by_every_frame_read_and_by_the_sha256_of_version1() {
     let dir = tempfile::tempdir().unwrap();
     let original = data(64 << 10);
     let input = dir.path().join("in.txt");
@@ -120,11 +120,24 @@ fn cat_of_the_whole_range_checks_the_sha256() {
     let whole = format!("0-{}", original.len());
     assert_eq!(ok(&["cat", path(&packed), "--range", &whole]), original);
     assert_eq!(ok(&["cat", path(&packed), "--range", "0-99999999"]), original);
+    // Version 2: each frame read is checked against its BLAKE3 digest, so even a short range
+    // inside the swapped frame fails, naming it.
     let swapped = dir.path().join("swapped.zst");
     std::fs::write(&swapped, swap_first_frames(&std::fs::read(&packed).unwrap())).unwrap();
-    let error = error_of(&["cat", path(&swapped), "--range", &whole]);
-    assert!(error.contains("swapped.zst") && error.contains("SHA-256"), "{error}");
+    for range in [&whole[..], "10-20"] {
+        let error = error_of(&["cat", path(&swapped), "--range", range]);
+        assert!(error.contains("swapped.zst: frame 0 at byte 0: BLAKE3 mismatch"), "{error}");
+    }
     let error = error_of(&["verify", path(&swapped)]);
+    assert!(error.contains("frame 0 at byte 0: BLAKE3 mismatch"), "{error}");
+    // Version 1 (a file main's seqflow wrote before the format change): only the whole-file
+    // SHA-256 tells, so a whole-range `cat` and `verify` compute it.
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../container/tests/data/version1.fq.zst");
+    let v1_swapped = dir.path().join("v1_swapped.zst");
+    std::fs::write(&v1_swapped, swap_first_frames(&std::fs::read(v1).unwrap())).unwrap();
+    let error = error_of(&["cat", path(&v1_swapped)]);
+    assert!(error.contains("v1_swapped.zst") && error.contains("SHA-256"), "{error}");
+    let error = error_of(&["verify", path(&v1_swapped)]);
     assert!(error.contains("SHA-256"), "{error}");
 }
 

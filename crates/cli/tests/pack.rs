@@ -287,6 +287,19 @@ fn damaged_packs_are_rejected_clearly() {
     let mut flipped = bytes.clone();
     flipped[2000] ^= 0x40;
     assert_rejected(&write("flipped.zst", &flipped), "frame 0 at byte 0");
+    // Version 2's new bytes: a digest (frame 3's), the digest frame's header, the root in the
+    // metadata. 13 data frames of 8 KiB: the table lists 15 frames.
+    let table = 8 + 15 * 12 + 9;
+    let metadata = bytes.len() - table - 76;
+    let digests = metadata - 8 - 13 * 32;
+    for (name, at) in [("digest.zst", digests + 8 + 3 * 32 + 7), ("header.zst", digests + 5)] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x01;
+        assert_rejected(&write(name, &bad), &format!("digest frame at byte {digests}"));
+    }
+    let mut bad = bytes.clone();
+    bad[metadata + 8 + 40] ^= 0x01;
+    assert_rejected(&write("root.zst", &bad), &format!("metadata frame at byte {metadata}"));
     assert_rejected(&write("truncated.zst", &bytes[..bytes.len() - 5]), "truncated.zst");
     let table_start = bytes.len() - 200; // inside the seek table: its magic or sizes break
     assert_rejected(&write("no_table.zst", &bytes[..table_start]), "no_table.zst");
@@ -432,7 +445,11 @@ fn pipes_check_the_seek_table_and_metadata_at_the_end() {
     assert!(out.status.success() && out.stdout == b"-: OK\n");
     // A flipped byte in a frame, in the seek table, in the metadata; a truncation.
     let mut faults = Vec::new();
-    for at in [100, bytes.len() - 20, bytes.len() - 9 - 12 * 12 - 8 - 40] {
+    // 11 data frames: the seek table lists 13 (with the digest and metadata frames); before
+    // it come the metadata frame (76 bytes) and the digest frame (8 + 11 × 32 bytes).
+    let table = 8 + 13 * 12 + 9;
+    let (metadata, digests) = (bytes.len() - table - 76, bytes.len() - table - 76 - 8 - 11 * 32);
+    for at in [100, bytes.len() - 20, metadata + 40, digests + 3, digests + 8 + 5 * 32] {
         let mut bad = bytes.clone();
         bad[at] ^= 0x01;
         faults.push(bad);
@@ -468,4 +485,58 @@ fn simulated_data_kinds_round_trip() {
         let restored = run_ok(&["unpack", path(&packed), "-c"]);
         assert!(restored == std::fs::read(&fastq).unwrap(), "{kind:?}");
     }
+}
+
+/// The checked-in files of format version 1 (written by main's seqflow before version 2):
+/// unpack, verify and cat read them from a file and from a pipe, checking their SHA-256.
+#[test]
+fn files_of_format_version1_still_unpack_verify_and_cat() {
+    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../container/tests/data");
+    let original = std::fs::read(data_dir.join("version1.fq")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, original) in [("version1.fq.zst", &original[..]), ("version1_empty.zst", &[])] {
+        let packed = data_dir.join(name);
+        let restored = dir.path().join(name).with_extension("out");
+        run_ok(&["unpack", path(&packed), "-o", path(&restored)]);
+        assert!(std::fs::read(&restored).unwrap() == original, "{name}");
+        assert_eq!(
+            run_ok(&["verify", path(&packed)]),
+            format!("{}: OK\n", path(&packed)).as_bytes()
+        );
+        assert!(run_ok(&["cat", path(&packed)]) == original, "{name}");
+        let bytes = std::fs::read(&packed).unwrap();
+        let out = piped(&["unpack", "-"], &bytes);
+        assert!(out.status.success() && out.stdout == original, "{name} through a pipe");
+    }
+}
+
+/// `verify --sha256` prints what `sha256sum` prints for the original, for both format
+/// versions, BGZF and a pipe; the file name is the original's (suffixes stripped).
+#[test]
+fn verify_sha256_prints_what_sha256sum_prints_for_the_original() {
+    use sha2::{Digest, Sha256};
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(50_000, 29);
+    let input = dir.path().join("reads.fq");
+    std::fs::write(&input, &original).unwrap();
+    let want = hex(&Sha256::digest(&original));
+    for format in ["zstd", "bgzf"] {
+        run_ok(&["pack", path(&input), "--format", format, "--chunk-size", "8K", "-f"]);
+        let packed = dir.path().join(if format == "zstd" { "reads.fq.zst" } else { "reads.fq.gz" });
+        let line = format!("{want}  {}\n", path(&input));
+        assert_eq!(
+            String::from_utf8(run_ok(&["verify", "--sha256", path(&packed)])).unwrap(),
+            line
+        );
+        let out = piped(&["verify", "--sha256", "-"], &std::fs::read(&packed).unwrap());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{want}  -\n"), "{format} pipe");
+    }
+    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../container/tests/data");
+    let v1 = std::fs::read(data_dir.join("version1.fq")).unwrap();
+    let line =
+        String::from_utf8(run_ok(&["verify", "--sha256", path(&data_dir.join("version1.fq.zst"))]))
+            .unwrap();
+    assert!(line.starts_with(&format!("{}  ", hex(&Sha256::digest(&v1)))), "{line}");
+    assert!(line.trim_end().ends_with("version1.fq"), "{line}");
 }

@@ -52,6 +52,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// Version 2's digest frame is malformed or does not hash to the root in the metadata.
+    #[error("digest frame at byte {offset}: {reason}")]
+    Digests {
+        /// Byte offset of the digest frame.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A zstd data frame failed to decode or to verify.
     #[error("frame {frame} at byte {offset}: {reason}")]
     Frame {
@@ -143,6 +152,18 @@ pub enum FrameFault {
         actual: u32,
         /// Checksum recorded in the seek table.
         expected: u32,
+    },
+    /// The BLAKE3 digest of the decoded data differs from the digest frame's (version 2).
+    #[error(
+        "BLAKE3 mismatch: data has {}…, digest frame says {}…",
+        crate::seekable::hex(&actual[..8]),
+        crate::seekable::hex(&expected[..8])
+    )]
+    Digest {
+        /// BLAKE3 of the decoded data.
+        actual: [u8; 32],
+        /// The digest recorded for this frame.
+        expected: [u8; 32],
     },
 }
 

@@ -1,9 +1,10 @@
 //! On-disk container formats of `seqflow pack`: standard formats that stock tools read.
 //!
 //! * **zstd seekable format** (the default): one independent zstd frame per chunk, with the
-//!   content size and content checksum in each frame, then seqflow's metadata (format version,
-//!   original size, SHA-256 of the original, chunk size) in a skippable frame, then the seek
-//!   table of facebook/zstd's `contrib/seekable_format`. Stock `zstd -d` decompresses it;
+//!   content size and content checksum in each frame, then the BLAKE3 digest of every chunk
+//!   and seqflow's metadata (format version, original size, chunk size, the root of the
+//!   digests) in skippable frames, then the seek table of facebook/zstd's
+//!   `contrib/seekable_format`. Stock `zstd -d` decompresses it;
 //!   [`SeekableIndex`] gives random access and the frame list for parallel decoding.
 //! * **BGZF** (SAM/BAM specification §4.1): gzip members of at most 64 KiB with the `BC` extra
 //!   subfield and the EOF block, readable by `bgzip -d` and htslib, with a `.gzi` index
@@ -19,7 +20,7 @@
 //! ```
 //! use std::io::Cursor;
 //! use seqflow_container::{
-//!     FrameCompressor, FrameDecompressor, PackMetadata, SeekableIndex, SeekableWriter,
+//!     FrameCompressor, FrameDecompressor, SeekableIndex, SeekableWriter,
 //! };
 //!
 //! let data: Vec<u8> = b"@r1\nACGTACGT\n+\nIIIIIIII\n".repeat(1000);
@@ -33,9 +34,8 @@
 //!     let info = compressor.compress(chunk, &mut frame)?;
 //!     writer.write_frame(&frame, info)?;
 //! }
-//! let sha256 = [0u8; 32]; // the caller hashes the original while streaming it
-//! let meta = PackMetadata::new(data.len() as u64, sha256, chunk_size as u32);
-//! let file = writer.finish(&meta)?;
+//! // The digest frame (each chunk's BLAKE3), the metadata and the seek table.
+//! let file = writer.finish(data.len() as u64, chunk_size as u32)?;
 //!
 //! // Stock zstd decompresses it...
 //! assert_eq!(zstd::decode_all(&file[..])?, data);
@@ -62,7 +62,7 @@ pub use bgzf::{
 };
 pub use error::{Error, FrameFault, Result};
 pub use seekable::{
-    FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,
-    METADATA_FRAME_MAGIC, PackMetadata, SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC, SeekableIndex,
-    SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC, decode_stream,
+    DIGEST_FRAME_MAGIC, FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE,
+    MAX_FRAMES, METADATA_FRAME_MAGIC, OriginalDigest, PackMetadata, SEEK_TABLE_FRAME_MAGIC,
+    SEEKABLE_MAGIC, SeekableIndex, SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC, decode_stream,
 };

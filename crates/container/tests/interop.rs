@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{bgzf, data, have_tool, pack};
+use common::{bgzf, data, have_tool, pack, pack_version1};
 use seqflow_container::{BgzfChunk, BgzfCompressor, BgzfWriter, GziIndex};
 
 fn run(cmd: &mut Command) -> Vec<u8> {
@@ -16,6 +16,9 @@ fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
+/// Packs data with a chunk size into a seekable file.
+type Packer = fn(&[u8], usize) -> Vec<u8>;
+
 #[test]
 fn stock_zstd_decompresses_seekable_files() {
     if !have_tool("zstd", "stock_zstd_decompresses_seekable_files") {
@@ -23,9 +26,12 @@ fn stock_zstd_decompresses_seekable_files() {
     }
     let dir = tempfile::tempdir().unwrap();
     let chunk = 64 * 1024;
-    for len in [0, 1, chunk - 1, chunk, chunk + 1, 10 * chunk + 12_345] {
+    let lens = [0, 1, chunk - 1, chunk, chunk + 1, 10 * chunk + 12_345];
+    // Version 2 (digest frame, metadata, seek table after the data) and version 1.
+    let versions: [(&str, Packer); 2] = [("v2", pack), ("v1", pack_version1)];
+    for ((version, pack), len) in versions.into_iter().flat_map(|v| lens.map(|len| (v, len))) {
         let original = data(len, len as u64);
-        let path = dir.path().join(format!("f{len}.zst"));
+        let path = dir.path().join(format!("f{len}.{version}.zst"));
         std::fs::write(&path, pack(&original, chunk)).unwrap();
         let got = run(Command::new("zstd").args(["-d", "-c", "-q"]).arg(&path));
         assert_eq!(got.len(), original.len(), "length, {len} bytes");

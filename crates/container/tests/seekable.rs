@@ -4,7 +4,7 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{data, fake_sha, pack};
+use common::{data, fake_sha, pack, pack_version1};
 use proptest::prelude::*;
 use seqflow_container::{
     Error, FrameCompressor, FrameDecompressor, FrameFault, PackMetadata, SeekableIndex,
@@ -53,7 +53,12 @@ proptest! {
         let index = SeekableIndex::read(&mut r).unwrap();
         prop_assert_eq!(index.original_size(), len as u64);
         prop_assert_eq!(index.frames().len(), len.div_ceil(CHUNK));
-        prop_assert_eq!(index.sha256(), Some(&fake_sha(&original)));
+        // Version 2: no SHA-256, a BLAKE3 digest of each chunk on its frame.
+        prop_assert_eq!(index.sha256(), None);
+        prop_assert!(index.has_digests());
+        for (f, chunk) in index.frames().iter().zip(original.chunks(CHUNK)) {
+            prop_assert_eq!(f.digest, Some(*blake3::hash(chunk).as_bytes()));
+        }
         prop_assert_eq!(index.chunk_size(), CHUNK as u32);
         // Random access.
         let end = start + span;
@@ -83,8 +88,10 @@ fn offsets_are_cumulative() {
         assert_eq!(f.decompressed_offset, (i * CHUNK) as u64);
         c += u64::from(f.compressed_size);
     }
-    assert_eq!(index.metadata_offset(), c);
-    assert_eq!(index.seek_table_offset(), c + 76);
+    // The digest frame (8 + 32 bytes per data frame), then the metadata frame (76 bytes).
+    assert_eq!(index.data_end(), c);
+    assert_eq!(index.metadata_offset(), c + 8 + 6 * 32);
+    assert_eq!(index.seek_table_offset(), c + 8 + 6 * 32 + 76);
     assert_eq!(index.compressed_offset(6), None);
 }
 
@@ -340,14 +347,16 @@ fn metadata_version_mismatch() {
     let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
     let at = index.metadata_offset() as usize;
     let mut bad = file.clone();
-    bad[at + 8 + 8] = 2; // version field
+    bad[at + 8 + 8] = 3; // version field
     // Keep the CRC valid so that the version check is the one that fires.
     let crc = libdeflater_crc(&bad[at + 8..at + 8 + 64]);
     bad[at + 8 + 64..at + 8 + 68].copy_from_slice(&crc.to_le_bytes());
     let e = expect_err(&bad);
     assert_eq!(
         e,
-        format!("metadata frame at byte {at}: unsupported version 2 (this reader knows version 1)")
+        format!(
+            "metadata frame at byte {at}: unsupported version 3 (this reader knows versions 1 and 2)"
+        )
     );
 }
 
@@ -370,10 +379,13 @@ fn writer_rejects_inconsistent_metadata() {
     let info = c.compress(&[1; 100], &mut frame).unwrap();
     let mut w = SeekableWriter::new(Vec::new());
     w.write_frame(&frame, info).unwrap();
-    assert!(w.finish(&PackMetadata::new(99, [0; 32], 100)).is_err());
+    assert!(w.finish(99, 100).is_err());
     let mut w = SeekableWriter::new(Vec::new());
     w.write_frame(&frame, info).unwrap();
-    assert!(w.finish(&PackMetadata::new(100, [0; 32], 50)).is_err());
+    assert!(w.finish(100, 50).is_err());
+    let mut w = SeekableWriter::new(Vec::new());
+    w.write_frame(&frame, info).unwrap();
+    assert!(w.finish_version1(&PackMetadata::version1(99, [0; 32], 100)).is_err());
     let mut w = SeekableWriter::new(Vec::new());
     assert!(w.write_frame(&frame[1..], info).is_err());
     let empty = c.compress(&[], &mut frame).unwrap();
@@ -397,4 +409,143 @@ fn hostile_frame_header_cannot_force_an_allocation() {
         matches!(err, Error::Frame { frame: 0, offset: 0, reason: FrameFault::DeclaredSize { declared, .. } } if declared == 1 << 40),
         "{err}"
     );
+}
+
+/// Swaps frames 0 and 1 of `file` together with their seek-table entries, so that the frames
+/// tile the file and each matches its entry's sizes and checksum.
+fn swap_frames_and_entries(file: &[u8]) -> Vec<u8> {
+    let index = SeekableIndex::read(&mut Cursor::new(file)).unwrap();
+    let (a, b) = (index.frames()[0], index.frames()[1]);
+    let (ra, rb) = (a.compressed_range(), b.compressed_range());
+    let mut out = file[rb.start as usize..rb.end as usize].to_vec();
+    out.extend_from_slice(&file[ra.start as usize..ra.end as usize]);
+    out.extend_from_slice(&file[rb.end as usize..]);
+    let n = u32::from_le_bytes(file[file.len() - 9..file.len() - 5].try_into().unwrap()) as usize;
+    let entries = file.len() - 9 - n * 12;
+    let (e0, e1) = (entries..entries + 12, entries + 12..entries + 24);
+    out[e0.clone()].copy_from_slice(&file[e1.clone()]);
+    out[e1].copy_from_slice(&file[e0]);
+    out
+}
+
+#[test]
+fn frames_swapped_with_their_entries_fail_the_digest_naming_the_frame() {
+    let original = data(4 * CHUNK, 11);
+    let bad = swap_frames_and_entries(&pack(&original, CHUNK));
+    let err = unpack(&bad).unwrap_err();
+    assert!(
+        matches!(err, Error::Frame { frame: 0, offset: 0, reason: FrameFault::Digest { .. } }),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("frame 0 at byte 0: BLAKE3 mismatch"), "{err}");
+    // The same through a stream: the digest frame at the end tells.
+    let e = seqflow_container::decode_stream(&bad[..], &mut Vec::new(), 27).unwrap_err();
+    assert!(e.to_string().starts_with("frame 0 at byte 0: BLAKE3 mismatch"), "{e}");
+    // Version 1 has no per-frame digest: only the caller's SHA-256 would tell.
+    let v1 = swap_frames_and_entries(&pack_version1(&original, CHUNK));
+    assert_eq!(unpack(&v1).unwrap().len(), original.len());
+}
+
+#[test]
+fn swapped_digests_fail_the_root_before_any_frame_is_decoded() {
+    let original = data(3 * CHUNK, 12);
+    let file = pack(&original, CHUNK);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    let at = index.data_end() as usize;
+    let mut bad = file.clone();
+    let (d0, d1) = (at + 8..at + 40, at + 40..at + 72);
+    bad[d0.clone()].copy_from_slice(&file[d1.clone()]);
+    bad[d1].copy_from_slice(&file[d0]);
+    let e = SeekableIndex::read(&mut Cursor::new(&bad)).unwrap_err().to_string();
+    assert!(e.starts_with(&format!("digest frame at byte {at}: BLAKE3 of the digests")), "{e}");
+    let e = seqflow_container::decode_stream(&bad[..], &mut Vec::new(), 27).unwrap_err();
+    assert!(e.to_string().starts_with(&format!("digest frame at byte {at}")), "{e}");
+}
+
+/// Everything after the data frames (digest frame, metadata frame, seek table) is checked:
+/// a flipped bit anywhere there fails on open and through a stream, naming a byte offset.
+#[test]
+fn every_byte_after_the_data_frames_is_checked() {
+    for len in [0, 1, 3 * CHUNK + 5] {
+        let file = pack(&data(len, 13), CHUNK);
+        let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+        for i in index.data_end() as usize..file.len() {
+            // Not bits 1-0: the seek table descriptor's are unused, and readers ignore them.
+            for bit in [0x04, 0x80] {
+                let mut bad = file.clone();
+                bad[i] ^= bit;
+                let e = unpack(&bad).map(|_| format!("len {len}, byte {i} accepted"));
+                let e = e.expect_err("flipped trailer byte accepted").to_string();
+                assert!(e.contains("byte"), "len {len}, byte {i}: {e}");
+                let mut out = Vec::new();
+                let e = seqflow_container::decode_stream(&bad[..], &mut out, 27);
+                // A stream may end in what now reads as another writer's skippable frames,
+                // but it never passes seqflow's metadata that does not hold.
+                if let Ok(summary) = e {
+                    assert!(summary.metadata.is_none(), "len {len}, byte {i}: stream accepted");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn version1_files_are_still_read() {
+    let original = data(3 * CHUNK + 7, 14);
+    let file = pack_version1(&original, CHUNK);
+    assert_eq!(zstd::decode_all(&file[..]).unwrap(), original);
+    let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+    assert_eq!(index.metadata().map(|m| m.version()), Some(1));
+    assert_eq!(index.sha256(), Some(&fake_sha(&original)));
+    assert!(!index.has_digests() && index.frames().iter().all(|f| f.digest.is_none()));
+    assert_eq!(index.data_end(), index.metadata_offset());
+    assert_eq!(unpack(&file).unwrap(), original);
+    let mut out = Vec::new();
+    let summary = seqflow_container::decode_stream(&file[..], &mut out, 27).unwrap();
+    assert_eq!(out, original);
+    assert_eq!(summary.metadata.and_then(|m| m.sha256().copied()), Some(fake_sha(&original)));
+}
+
+/// Files the previous version's `seqflow pack` wrote (checked in, made by the binary of main
+/// at 2c37cb4): `version1.fq.zst` (two 1 KiB frames) and `version1_empty.zst` (no frames).
+#[test]
+fn files_written_by_version1_still_unpack() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let original = std::fs::read(dir.join("version1.fq")).unwrap();
+    for (packed, original) in [("version1.fq.zst", &original[..]), ("version1_empty.zst", &[])] {
+        let file = std::fs::read(dir.join(packed)).unwrap();
+        let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+        assert_eq!(index.metadata().map(|m| m.version()), Some(1), "{packed}");
+        assert!(index.sha256().is_some() && !index.has_digests(), "{packed}");
+        assert_eq!(unpack(&file).unwrap(), original, "{packed}");
+        let mut out = Vec::new();
+        seqflow_container::decode_stream(&file[..], &mut out, 27).unwrap();
+        assert_eq!(out, original, "{packed}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The reader of version 2's new bytes: any change to the digest frame or the metadata
+    /// (a byte set to any other value) is refused, on open and through a stream.
+    #[test]
+    fn a_changed_digest_or_metadata_byte_is_refused(
+        len in sizes(), seed in any::<u64>(), pick in any::<prop::sample::Index>(), delta in 1u8..,
+    ) {
+        let file = pack(&data(len, seed), CHUNK);
+        let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
+        let trailer = index.data_end() as usize..index.seek_table_offset() as usize;
+        let at = trailer.start + pick.index(trailer.len());
+        let mut bad = file.clone();
+        bad[at] = bad[at].wrapping_add(delta);
+        let e = unpack(&bad).expect_err("changed byte accepted").to_string();
+        prop_assert!(
+            e.starts_with("digest frame at byte") || e.starts_with("metadata frame at byte")
+                || e.starts_with("seek table at byte"),
+            "byte {}: {}", at, e
+        );
+        let streamed = seqflow_container::decode_stream(&bad[..], &mut Vec::new(), 27);
+        prop_assert!(streamed.map_or(true, |s| s.metadata.is_none()), "byte {}", at);
+    }
 }

@@ -3,6 +3,7 @@
 use zstd::zstd_safe;
 
 use super::MAX_FRAME_SIZE;
+use super::digests::chunk_digest;
 use crate::error::{Error, Result};
 
 /// What the seek table needs to know about one compressed frame.
@@ -14,14 +15,17 @@ pub struct FrameInfo {
     pub decompressed_size: u32,
     /// Low 32 bits of XXH64 of the chunk (the frame's own content checksum).
     pub checksum: u32,
+    /// BLAKE3 of the chunk, for version 2's digest frame (computed by the worker that
+    /// compressed it, so that hashing runs in parallel).
+    pub digest: [u8; 32],
 }
 
 /// Per-worker zstd compression state: a reused context at a fixed level.
 ///
 /// Each call to [`compress`](Self::compress) turns one chunk into one complete, independent zstd
 /// frame with the content size in its header and the content checksum on, as the seekable format
-/// wants. Build one per worker and reuse it: creating a context costs far more than resetting
-/// one (see `benches/frames.rs`).
+/// wants, and hashes the chunk with BLAKE3 for the digest frame. Build one per worker and reuse
+/// it: creating a context costs far more than resetting one (see `benches/frames.rs`).
 pub struct FrameCompressor {
     inner: zstd::bulk::Compressor<'static>,
     level: i32,
@@ -91,7 +95,8 @@ impl std::fmt::Debug for FrameCompressor {
     }
 }
 
-/// Reads the sizes and the content checksum (the frame's last four bytes) of a fresh frame.
+/// Reads the sizes and the content checksum (the frame's last four bytes) of a fresh frame,
+/// and hashes the chunk.
 fn frame_info(chunk: &[u8], frame: &[u8]) -> Result<FrameInfo> {
     let compressed_size = u32::try_from(frame.len()).map_err(|_| Error::Compress {
         reason: format!("frame of {} bytes does not fit the seek table", frame.len()),
@@ -104,6 +109,7 @@ fn frame_info(chunk: &[u8], frame: &[u8]) -> Result<FrameInfo> {
         // Checked against MAX_FRAME_SIZE by the caller.
         decompressed_size: chunk.len() as u32,
         checksum: u32::from_le_bytes(tail),
+        digest: chunk_digest(chunk),
     })
 }
 
@@ -125,6 +131,7 @@ mod tests {
             assert_eq!(info.checksum, want);
             assert_eq!(info.compressed_size as usize, out.len());
             assert_eq!(info.decompressed_size as usize, chunk.len());
+            assert_eq!(&info.digest, blake3::hash(chunk).as_bytes());
             assert_eq!(zstd::decode_all(&out[..]).unwrap(), chunk);
         }
     }

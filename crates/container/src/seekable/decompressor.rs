@@ -3,6 +3,7 @@
 use xxhash_rust::xxh64::xxh64;
 use zstd::zstd_safe;
 
+use super::digests::chunk_digest;
 use super::{FrameEntry, MAX_FRAME_SIZE, ZSTD_FRAME_MAGIC};
 use crate::error::{Error, FrameFault, Result};
 
@@ -15,6 +16,9 @@ use crate::error::{Error, FrameFault, Result};
 /// allocate without bound.
 pub struct FrameDecompressor {
     inner: zstd::bulk::Decompressor<'static>,
+    /// Whether zstd checks frames' XXH64 content checksums: off only while decoding a frame
+    /// whose BLAKE3 digest is checked instead (one pass over the data fewer).
+    content_checksums: bool,
 }
 
 impl FrameDecompressor {
@@ -30,7 +34,7 @@ impl FrameDecompressor {
         inner
             .set_parameter(zstd_safe::DParameter::WindowLogMax(30))
             .map_err(|e| Error::Compress { reason: format!("zstd: {e}") })?;
-        Ok(Self { inner })
+        Ok(Self { inner, content_checksums: true })
     }
 
     /// Decodes `frame`, the compressed bytes of the seek-table entry `entry`, into `out`
@@ -38,8 +42,9 @@ impl FrameDecompressor {
     ///
     /// Checks that the frame is exactly one zstd frame of `entry.compressed_size` bytes, that
     /// its header declares `entry.decompressed_size` bytes and carries a content checksum, that
-    /// zstd's own checksum holds, and that it equals the seek table's checksum (which catches
-    /// frames that are valid but out of place).
+    /// zstd's own checksum holds, that it equals the seek table's checksum (which catches
+    /// frames that are valid but out of place), and, when the entry has one (version 2), that
+    /// the BLAKE3 of the decoded bytes equals its digest.
     ///
     /// # Errors
     /// [`Error::Frame`] naming the frame index and byte offset.
@@ -59,7 +64,11 @@ impl FrameDecompressor {
         }
         let expected_len = entry.decompressed_size as usize;
         let checksum = if entry.seqflow {
-            Some(self.decompress_raw(frame, expected_len, out).map_err(fault)?)
+            // A frame with a BLAKE3 digest (version 2) is checked against it below, which
+            // covers what zstd's XXH64 of the same bytes would: zstd skips that pass, and the
+            // frame's XXH64 field is then only compared with the seek table's.
+            self.check_content_checksums(entry.digest.is_none()).map_err(fault)?;
+            Some(self.decode_seqflow_frame(frame, expected_len, out).map_err(fault)?)
         } else {
             self.decompress_lenient(frame, expected_len, out).map_err(fault)?
         };
@@ -68,6 +77,12 @@ impl FrameDecompressor {
             let actual = checksum.unwrap_or_else(|| xxh64(out, 0) as u32);
             if actual != expected {
                 return Err(fault(FrameFault::Checksum { actual, expected }));
+            }
+        }
+        if let Some(expected) = entry.digest {
+            let actual = chunk_digest(out);
+            if actual != expected {
+                return Err(fault(FrameFault::Digest { actual, expected }));
             }
         }
         Ok(())
@@ -89,6 +104,7 @@ impl FrameDecompressor {
         expected_len: usize,
         out: &mut Vec<u8>,
     ) -> Result<Option<u32>, FrameFault> {
+        self.check_content_checksums(true)?;
         check_magic(frame)?;
         match zstd_safe::get_frame_content_size(frame) {
             Ok(Some(declared)) if declared != expected_len as u64 => {
@@ -159,6 +175,28 @@ impl FrameDecompressor {
         expected_len: usize,
         out: &mut Vec<u8>,
     ) -> Result<u32, FrameFault> {
+        self.check_content_checksums(true)?;
+        self.decode_seqflow_frame(frame, expected_len, out)
+    }
+
+    /// Tells zstd whether to check frames' content checksums (it does unless told not to).
+    fn check_content_checksums(&mut self, check: bool) -> Result<(), FrameFault> {
+        if self.content_checksums != check {
+            self.inner
+                .set_parameter(zstd_safe::DParameter::ForceIgnoreChecksum(!check))
+                .map_err(|e| FrameFault::Decode(format!("zstd: {e}")))?;
+            self.content_checksums = check;
+        }
+        Ok(())
+    }
+
+    /// [`decompress_raw`](Self::decompress_raw) with zstd's content checksum check as set.
+    fn decode_seqflow_frame(
+        &mut self,
+        frame: &[u8],
+        expected_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<u32, FrameFault> {
         check_magic(frame)?;
         let declared = match zstd_safe::get_frame_content_size(frame) {
             Ok(Some(size)) => size,
@@ -175,7 +213,7 @@ impl FrameDecompressor {
             return Err(FrameFault::BadHeader("frame has no content checksum".into()));
         }
         self.decode_exactly(frame, expected_len, out)?;
-        // zstd has checked the data against this trailer.
+        // zstd has checked the data against this trailer (unless told not to).
         let tail = frame[frame.len() - 4..].try_into().expect("4 bytes");
         Ok(u32::from_le_bytes(tail))
     }
@@ -241,5 +279,38 @@ mod tests {
             d.decompress_raw(&frame, 10, &mut out),
             Err(FrameFault::DeclaredSize { .. })
         ));
+    }
+
+    #[test]
+    fn zstd_checks_content_checksums_again_after_a_frame_with_a_digest() {
+        let data = vec![b'C'; 50_000];
+        let mut frame = Vec::new();
+        let info = FrameCompressor::new(3).unwrap().compress(&data, &mut frame).unwrap();
+        let entry = FrameEntry {
+            index: 0,
+            compressed_offset: 0,
+            decompressed_offset: 0,
+            compressed_size: info.compressed_size,
+            decompressed_size: info.decompressed_size,
+            checksum: Some(info.checksum),
+            digest: Some(info.digest),
+            seqflow: true,
+        };
+        let mut d = FrameDecompressor::new().unwrap();
+        let mut out = Vec::new();
+        d.decompress(&frame, &entry, &mut out).unwrap();
+        assert_eq!(out, data);
+        // A wrong digest fails even though zstd skipped its XXH64 pass.
+        let wrong = FrameEntry { digest: Some([0; 32]), ..entry };
+        let err = d.decompress(&frame, &wrong, &mut out).unwrap_err();
+        assert!(matches!(err, Error::Frame { reason: FrameFault::Digest { .. }, .. }), "{err}");
+        // A frame whose XXH64 trailer is wrong: caught by zstd again once no digest covers it.
+        let mut bad = frame.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        assert!(matches!(d.decompress_raw(&bad, data.len(), &mut out), Err(FrameFault::Decode(_))));
+        let no_digest = FrameEntry { digest: None, checksum: None, ..entry };
+        let err = d.decompress(&bad, &no_digest, &mut out).unwrap_err();
+        assert!(matches!(err, Error::Frame { reason: FrameFault::Decode(_), .. }), "{err}");
     }
 }

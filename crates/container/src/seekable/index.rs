@@ -3,6 +3,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
+use super::digests;
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
     EMPTY_CHECKSUM, FOOTER_LEN, FrameDecompressor, MAX_FRAME_SIZE, MAX_FRAMES,
@@ -26,6 +27,9 @@ pub struct FrameEntry {
     /// Low 32 bits of XXH64 of the decoded frame, when the seek table carries checksums
     /// (seqflow's always do; the format makes them optional).
     pub checksum: Option<u32>,
+    /// BLAKE3 of the decoded frame, from the digest frame of a version-2 file; a decoder
+    /// checks it (see [`FrameDecompressor::decompress`]).
+    pub digest: Option<[u8; 32]>,
     /// Whether the frame comes from a seqflow file, whose frames must declare their content
     /// size and carry a content checksum; frames of other writers need neither.
     pub seqflow: bool,
@@ -61,6 +65,7 @@ pub struct SeekableIndex {
     frames: Vec<FrameEntry>,
     metadata: Option<PackMetadata>,
     metadata_offset: u64,
+    data_end: u64,
     checksums: bool,
     original_size: u64,
     chunk_size: u32,
@@ -72,7 +77,8 @@ impl SeekableIndex {
     /// Reads the seek table and metadata at the end of `reader`.
     ///
     /// Reads only the end of the file (the seek table and the metadata frame), whatever its
-    /// size; memory use is 40 bytes per frame.
+    /// size; memory use is 80 bytes per frame (the entry with, in version 2, its BLAKE3
+    /// digest), and version 2's digest frame (32 bytes per frame) is read and hashed once.
     ///
     /// # Errors
     /// [`Error::NotSeekable`] if the file does not end with a seek table,
@@ -160,20 +166,30 @@ impl SeekableIndex {
             read_exact_at(reader, metadata_offset, &mut meta_frame, file_len)?;
             meta_frame[..8] == METADATA_HEADER
         };
-        let (metadata, data_entries) = match entries.last() {
+        let (metadata, data_entries, digests) = match entries.last() {
             Some(last) if is_metadata_entry(last) => {
                 let (metadata, data_frames) =
                     PackMetadata::decode_frame(&meta_frame, metadata_offset)?;
-                if data_frames as usize != entries.len() - 1 {
+                // Version 2 lists its digest frame before the metadata frame.
+                let trailer = if metadata.chunk_digest_root().is_some() { 2 } else { 1 };
+                if data_frames as usize + trailer != entries.len() {
                     return Err(Error::Metadata {
                         offset: metadata_offset,
                         reason: format!(
                             "metadata counts {data_frames} data frames, seek table lists {}",
-                            entries.len() - 1
+                            entries.len().saturating_sub(trailer)
                         ),
                     });
                 }
-                (Some(metadata), &entries[..entries.len() - 1])
+                let digests = match metadata.chunk_digest_root() {
+                    Some(root) => {
+                        let at = entries.len() - 2;
+                        let trailer = DigestTrailer { entry: entries[at], entry_at: entry_at(at) };
+                        Some(trailer.read(reader, metadata_offset, data_frames, root, file_len)?)
+                    }
+                    None => None,
+                };
+                (Some(metadata), &entries[..entries.len() - trailer], digests)
             }
             // A seqflow metadata frame right before the table that the table does not list
             // as one: a damaged seqflow file, not another writer's.
@@ -186,7 +202,7 @@ impl SeekableIndex {
                         .into(),
                 ));
             }
-            _ => (None, &entries[..]),
+            _ => (None, &entries[..], None),
         };
         let chunk_limit = metadata.as_ref().map_or(MAX_FRAME_SIZE, |m| m.chunk_size);
         let seqflow = metadata.is_some();
@@ -226,6 +242,7 @@ impl SeekableIndex {
                     compressed_size: c,
                     decompressed_size: d,
                     checksum,
+                    digest: digests.as_ref().map(|d| d[i]),
                     seqflow,
                 });
             }
@@ -245,6 +262,7 @@ impl SeekableIndex {
         }
         let chunk_size = frames.iter().map(|f| f.decompressed_size).max().unwrap_or(1);
         Ok(SeekableIndex {
+            data_end: c_off,
             chunk_size: metadata.as_ref().map_or(chunk_size, |m| m.chunk_size),
             frames,
             metadata,
@@ -286,9 +304,15 @@ impl SeekableIndex {
         self.original_size
     }
 
-    /// SHA-256 of the original data, as recorded by seqflow (`None` for other writers).
+    /// SHA-256 of the original data, as recorded by seqflow's version 1 (`None` for version 2
+    /// and other writers).
     pub fn sha256(&self) -> Option<&[u8; 32]> {
-        self.metadata.as_ref().map(|m| &m.sha256)
+        self.metadata.as_ref().and_then(PackMetadata::sha256)
+    }
+
+    /// Whether every frame carries a BLAKE3 digest (version 2), checked when it is decoded.
+    pub fn has_digests(&self) -> bool {
+        self.metadata.as_ref().is_some_and(|m| m.chunk_digest_root().is_some())
     }
 
     /// The chunk size: no frame decodes to more than this many bytes (for other writers'
@@ -300,6 +324,12 @@ impl SeekableIndex {
     /// Byte offset of the metadata frame (of the seek table when there is none).
     pub fn metadata_offset(&self) -> u64 {
         self.metadata_offset
+    }
+
+    /// Byte offset where the data frames end: the digest frame (version 2), the metadata
+    /// frame (version 1) or the seek table (other writers).
+    pub fn data_end(&self) -> u64 {
+        self.data_end
     }
 
     /// Length of the whole file, seek table included.
@@ -367,6 +397,42 @@ impl SeekableIndex {
             out.extend_from_slice(&decoded[start..end]);
         }
         Ok(())
+    }
+}
+
+/// The seek-table entry of version 2's digest frame, and where that entry is.
+struct DigestTrailer {
+    entry: (u32, u32, Option<u32>),
+    entry_at: u64,
+}
+
+impl DigestTrailer {
+    /// Checks the entry, then reads the digest frame that ends at `metadata_offset` and checks
+    /// it against `root`; returns the digests of the `data_frames` chunks.
+    fn read<R: Read + Seek + ?Sized>(
+        &self,
+        reader: &mut R,
+        metadata_offset: u64,
+        data_frames: u32,
+        root: &[u8; 32],
+        file_len: u64,
+    ) -> Result<Vec<[u8; 32]>> {
+        let len = digests::frame_len(u64::from(data_frames));
+        if self.entry != (len as u32, 0, Some(EMPTY_CHECKSUM)) {
+            return Err(Error::SeekTable {
+                offset: self.entry_at,
+                reason: format!(
+                    "the entry before the metadata frame is {} -> {} bytes, not the digest \
+                     frame of {data_frames} chunks ({len} -> 0 bytes, with the empty checksum)",
+                    self.entry.0, self.entry.1
+                ),
+            });
+        }
+        // The frames tile the file up to the seek table, so this lies inside the file.
+        let at = metadata_offset.saturating_sub(len);
+        let mut frame = vec![0u8; len as usize];
+        read_exact_at(reader, at, &mut frame, file_len)?;
+        digests::check_frame(&frame, at, data_frames, root)
     }
 }
 

@@ -5,16 +5,30 @@ use crate::error::{Error, Result};
 
 /// Magic at the start of the metadata payload ("SQFLPACK").
 const PAYLOAD_MAGIC: &[u8; 8] = b"SQFLPACK";
-/// The only metadata version this crate writes and reads.
-const VERSION: u16 = 1;
+/// The first version: a whole-file SHA-256 of the original.
+const VERSION_SHA256: u16 = 1;
+/// The current version: per-chunk BLAKE3 digests in a digest frame, bound by their root.
+const VERSION_CHUNK_DIGESTS: u16 = 2;
 /// Length of the payload (everything after the skippable frame header).
 pub(crate) const PAYLOAD_LEN: usize = 68;
 /// Length of the whole metadata frame: skippable magic, frame size, payload.
 pub(crate) const FRAME_LEN: usize = 8 + PAYLOAD_LEN;
 
+/// The end-to-end digest of the original a packed file carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginalDigest {
+    /// Version 1: SHA-256 of the whole original, which only one thread can check.
+    Sha256([u8; 32]),
+    /// Version 2: BLAKE3 of the digest frame's payload, the BLAKE3 digests of the chunks in
+    /// order. Workers check each chunk against its digest in parallel; the root binds the
+    /// digests to their order and number.
+    ChunkDigestRoot([u8; 32]),
+}
+
 /// What seqflow records about the original data of a packed file.
 ///
-/// Written by [`SeekableWriter::finish`](super::SeekableWriter::finish) and read back by
+/// Written by [`SeekableWriter::finish`](super::SeekableWriter::finish) (version 2) or
+/// [`SeekableWriter::finish_version1`](super::SeekableWriter::finish_version1), read back by
 /// [`SeekableIndex::read`](super::SeekableIndex::read); the byte layout is in
 /// `docs/formats/pack.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,18 +36,49 @@ pub(crate) const FRAME_LEN: usize = 8 + PAYLOAD_LEN;
 pub struct PackMetadata {
     /// Length of the original data in bytes.
     pub original_size: u64,
-    /// SHA-256 of the original data.
-    pub sha256: [u8; 32],
+    /// The end-to-end digest of the original; its kind is the format version.
+    pub digest: OriginalDigest,
     /// The chunk size the data was split with: no frame decodes to more than this.
     pub chunk_size: u32,
-    /// Feature flags; version 1 defines none, so this must be 0.
+    /// Feature flags; versions 1 and 2 define none, so this must be 0.
     pub flags: u32,
 }
 
 impl PackMetadata {
-    /// Metadata for `original_size` bytes hashing to `sha256`, split into `chunk_size` chunks.
-    pub fn new(original_size: u64, sha256: [u8; 32], chunk_size: u32) -> Self {
-        Self { original_size, sha256, chunk_size, flags: 0 }
+    /// Version-1 metadata for `original_size` bytes hashing to `sha256`, split into
+    /// `chunk_size` chunks: what seqflow wrote before version 2 (kept to write test files).
+    pub fn version1(original_size: u64, sha256: [u8; 32], chunk_size: u32) -> Self {
+        Self { original_size, digest: OriginalDigest::Sha256(sha256), chunk_size, flags: 0 }
+    }
+
+    /// Version-2 metadata whose digest frame hashes to `root`.
+    pub(crate) fn version2(original_size: u64, root: [u8; 32], chunk_size: u32) -> Self {
+        let digest = OriginalDigest::ChunkDigestRoot(root);
+        Self { original_size, digest, chunk_size, flags: 0 }
+    }
+
+    /// The format version: 1 (SHA-256) or 2 (per-chunk BLAKE3).
+    pub fn version(&self) -> u16 {
+        match self.digest {
+            OriginalDigest::Sha256(_) => VERSION_SHA256,
+            OriginalDigest::ChunkDigestRoot(_) => VERSION_CHUNK_DIGESTS,
+        }
+    }
+
+    /// The SHA-256 of the original, which version 1 records.
+    pub fn sha256(&self) -> Option<&[u8; 32]> {
+        match &self.digest {
+            OriginalDigest::Sha256(sha256) => Some(sha256),
+            OriginalDigest::ChunkDigestRoot(_) => None,
+        }
+    }
+
+    /// The root of the chunk digests, which version 2 records.
+    pub fn chunk_digest_root(&self) -> Option<&[u8; 32]> {
+        match &self.digest {
+            OriginalDigest::Sha256(_) => None,
+            OriginalDigest::ChunkDigestRoot(root) => Some(root),
+        }
     }
 
     /// Encodes the whole metadata frame; `data_frames` is the number of data frames before it.
@@ -43,13 +88,15 @@ impl PackMetadata {
         f[4..8].copy_from_slice(&(PAYLOAD_LEN as u32).to_le_bytes());
         let p = &mut f[8..];
         p[0..8].copy_from_slice(PAYLOAD_MAGIC);
-        p[8..10].copy_from_slice(&VERSION.to_le_bytes());
+        p[8..10].copy_from_slice(&self.version().to_le_bytes());
         // p[10..12] reserved, zero.
         p[12..16].copy_from_slice(&self.flags.to_le_bytes());
         p[16..20].copy_from_slice(&self.chunk_size.to_le_bytes());
         p[20..24].copy_from_slice(&data_frames.to_le_bytes());
         p[24..32].copy_from_slice(&self.original_size.to_le_bytes());
-        p[32..64].copy_from_slice(&self.sha256);
+        let (OriginalDigest::Sha256(digest) | OriginalDigest::ChunkDigestRoot(digest)) =
+            &self.digest;
+        p[32..64].copy_from_slice(digest);
         let crc = libdeflater::crc32(&p[..64]);
         p[64..68].copy_from_slice(&crc.to_le_bytes());
         f
@@ -86,11 +133,17 @@ impl PackMetadata {
             )));
         }
         let version = u16::from_le_bytes([p[8], p[9]]);
-        if version != VERSION {
-            return Err(bad(format!(
-                "unsupported version {version} (this reader knows version {VERSION})"
-            )));
-        }
+        let digest: [u8; 32] = p[32..64].try_into().expect("32 bytes");
+        let digest = match version {
+            VERSION_SHA256 => OriginalDigest::Sha256(digest),
+            VERSION_CHUNK_DIGESTS => OriginalDigest::ChunkDigestRoot(digest),
+            _ => {
+                return Err(bad(format!(
+                    "unsupported version {version} (this reader knows versions \
+                     {VERSION_SHA256} and {VERSION_CHUNK_DIGESTS})"
+                )));
+            }
+        };
         if p[10..12] != [0, 0] {
             return Err(bad("reserved bytes are not zero".into()));
         }
@@ -104,8 +157,7 @@ impl PackMetadata {
         }
         let data_frames = u32_at(p, 20);
         let original_size = u64::from_le_bytes(p[24..32].try_into().expect("8 bytes"));
-        let sha256 = p[32..64].try_into().expect("32 bytes");
-        Ok((Self { original_size, sha256, chunk_size, flags }, data_frames))
+        Ok((Self { original_size, digest, chunk_size, flags }, data_frames))
     }
 }
 
@@ -118,20 +170,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip() {
-        let m = PackMetadata::new(123_456_789_012, [7; 32], 1 << 20);
-        let f = m.encode_frame(42);
-        assert_eq!(PackMetadata::decode_frame(&f, 9).unwrap(), (m, 42));
+    fn round_trip_of_both_versions() {
+        for m in [
+            PackMetadata::version1(123_456_789_012, [7; 32], 1 << 20),
+            PackMetadata::version2(123_456_789_012, [7; 32], 1 << 20),
+        ] {
+            let f = m.encode_frame(42);
+            assert_eq!(PackMetadata::decode_frame(&f, 9).unwrap(), (m, 42));
+        }
+        let v2 = PackMetadata::version2(5, [3; 32], 7);
+        assert_eq!((v2.version(), v2.sha256(), v2.chunk_digest_root()), (2, None, Some(&[3; 32])));
+        let v1 = PackMetadata::version1(5, [3; 32], 7);
+        assert_eq!((v1.version(), v1.sha256(), v1.chunk_digest_root()), (1, Some(&[3; 32]), None));
+    }
+
+    #[test]
+    fn the_version_field_is_at_payload_byte_8() {
+        let f = PackMetadata::version2(5, [1; 32], 4096).encode_frame(1);
+        assert_eq!(f[16..18], [2, 0]);
+        let f = PackMetadata::version1(5, [1; 32], 4096).encode_frame(1);
+        assert_eq!(f[16..18], [1, 0]);
+    }
+
+    #[test]
+    fn an_unknown_version_with_a_good_crc_is_refused() {
+        let mut f = PackMetadata::version2(5, [1; 32], 4096).encode_frame(1);
+        f[16] = 3;
+        let crc = libdeflater::crc32(&f[8..72]);
+        f[72..76].copy_from_slice(&crc.to_le_bytes());
+        let e = PackMetadata::decode_frame(&f, 100).unwrap_err().to_string();
+        assert!(e.contains("unsupported version 3"), "{e}");
     }
 
     #[test]
     fn any_flipped_byte_is_rejected() {
-        let f = PackMetadata::new(5, [1; 32], 4096).encode_frame(1);
-        for i in 0..f.len() {
-            let mut g = f;
-            g[i] ^= 0x10;
-            let e = PackMetadata::decode_frame(&g, 100).unwrap_err();
-            assert!(e.to_string().contains("at byte 100"), "{e}");
+        for m in
+            [PackMetadata::version1(5, [1; 32], 4096), PackMetadata::version2(5, [1; 32], 4096)]
+        {
+            let f = m.encode_frame(1);
+            for i in 0..f.len() {
+                let mut g = f;
+                g[i] ^= 0x10;
+                let e = PackMetadata::decode_frame(&g, 100).unwrap_err();
+                assert!(e.to_string().contains("at byte 100"), "{e}");
+            }
         }
     }
 }

@@ -1,10 +1,12 @@
-//! The zstd seekable format: independent zstd frames, seqflow's metadata in a skippable frame,
-//! and the seek table of facebook/zstd's `contrib/seekable_format` at the end.
+//! The zstd seekable format: independent zstd frames, the chunks' BLAKE3 digests and
+//! seqflow's metadata in skippable frames, and the seek table of facebook/zstd's
+//! `contrib/seekable_format` at the end.
 //!
 //! The layout and the reasons behind it are in `docs/formats/pack.md`.
 
 mod compressor;
 mod decompressor;
+mod digests;
 mod index;
 mod metadata;
 mod stream;
@@ -12,9 +14,10 @@ mod writer;
 
 pub use compressor::{FrameCompressor, FrameInfo};
 pub use decompressor::FrameDecompressor;
+pub(crate) use digests::hex;
 pub(crate) use index::read_exact_at;
 pub use index::{FrameEntry, SeekableIndex};
-pub use metadata::PackMetadata;
+pub use metadata::{OriginalDigest, PackMetadata};
 pub use stream::{StreamSummary, decode_stream};
 pub use writer::SeekableWriter;
 
@@ -26,6 +29,8 @@ pub const SEEK_TABLE_FRAME_MAGIC: u32 = 0x184D_2A5E;
 pub const SEEKABLE_MAGIC: u32 = 0x8F92_EAB1;
 /// Skippable-frame magic number of seqflow's metadata frame.
 pub const METADATA_FRAME_MAGIC: u32 = 0x184D_2A5A;
+/// Skippable-frame magic number of version 2's digest frame (the chunks' BLAKE3 digests).
+pub const DIGEST_FRAME_MAGIC: u32 = 0x184D_2A5B;
 /// Most frames a seek table may list (the reference implementation's limit).
 pub const MAX_FRAMES: u32 = 0x0800_0000;
 /// Largest decompressed size of one frame, and so the largest chunk size (1 GiB, the

@@ -6,11 +6,12 @@ use std::io::{Read, Write};
 use xxhash_rust::xxh64::Xxh64;
 use zstd::zstd_safe::{self, DCtx, InBuffer, OutBuffer};
 
+use super::digests::{self, DIGEST_LEN};
 use super::index::decode_entry;
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
-    ENTRY_LEN, FOOTER_LEN, METADATA_FRAME_MAGIC, PackMetadata, SEEK_TABLE_FRAME_MAGIC,
-    SEEKABLE_MAGIC, ZSTD_FRAME_MAGIC, entry_layout,
+    DIGEST_FRAME_MAGIC, EMPTY_CHECKSUM, ENTRY_LEN, FOOTER_LEN, METADATA_FRAME_MAGIC, PackMetadata,
+    SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC, ZSTD_FRAME_MAGIC, entry_layout,
 };
 use crate::error::{Error, FrameFault, Result};
 
@@ -35,7 +36,9 @@ pub struct StreamSummary {
     /// Whether that seek table carried checksums (then checked against every data frame).
     pub seek_table_checksums: bool,
     /// seqflow's metadata, when the stream carried it (its frame count, sizes and original
-    /// size were checked; the caller compares the SHA-256 of what it was given).
+    /// size were checked, and for version 2 every frame's BLAKE3 against the digest frame and
+    /// the digest frame against the root; for version 1 the caller compares the SHA-256 of
+    /// what it was given).
     pub metadata: Option<PackMetadata>,
 }
 
@@ -44,6 +47,8 @@ struct Seen {
     compressed: u64,
     decompressed: u64,
     checksum: Option<u32>,
+    /// BLAKE3 of the decoded frame (data frames only).
+    digest: Option<[u8; 32]>,
 }
 
 /// Decodes every zstd frame of `input` in order into `output`, skipping skippable frames, as
@@ -51,8 +56,8 @@ struct Seen {
 /// that it lists exactly the frames that came, with their sizes and checksums.
 ///
 /// Memory: one 128 KiB input and output buffer, the zstd window of the frame being decoded
-/// (at most `2^window_log_max` bytes; zstd's command line allows 2^27 by default), and
-/// 24 bytes per frame seen.
+/// (at most `2^window_log_max` bytes; zstd's command line allows 2^27 by default), 64 bytes
+/// per frame seen, and version 2's digest frame (32 bytes per data frame seen).
 ///
 /// Data already written to `output` when a fault is found cannot be taken back.
 ///
@@ -73,9 +78,11 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
     let mut out = vec![0u8; READ_SIZE];
     let mut summary = StreamSummary::default();
     let mut seen: Vec<Seen> = Vec::new();
-    // The last skippable frames: the seek table and the metadata frame just before it.
+    // The last skippable frames: the seek table, the metadata frame just before it and
+    // version 2's digest frame before that (each with its offset; the frames with their index).
     let mut table: Option<(u64, Vec<u8>)> = None;
     let mut metadata: Option<(u64, Vec<u8>, usize)> = None;
+    let mut digests: Option<(u64, Vec<u8>, usize)> = None;
     loop {
         let start = buf.offset();
         if !buf.fill_to(&mut input, 4)? {
@@ -102,6 +109,7 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
             let keep = match magic {
                 SEEK_TABLE_FRAME_MAGIC => size <= (seen.len() as u64 + 1) * ENTRY_LEN + FOOTER_LEN,
                 METADATA_FRAME_MAGIC => size + 8 == METADATA_FRAME_LEN as u64,
+                DIGEST_FRAME_MAGIC => size == summary.data_frames * DIGEST_LEN as u64,
                 _ => false,
             };
             let mut payload = Vec::new();
@@ -115,10 +123,16 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
                     metadata = Some((start, whole, frame));
                     table = None;
                 }
+                DIGEST_FRAME_MAGIC if keep => {
+                    let mut whole = buf_header(magic, size);
+                    whole.extend_from_slice(&payload);
+                    digests = Some((start, whole, frame));
+                    table = None;
+                }
                 _ => table = None,
             }
             summary.skippable_frames += 1;
-            seen.push(Seen { compressed: 8 + size, decompressed: 0, checksum: None });
+            seen.push(Seen { compressed: 8 + size, decompressed: 0, checksum: None, digest: None });
             continue;
         }
         table = None;
@@ -135,6 +149,7 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
         let has_checksum = buf.available()[4] & 0x04 != 0;
         let fault = |reason| Error::Frame { frame, offset: start, reason };
         let mut hasher = Xxh64::new(0);
+        let mut blake3 = blake3::Hasher::new();
         let mut decoded = 0u64;
         loop {
             if buf.available().is_empty() && !buf.fill_to(&mut input, 1)? {
@@ -160,6 +175,7 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
             if produced > 0 {
                 output.write_all(&out[..produced])?;
                 hasher.update(&out[..produced]);
+                blake3.update(&out[..produced]);
                 decoded += produced as u64;
             }
             // 0: the frame is complete and flushed; the context is ready for the next one.
@@ -174,6 +190,7 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
             compressed: buf.offset() - start,
             decompressed: decoded,
             checksum: Some(hasher.digest() as u32),
+            digest: Some(*blake3.finalize().as_bytes()),
         });
     }
     summary.compressed = buf.offset();
@@ -184,7 +201,9 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
         if let Some((meta_at, frame, i)) = metadata.filter(|m| m.2 + 2 == seen.len()) {
             let (meta, data_frames) = PackMetadata::decode_frame(&frame, meta_at)?;
             let meta_err = |reason| Error::Metadata { offset: meta_at, reason };
-            if u64::from(data_frames) != summary.data_frames || summary.skippable_frames != 2 {
+            let trailer = if meta.chunk_digest_root().is_some() { 3 } else { 2 };
+            if u64::from(data_frames) != summary.data_frames || summary.skippable_frames != trailer
+            {
                 return Err(meta_err(format!(
                     "metadata counts {data_frames} data frames, the stream has {} and {} \
                      skippable frames",
@@ -205,6 +224,18 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
                     meta.chunk_size
                 )));
             }
+            if let Some(root) = meta.chunk_digest_root() {
+                let Some((at, frame, _)) = digests.filter(|d| d.2 + 1 == i) else {
+                    return Err(meta_err(
+                        "version 2 metadata, but no digest frame of one digest per data frame \
+                         comes before it"
+                            .into(),
+                    ));
+                };
+                let recorded = digests::check_frame(&frame, at, data_frames, root)?;
+                check_digests(&recorded, &seen)?;
+            }
+            check_trailer_entries(at, &payload, seen.len() - trailer as usize, seen.len() - 1)?;
             summary.metadata = Some(meta);
         }
     }
@@ -264,6 +295,42 @@ fn check_table(at: u64, payload: &[u8], seen: &[Seen]) -> Result<bool> {
         offset += frame.compressed;
     }
     Ok(checksums)
+}
+
+/// Checks that the seek-table entries `from..to` (seqflow's digest and metadata frames) carry
+/// the checksum of no bytes, as the writer puts there and a file reader requires.
+fn check_trailer_entries(at: u64, payload: &[u8], from: usize, to: usize) -> Result<()> {
+    let (_, entry_len) = entry_layout(payload[payload.len() - 5], at)?;
+    let entry_len = entry_len as usize;
+    for k in from..to {
+        let (_, _, checksum) = decode_entry(&payload[k * entry_len..(k + 1) * entry_len]);
+        if checksum != Some(EMPTY_CHECKSUM) {
+            return Err(Error::SeekTable {
+                offset: at + 8 + (k * entry_len) as u64,
+                reason: format!(
+                    "entry {k}, seqflow's skippable frame, does not carry the empty checksum"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Compares the BLAKE3 of every data frame that came with the digests recorded for them.
+fn check_digests(recorded: &[[u8; 32]], seen: &[Seen]) -> Result<()> {
+    let mut offset = 0u64;
+    let data = seen.iter().enumerate().filter_map(|(i, f)| {
+        let at = offset;
+        offset += f.compressed;
+        f.digest.map(|digest| (i, at, digest))
+    });
+    for ((frame, at, actual), &expected) in data.zip(recorded) {
+        if actual != expected {
+            let reason = FrameFault::Digest { actual, expected };
+            return Err(Error::Frame { frame, offset: at, reason });
+        }
+    }
+    Ok(())
 }
 
 fn buf_header(magic: u32, size: u64) -> Vec<u8> {

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::digests::{self, DIGEST_LEN, digest_root};
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
     CHECKSUM_FLAG, EMPTY_CHECKSUM, ENTRY_LEN, FOOTER_LEN, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,
@@ -12,14 +13,15 @@ use crate::error::{Error, Result};
 /// Writes a zstd seekable file from frames made by [`FrameCompressor`](super::FrameCompressor).
 ///
 /// Frames must be given in the order of the original data (an ordered sink does this).
-/// [`finish`](Self::finish) appends seqflow's metadata frame and the seek table; a file without
-/// them still decompresses with stock `zstd -d` but is rejected by
+/// [`finish`](Self::finish) appends the digest frame, seqflow's metadata frame and the seek
+/// table; a file without them still decompresses with stock `zstd -d` but is rejected by
 /// [`SeekableIndex::read`](super::SeekableIndex::read).
 ///
-/// The writer keeps 12 bytes per frame in memory until `finish`.
+/// The writer keeps 44 bytes per frame in memory until `finish` (the seek-table entry and the
+/// chunk's BLAKE3 digest), and builds the digest frame there (32 bytes per frame).
 ///
 /// ```
-/// use seqflow_container::{FrameCompressor, PackMetadata, SeekableWriter};
+/// use seqflow_container::{FrameCompressor, SeekableWriter};
 ///
 /// let data = b"ACGT".repeat(1000);
 /// let mut compressor = FrameCompressor::new(3)?;
@@ -29,7 +31,7 @@ use crate::error::{Error, Result};
 ///     let info = compressor.compress(chunk, &mut frame)?;
 ///     writer.write_frame(&frame, info)?;
 /// }
-/// let file = writer.finish(&PackMetadata::new(data.len() as u64, [0; 32], 1024))?;
+/// let file = writer.finish(data.len() as u64, 1024)?;
 /// assert_eq!(zstd::decode_all(&file[..])?, data);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -74,9 +76,9 @@ impl<W: Write> SeekableWriter<W> {
                 info.decompressed_size
             ));
         }
-        // One seek-table entry is reserved for the metadata frame.
-        if index as u64 + 1 >= u64::from(MAX_FRAMES) {
-            return usage(format!("more than {} frames", MAX_FRAMES - 1));
+        // Two seek-table entries are reserved for the digest and metadata frames.
+        if index as u64 + 2 >= u64::from(MAX_FRAMES) {
+            return usage(format!("more than {} frames", MAX_FRAMES - 2));
         }
         self.inner.write_all(frame)?;
         self.entries.push(info);
@@ -106,13 +108,49 @@ impl<W: Write> SeekableWriter<W> {
         &self.inner
     }
 
-    /// Writes the metadata frame and the seek table, flushes, and returns the inner writer.
+    /// Writes the digest frame (every chunk's BLAKE3, in order), the version-2 metadata frame
+    /// (recording the digests' root) and the seek table, flushes, and returns the inner writer.
+    ///
+    /// `original_size` is what the caller read (checked against the frames) and `chunk_size`
+    /// the largest chunk it could have made.
     ///
     /// # Errors
-    /// [`Error::Usage`] if `meta` disagrees with the frames written (original size, a frame
-    /// larger than the chunk size, flags this version does not define); [`Error::Io`] if writing
-    /// fails.
-    pub fn finish(mut self, meta: &PackMetadata) -> Result<W> {
+    /// [`Error::Usage`] if the frames disagree with `original_size` or `chunk_size`;
+    /// [`Error::Io`] if writing fails.
+    pub fn finish(mut self, original_size: u64, chunk_size: u32) -> Result<W> {
+        let mut payload = Vec::with_capacity(self.entries.len() * DIGEST_LEN);
+        for e in &self.entries {
+            payload.extend_from_slice(&e.digest);
+        }
+        let meta = PackMetadata::version2(original_size, digest_root(&payload), chunk_size);
+        self.check(&meta)?;
+        let data_frames = self.entries.len() as u32;
+        let header = digests::frame_header(data_frames);
+        self.inner.write_all(&header)?;
+        self.inner.write_all(&payload)?;
+        let digest_frame_len = (header.len() + payload.len()) as u32;
+        self.write_trailer(&[digest_frame_len], &meta)
+    }
+
+    /// Writes the metadata frame of version 1 (the whole-file SHA-256 `meta` carries, and no
+    /// digest frame) and the seek table, as seqflow did before version 2. Kept so that tests
+    /// and fuzz seeds can make the files older versions wrote; [`finish`](Self::finish) writes
+    /// the current version.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] if `meta` is not version 1 or disagrees with the frames written
+    /// (original size, a frame larger than the chunk size, flags this version does not
+    /// define); [`Error::Io`] if writing fails.
+    pub fn finish_version1(self, meta: &PackMetadata) -> Result<W> {
+        if meta.sha256().is_none() {
+            return Err(Error::Usage { reason: "version 1 metadata records a SHA-256".into() });
+        }
+        self.check(meta)?;
+        self.write_trailer(&[], meta)
+    }
+
+    /// Checks that `meta` agrees with the frames written.
+    fn check(&self, meta: &PackMetadata) -> Result<()> {
         let usage = |reason: String| Err(Error::Usage { reason });
         if meta.original_size != self.original_len {
             return usage(format!(
@@ -132,23 +170,29 @@ impl<W: Write> SeekableWriter<W> {
         if meta.flags != 0 {
             return usage(format!("unknown flags {:#010x}", meta.flags));
         }
+        Ok(())
+    }
+
+    /// Writes the metadata frame and the seek table, which lists the data frames, the
+    /// skippable frames of `written_lens` (already written after them) and the metadata frame.
+    fn write_trailer(mut self, written_lens: &[u32], meta: &PackMetadata) -> Result<W> {
         let data_frames = self.entries.len() as u32;
         self.inner.write_all(&meta.encode_frame(data_frames))?;
-        self.entries.push(FrameInfo {
-            compressed_size: METADATA_FRAME_LEN as u32,
-            decompressed_size: 0,
-            checksum: EMPTY_CHECKSUM,
-        });
+        let skippable = |compressed_size| (compressed_size, 0, EMPTY_CHECKSUM);
+        let data =
+            self.entries.iter().map(|e| (e.compressed_size, e.decompressed_size, e.checksum));
+        let trailer = written_lens.iter().copied().chain([METADATA_FRAME_LEN as u32]);
+        let entries: Vec<(u32, u32, u32)> = data.chain(trailer.map(skippable)).collect();
 
-        let n = self.entries.len() as u64;
+        let n = entries.len() as u64;
         let frame_size = n * ENTRY_LEN + FOOTER_LEN;
         let mut table = Vec::with_capacity(8 + frame_size as usize);
         table.extend_from_slice(&SEEK_TABLE_FRAME_MAGIC.to_le_bytes());
         table.extend_from_slice(&(frame_size as u32).to_le_bytes());
-        for e in &self.entries {
-            table.extend_from_slice(&e.compressed_size.to_le_bytes());
-            table.extend_from_slice(&e.decompressed_size.to_le_bytes());
-            table.extend_from_slice(&e.checksum.to_le_bytes());
+        for (compressed, decompressed, checksum) in entries {
+            table.extend_from_slice(&compressed.to_le_bytes());
+            table.extend_from_slice(&decompressed.to_le_bytes());
+            table.extend_from_slice(&checksum.to_le_bytes());
         }
         table.extend_from_slice(&(n as u32).to_le_bytes());
         table.push(CHECKSUM_FLAG);

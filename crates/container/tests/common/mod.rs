@@ -20,8 +20,19 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Packs `data` into a seekable file with `chunk_size` chunks.
+/// Packs `data` into a seekable file with `chunk_size` chunks (the current version, 2).
 pub fn pack(data: &[u8], chunk_size: usize) -> Vec<u8> {
+    frames(data, chunk_size).finish(data.len() as u64, chunk_size as u32).unwrap()
+}
+
+/// Packs `data` as version 1 did: no digest frame, the (stand-in) SHA-256 in the metadata.
+pub fn pack_version1(data: &[u8], chunk_size: usize) -> Vec<u8> {
+    let meta = PackMetadata::version1(data.len() as u64, fake_sha(data), chunk_size as u32);
+    frames(data, chunk_size).finish_version1(&meta).unwrap()
+}
+
+/// A writer holding the frames of `data` cut into `chunk_size` chunks.
+fn frames(data: &[u8], chunk_size: usize) -> SeekableWriter<Vec<u8>> {
     let mut c = FrameCompressor::new(3).unwrap();
     let mut w = SeekableWriter::new(Vec::new());
     let mut frame = Vec::new();
@@ -29,7 +40,7 @@ pub fn pack(data: &[u8], chunk_size: usize) -> Vec<u8> {
         let info = c.compress(chunk, &mut frame).unwrap();
         w.write_frame(&frame, info).unwrap();
     }
-    w.finish(&PackMetadata::new(data.len() as u64, fake_sha(data), chunk_size as u32)).unwrap()
+    w
 }
 
 /// A stand-in for the SHA-256 (the container stores whatever the caller computed).
