@@ -124,13 +124,13 @@ pub struct LetterCounter {
 
 impl LetterCounter {
     /// Opens a device on `adapter` and allocates [`SLOTS`] chunk slots of `chunk_bytes`
-    /// (rounded down to a multiple of 8 and clamped to [`MIN_CHUNK_BYTES`] ..=
-    /// [`MAX_CHUNK_BYTES`]).
+    /// (clamped to [`MIN_CHUNK_BYTES`] ..= [`MAX_CHUNK_BYTES`] and rounded down to a multiple
+    /// of 16, so that both halves of a chunk start on a mapping boundary).
     ///
     /// # Errors
     /// [`Error::Open`] when the driver refuses the device.
     pub fn new(adapter: Adapter, chunk_bytes: usize) -> Result<LetterCounter, Error> {
-        let chunk_bytes = chunk_bytes.clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES) / 8 * 8;
+        let chunk_bytes = chunk_bytes.clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES) / 16 * 16;
         let timestamps =
             wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
         let features = adapter.adapter.features() & timestamps;
