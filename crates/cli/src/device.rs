@@ -158,6 +158,24 @@ impl GpuCounter {
     pub(crate) fn finish_file(&mut self, _total: &mut Accumulator) -> Result<DeviceMetrics> {
         match *self {}
     }
+
+    /// Forgets whatever was handed to the device since the last [`finish_file`]
+    /// (after a failed file), so that the next file starts from zero.
+    ///
+    /// [`finish_file`]: GpuCounter::finish_file
+    #[cfg(feature = "gpu")]
+    pub(crate) fn discard(&mut self) {
+        // Errors are ignored: this file has failed already, and a broken device fails the
+        // next file again.
+        let _ = self.0.take();
+        self.0.take_metrics();
+    }
+
+    /// Forgets whatever was handed to the device.
+    #[cfg(not(feature = "gpu"))]
+    pub(crate) fn discard(&mut self) {
+        match *self {}
+    }
 }
 
 /// The device's line of `-v`: where its time went.

@@ -328,7 +328,16 @@ fn stats_of_file(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let outcome = outcome.map_err(|error| unwrap_pipeline_error(error, &name))?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // The next file must not inherit this one's letters still on the device.
+            if let Some(gpu) = gpu {
+                gpu.discard();
+            }
+            return Err(unwrap_pipeline_error(error, &name));
+        }
+    };
     let mut total = Accumulator::default();
     for state in &outcome.states {
         total.merge(state);

@@ -159,6 +159,34 @@ fn simulated_reads_and_gzip_input() {
 }
 
 #[test]
+fn a_failed_file_leaves_nothing_on_the_device_for_the_next() {
+    if !gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Many batches of good reads, then a record whose quality is too short: the run fails
+    // after the device has been handed letters of this file.
+    let broken = dir.path().join("broken.fq");
+    let good = dir.path().join("good.fq");
+    std::fs::write(&broken, &{
+        let mut data = fastq(&[150; 2000], 11);
+        data.extend_from_slice(b"@bad\nACGT\n+\nII\n");
+        data
+    })
+    .unwrap();
+    std::fs::write(&good, fastq(&[100; 50], 12)).unwrap();
+    let on = |device| {
+        let args = ["stats", "-a", "-T", "--batch-size", "1K", "--device", device];
+        let out = seqflow().args(args).args([path(&broken), path(&good)]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let (cpu, gpu) = (on("cpu"), on("gpu"));
+    assert!(String::from_utf8_lossy(&cpu).contains("good.fq"));
+    assert_eq!(String::from_utf8_lossy(&gpu), String::from_utf8_lossy(&cpu));
+}
+
+#[test]
 fn metrics_split_the_device_time() {
     if !gpu() {
         return;
