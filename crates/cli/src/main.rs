@@ -5,6 +5,7 @@
 
 mod collection;
 mod credits;
+mod device;
 mod limits;
 mod output;
 mod pack;
@@ -75,6 +76,11 @@ pub(crate) struct Chatter {
 }
 
 impl Command {
+    /// True when the command may look for a GPU (`stats --device gpu|auto`).
+    fn may_use_gpu(&self) -> bool {
+        matches!(self, Command::Stats(args) if args.device() != device::Device::Cpu)
+    }
+
     /// The command's `-q`/`-v` (none for commands without progress or summaries).
     fn chatter(&self) -> Chatter {
         match self {
@@ -106,9 +112,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
+    if cli.command.may_use_gpu() {
+        device::quiet_wayland_probe();
+    }
     let chatter = cli.command.chatter();
     let level = match chatter.verbose {
-        0 | 1 => "warn",
+        // wgpu logs every Vulkan extension a driver lacks as a warning.
+        0 | 1 => "warn,wgpu_hal=error,wgpu_core=error,naga=error",
         2 => "debug",
         _ => "trace",
     };

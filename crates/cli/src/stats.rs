@@ -10,6 +10,14 @@
 //! record's length (at most `--max-record-len`). The bound is checked against the machine's
 //! memory (or `--max-memory`) before anything is read.
 //!
+//! With `--device gpu` (or `auto` on a machine with a GPU) the workers keep everything but
+//! the letter counts; the quality histogram and the G/C, N and gap counts are made on the GPU
+//! (`seqflow-gpu`): the batches come back from the workers through the pipeline's output queue
+//! to the sink, which packs their letters into upload buffers, so the kernel on one chunk runs
+//! while the sink packs the next. That adds `2 × (2 × 4 MiB + 4 KiB)` (two chunk slots, each an
+//! upload buffer and a device buffer; host memory on a software renderer) and changes nothing
+//! else in the bound: the batches in the output queue still come from the same pool.
+//!
 //! A regular uncompressed file is mapped and parsed in place (see `ReaderOptions::mmap` in
 //! `seqflow-seqio`): its batches own no buffer, and the pages of a batch are unmapped when the
 //! batch comes back, so the file's pages count in the resident set only while in flight.
@@ -20,13 +28,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use seqflow_pipeline::{Pipeline, PipelineError, Pool, Report, Weighted};
 use seqflow_qc::{Accumulator, Summary, render_table, render_tsv};
 use seqflow_seqio::{Alphabet, Batch, Reader, ReaderOptions, Validation};
 
 use crate::Global;
+use crate::device::{self, Device, DeviceMetrics, GpuCounter};
 use crate::limits::{MAX_CHANNEL_DEPTH, MAX_THREADS, times};
 use crate::output::{Access, OutputSet, commit};
 use crate::size::{count_in, size_in};
@@ -109,11 +118,21 @@ pub(crate) struct StatsArgs {
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
+    /// Where quality values and letters are counted: `cpu`, `gpu` (Vulkan, Metal or DX12; an
+    /// error without one) or `auto` (a hardware GPU when there is one, else the CPU, with a note
+    /// on stderr). The output is the same on every device.
+    #[arg(long, value_enum, default_value_t = Device::Cpu, hide_possible_values = true, value_name = "DEVICE")]
+    device: Device,
     #[command(flatten)]
     pub(crate) chatter: crate::Chatter,
 }
 
 impl StatsArgs {
+    /// Where letters are counted (`--device`).
+    pub(crate) fn device(&self) -> Device {
+        self.device
+    }
+
     fn threads(&self) -> usize {
         crate::limits::threads(self.threads)
     }
@@ -125,10 +144,15 @@ impl StatsArgs {
         let per_batch = times(3, self.batch_size) + (8 << 10);
         let bound = times(batches, per_batch)
             .saturating_add(times(threads, PER_THREAD_BYTES))
-            .saturating_add(DECODER_BYTES);
+            .saturating_add(DECODER_BYTES)
+            .saturating_add(device::resident_bytes(self.device));
+        let on_device = match device::resident_bytes(self.device) {
+            0 => String::new(),
+            bytes => format!(" + {} for the GPU", crate::size::human_size(bytes)),
+        };
         let formula = format!(
             "{batches} batches (threads {threads} + channel depth {} + 2) × 3 × batch size {} \
-             + {threads} × 7 MiB + 6 MiB",
+             + {threads} × 7 MiB + 6 MiB{on_device}",
             self.channel_depth,
             crate::size::human_size(self.batch_size)
         );
@@ -156,12 +180,22 @@ impl StatsArgs {
 struct FileMetrics<'a> {
     file: &'a str,
     pipeline: &'a Report,
+    /// Present when the letters were counted on a GPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a DeviceMetrics>,
+}
+
+/// What one file's run reports besides its row.
+struct FileReport {
+    pipeline: Report,
+    device: Option<DeviceMetrics>,
 }
 
 /// Runs `seqflow stats`.
 pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
     args.check_memory(global)?;
     check_inputs(&args.files)?;
+    let mut gpu = GpuCounter::open(args.device, global.quiet)?;
     let mut outputs = OutputSet::new(args.force);
     for path in &args.files {
         outputs.reads(path);
@@ -177,10 +211,13 @@ pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
     let mut failed = 0;
     for path in &args.files {
         let name = path.to_string_lossy();
-        match stats_of_file(path, args, global) {
+        match stats_of_file(path, args, global, gpu.as_mut()) {
             Ok((summary, report)) => {
                 if global.verbose > 0 {
-                    eprint!("{}", describe(&name, &report));
+                    eprint!("{}", describe(&name, &report.pipeline));
+                    if let Some(metrics) = &report.device {
+                        eprint!("{}", device::describe(metrics));
+                    }
                 }
                 rows.push(summary);
                 reports.push((name.into_owned(), report));
@@ -198,8 +235,14 @@ pub(crate) fn run(args: &StatsArgs, global: Global) -> Result<ExitCode> {
     };
     output.write_all(text.as_bytes())?;
     if let Some(metrics_output) = &mut metrics_output {
-        let metrics: Vec<_> =
-            reports.iter().map(|(file, pipeline)| FileMetrics { file, pipeline }).collect();
+        let metrics: Vec<_> = reports
+            .iter()
+            .map(|(file, report)| FileMetrics {
+                file,
+                pipeline: &report.pipeline,
+                device: report.device.as_ref(),
+            })
+            .collect();
         metrics_output.write_all((serde_json::to_string_pretty(&metrics)? + "\n").as_bytes())?;
     }
     commit([Some(output), metrics_output].into_iter().flatten())?;
@@ -214,8 +257,13 @@ fn check_inputs(files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// Computes the statistics of one file on the pipeline.
-fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summary, Report)> {
+/// Computes the statistics of one file on the pipeline, counting letters on `gpu` if given.
+fn stats_of_file(
+    path: &Path,
+    args: &StatsArgs,
+    global: Global,
+    mut gpu: Option<&mut GpuCounter>,
+) -> Result<(Summary, FileReport)> {
     let name = path.to_string_lossy();
     let threads = args.threads();
     let options = ReaderOptions {
@@ -232,6 +280,7 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
     let raw_bytes = reader.raw_bytes_counter();
     let batches = Pool::from_fn(threads + args.channel_depth + 2, Batch::default);
     let validation = args.validation();
+    let on_device = gpu.is_some();
     let pipeline = Pipeline::builder()
         .workers(threads)
         .channel_depth(args.channel_depth)
@@ -263,31 +312,50 @@ fn stats_of_file(path: &Path, args: &StatsArgs, global: Global) -> Result<(Summa
         |acc, batch| {
             let batch = batch.into_inner();
             batch.validate(&validation)?;
-            acc.add_batch(&batch);
-            Ok(())
+            if on_device {
+                acc.add_records(&batch);
+                Ok(Some(batch)) // to the sink, which hands its letters to the GPU
+            } else {
+                acc.add_batch(&batch);
+                Ok(None)
+            }
         },
-        |()| Ok(()),
+        |batch| match (batch, gpu.as_deref_mut()) {
+            (Some(batch), Some(gpu)) => gpu.add_batch(&batch).with_context(|| name.to_string()),
+            _ => Ok(()),
+        },
     );
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let outcome = outcome.map_err(|error| unwrap_pipeline_error(error, &name))?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // The next file must not inherit this one's letters still on the device.
+            if let Some(gpu) = gpu {
+                gpu.discard();
+            }
+            return Err(unwrap_pipeline_error(error, &name));
+        }
+    };
     let mut total = Accumulator::default();
     for state in &outcome.states {
         total.merge(state);
     }
-    Ok((total.summarize(&name), outcome.report))
+    let device =
+        gpu.map(|gpu| gpu.finish_file(&mut total).with_context(|| name.to_string())).transpose()?;
+    Ok((total.summarize(&name), FileReport { pipeline: outcome.report, device }))
 }
 
 /// Turns a pipeline failure into the reader's own error where there is one: it already names
 /// the file, line and record.
-fn unwrap_pipeline_error(error: PipelineError<seqflow_seqio::Error>, name: &str) -> anyhow::Error {
+fn unwrap_pipeline_error(error: PipelineError<anyhow::Error>, name: &str) -> anyhow::Error {
     match error {
         PipelineError::Panic { stage, message } => {
             anyhow::anyhow!("{name}: internal error: {stage} panicked: {message}")
         }
         other => match other.into_inner() {
-            Some(inner) => inner.into(),
+            Some(inner) => inner,
             None => anyhow::anyhow!("{name}: could not start the pipeline"),
         },
     }

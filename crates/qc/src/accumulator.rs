@@ -89,13 +89,7 @@ impl Accumulator {
         if batch.is_empty() {
             return;
         }
-        self.format = Some(batch.format());
-        if batch.index() == 0 {
-            // The type is guessed from the input's first record, whichever worker sees it.
-            let first = batch.get(0);
-            let seq = first.seq();
-            self.seq_type = Some(SeqType::guess(&seq[..seq.len().min(TYPE_GUESS_LETTERS)]));
-        }
+        self.note_input(batch);
         for record in batch.records() {
             // A FASTA record longer than a batch comes in pieces (possibly to different
             // workers): letters are counted per piece, the record once, with its full length,
@@ -109,6 +103,64 @@ impl Accumulator {
                 self.num_seqs += 1;
             }
         }
+    }
+
+    /// Adds the records of `batch` without counting their letters: the number of sequences,
+    /// lengths, format and type, everything [`add_batch`](Self::add_batch) adds except the
+    /// quality histogram and the G/C, N and gap counts. The caller adds those later with
+    /// [`add_letter_counts`](Self::add_letter_counts) (counted on a GPU, say).
+    pub fn add_records(&mut self, batch: &Batch) {
+        if batch.is_empty() {
+            return;
+        }
+        self.note_input(batch);
+        for record in batch.records() {
+            if record.ends_record() {
+                self.lengths.add(usize::try_from(record.record_seq_len()).unwrap_or(usize::MAX));
+                self.num_seqs += 1;
+            }
+        }
+    }
+
+    /// Notes the format, and the type when `batch` (not empty) is the input's first.
+    #[inline]
+    fn note_input(&mut self, batch: &Batch) {
+        self.format = Some(batch.format());
+        if batch.index() == 0 {
+            // The type is guessed from the input's first record, whichever worker sees it.
+            let first = batch.get(0);
+            let seq = first.seq();
+            self.seq_type = Some(SeqType::guess(&seq[..seq.len().min(TYPE_GUESS_LETTERS)]));
+        }
+    }
+
+    /// Adds letter counts made elsewhere: `quality[b]` quality bytes of value `b`, and the
+    /// sequence letters `G`/`C`/`g`/`c`, `N`/`n` and gaps (`-`, `.`, space), as
+    /// [`add_batch`](Self::add_batch) counts them. Together with
+    /// [`add_records`](Self::add_records) this gives the same totals as `add_batch`.
+    ///
+    /// ```
+    /// use seqflow_qc::Accumulator;
+    /// use seqflow_seqio::{Batch, Reader, ReaderOptions};
+    /// let data = b"@r1\nACGTN\n+\nII#5?\n";
+    /// let mut reader = Reader::new(&data[..], "q.fq", ReaderOptions::default())?;
+    /// let (mut batch, mut whole, mut split) =
+    ///     (Batch::default(), Accumulator::default(), Accumulator::default());
+    /// while reader.read_batch(&mut batch)? > 0 {
+    ///     whole.add_batch(&batch);
+    ///     split.add_records(&batch);
+    /// }
+    /// let mut quality = [0; 256];
+    /// for q in b"II#5?" {
+    ///     quality[*q as usize] += 1;
+    /// }
+    /// split.add_letter_counts(&quality, 2, 1, 0);
+    /// assert_eq!(split.summarize("q.fq"), whole.summarize("q.fq"));
+    /// # Ok::<(), seqflow_seqio::Error>(())
+    /// ```
+    pub fn add_letter_counts(&mut self, quality: &[u64; 256], gc: u64, n: u64, gaps: u64) {
+        self.quals.add_counts(quality);
+        self.bases.add_totals([gc, n, gaps]);
     }
 
     /// Adds the counts of another accumulator of the same input.
@@ -202,6 +254,13 @@ impl BaseCounts {
         self.total(GAPS)
     }
 
+    /// Adds counts of the classes made elsewhere, in the order G/C, N, gaps.
+    pub(crate) fn add_totals(&mut self, counts: [u64; 3]) {
+        for (total, count) in self.totals.iter_mut().zip(counts) {
+            *total += count;
+        }
+    }
+
     pub(crate) fn merge(&mut self, other: &BaseCounts) {
         for (class, total) in self.totals.iter_mut().enumerate() {
             *total += other.total(class);
@@ -235,6 +294,13 @@ impl ByteHistogram {
         }
         for &b in quads.remainder() {
             t0[b as usize] += 1;
+        }
+    }
+
+    /// Adds `counts[b]` bytes of each value `b`.
+    pub(crate) fn add_counts(&mut self, counts: &[u64; 256]) {
+        for (sum, count) in self.tables[0].iter_mut().zip(counts) {
+            *sum += count;
         }
     }
 
