@@ -249,7 +249,8 @@ impl Compressor {
 
     /// Steps 2–4 of a unit cut by [`Compressor::cut_unit`] or [`UnitCutter::cut_unit`].
     /// While the groups store this unit's segments (step 4), `beside` runs on its own thread
-    /// with a [`UnitCutter`], so that the next unit can be cut meanwhile: cutting reads only
+    /// (after the store with one thread) with a [`UnitCutter`], so that the next unit can be
+    /// cut meanwhile: cutting reads only
     /// the splitters, which storing does not touch, and the next unit's placement still
     /// waits for this unit's registration. Returns the places of the samples, the finished
     /// group parts in write order, and what `beside` returned.
@@ -292,11 +293,17 @@ impl Compressor {
             reference_kmers: self.reference_kmers.as_deref(),
         });
         let groups_state = &mut self.groups;
-        let (parts, beside_result) = std::thread::scope(|scope| {
-            let beside = scope.spawn(|| beside(&mut cutter));
+        let (parts, beside_result) = if threads == 1 {
+            // One thread asked for: one thread computes, one step after the other.
             let parts = store(groups_state, threads, work, &mut places);
-            (parts, beside.join().expect("thread cutting the next unit panicked"))
-        });
+            (parts, beside(&mut cutter))
+        } else {
+            std::thread::scope(|scope| {
+                let beside = scope.spawn(|| beside(&mut cutter));
+                let parts = store(groups_state, threads, work, &mut places);
+                (parts, beside.join().expect("thread cutting the next unit panicked"))
+            })
+        };
         account(&mut self.phases.store, started, groups, bases);
         (places, parts, beside_result)
     }
