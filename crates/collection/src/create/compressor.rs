@@ -10,6 +10,7 @@
 //! 4. groups store their segments (LZ-diff + zstd of full packs) in parallel, each group on
 //!    one thread, and the finished parts are written in group-id order.
 //!
+//! Step 1 of the next unit runs while step 4 stores this one ([`Compressor::add_cut_unit`]).
 //! Nothing in steps 2 and 4 depends on which thread did what, so the archive bytes are the
 //! same for any number of threads.
 
@@ -70,7 +71,8 @@ pub struct NamedPart {
     pub part: GroupPart,
 }
 
-/// One sample as given to [`Compressor::add_unit`]: name and contigs.
+/// One sample as given to [`Compressor::cut_unit`] and [`Compressor::add_cut_unit`]: name and
+/// contigs.
 pub struct SampleContigs {
     /// Sample name.
     pub name: String,
@@ -232,14 +234,6 @@ impl Compressor {
     /// Number of groups so far.
     pub fn group_count(&self) -> u32 {
         self.groups.len() as u32
-    }
-
-    /// Compresses one registration unit; returns the places of its samples and the finished
-    /// group parts in the order they must be written.
-    pub fn add_unit(&mut self, samples: &[SampleContigs]) -> (Vec<SamplePlaces>, Vec<NamedPart>) {
-        let cut = self.cut_unit(samples);
-        let (places, parts, ()) = self.add_cut_unit(samples, cut, |_| ());
-        (places, parts)
     }
 
     /// Step 1 of a unit: its segments (in adaptive mode also the new splitters it brings).

@@ -12,9 +12,9 @@
 //! Here the k-mers are counted in passes over the reference, each pass taking the k-mers
 //! whose hash falls in its share of the hash space: the pass collects only those (at most
 //! `memory` bytes of them, 16 bytes per k-mer with its position) into 256 buckets, counts
-//! each bucket in a hash table ([`CountTable`], on all threads), and marks the positions of
+//! each bucket in a hash table (`CountTable`, on all threads), and marks the positions of
 //! the singletons in a bitmap of one bit per reference base. A final pass runs AGC's scan on the bitmap. A reference of at most
-//! `memory` bases is read once and kept at 2 bits per base ([`PackedContig`]) instead of being
+//! `memory` bases is read once and kept at 2 bits per base (`PackedContig`) instead of being
 //! re-read per pass (for a gzip reference the re-reading cost more than the counting). Peak
 //! memory: `memory` + 1 bit per reference base + the largest contig (+ a quarter of `memory`
 //! when kept, + `memory / 64` per thread for the count tables); time: one counting pass per `memory` of k-mers, plus, for a reference larger
