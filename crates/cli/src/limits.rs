@@ -43,6 +43,11 @@ impl MemoryLimit {
         }
     }
 
+    /// Whether a run whose peak-memory bound is `bound` fits the limit.
+    pub(crate) fn allows(&self, bound: u64) -> bool {
+        bound <= self.bytes
+    }
+
     /// Refuses a run whose peak-memory `bound` is above the limit. `formula` shows how the
     /// bound was computed and `lower` names the flags that reduce it.
     pub(crate) fn check(
@@ -52,7 +57,7 @@ impl MemoryLimit {
         formula: &str,
         lower: &str,
     ) -> Result<()> {
-        if bound <= self.bytes {
+        if self.allows(bound) {
             return Ok(());
         }
         let limit = if self.from_flag {

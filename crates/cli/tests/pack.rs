@@ -44,6 +44,52 @@ fn round_trip_is_byte_exact_for_edge_sizes_formats_and_threads() {
     }
 }
 
+/// Sizes of the data frames of a seekable file.
+fn frame_sizes(packed: &Path) -> Vec<u32> {
+    let mut file = std::fs::File::open(packed).unwrap();
+    let index = seqflow_container::SeekableIndex::read(&mut file).unwrap();
+    index
+        .frames()
+        .iter()
+        .map(|frame| frame.decompressed_range())
+        .map(|r| (r.end - r.start) as u32)
+        .collect()
+}
+
+#[test]
+fn default_chunks_grow_only_where_data_repeats_further_apart_than_a_frame() {
+    const MIB: usize = 1 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let noise = common::bytes::incompressible(6 * MIB, 5);
+    // 300 KB recurring: every 1 MiB frame would code it from scratch once.
+    let recurring: Vec<u8> = noise[..300_000].iter().cycle().take(40 * MIB).copied().collect();
+    let cases = [
+        ("noise", &noise, vec![MIB as u32; 6]),
+        ("recurring", &recurring, vec![16 * MIB as u32; 3]),
+    ];
+    for (name, original, mut expected) in cases {
+        let input = dir.path().join(name);
+        std::fs::write(&input, original).unwrap();
+        let packed = dir.path().join(format!("{name}.zst"));
+        run_ok(&["pack", path(&input), "-o", path(&packed)]);
+        if name == "recurring" {
+            expected[2] = 8 * MIB as u32;
+        }
+        assert_eq!(frame_sizes(&packed), expected, "{name}");
+        let again = dir.path().join(format!("{name}-t1.zst"));
+        run_ok(&["pack", path(&input), "-o", path(&again), "-t", "1"]);
+        assert!(std::fs::read(&packed).unwrap() == std::fs::read(&again).unwrap(), "{name} -t 1");
+        let restored = run_ok(&["cat", path(&packed)]);
+        assert!(&restored == original, "{name}");
+    }
+    // The choice stays within --max-memory: the bound at 16 MiB chunks is above 256M.
+    let input = dir.path().join("recurring");
+    let packed = dir.path().join("capped.zst");
+    run_ok(&["pack", path(&input), "-o", path(&packed), "--max-memory", "256M"]);
+    let sizes = frame_sizes(&packed);
+    assert!(sizes[0] < 16 * MIB as u32 && sizes[0] > MIB as u32, "{sizes:?}");
+}
+
 fn tool(name: &str) -> bool {
     let found = Process::new(name).arg("--version").output().is_ok();
     if !found {

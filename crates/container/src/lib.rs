@@ -62,7 +62,9 @@ pub use bgzf::{
 };
 pub use error::{Error, FrameFault, Result};
 pub use seekable::{
-    DIGEST_FRAME_MAGIC, FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE,
-    MAX_FRAMES, METADATA_FRAME_MAGIC, OriginalDigest, PackMetadata, SEEK_TABLE_FRAME_MAGIC,
-    SEEKABLE_MAGIC, SeekableIndex, SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC, decode_stream,
+    AUTO_LOSS_TARGET, AUTO_MAX_CHUNK, AUTO_MIN_CHUNK, AUTO_SAMPLE, DIGEST_FRAME_MAGIC,
+    FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,
+    METADATA_FRAME_MAGIC, OriginalDigest, PackMetadata, SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC,
+    SeekableIndex, SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC, choose_chunk_size,
+    decode_stream,
 };

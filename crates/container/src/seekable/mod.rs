@@ -4,6 +4,7 @@
 //!
 //! The layout and the reasons behind it are in `docs/formats/pack.md`.
 
+mod chunking;
 mod compressor;
 mod decompressor;
 mod digests;
@@ -12,6 +13,9 @@ mod metadata;
 mod stream;
 mod writer;
 
+pub use chunking::{
+    AUTO_LOSS_TARGET, AUTO_MAX_CHUNK, AUTO_MIN_CHUNK, AUTO_SAMPLE, choose_chunk_size,
+};
 pub use compressor::{FrameCompressor, FrameInfo};
 pub use decompressor::FrameDecompressor;
 pub(crate) use digests::hex;
