@@ -54,6 +54,7 @@
 
 mod bgzf;
 mod error;
+mod huge_pages;
 mod seekable;
 
 pub use bgzf::{

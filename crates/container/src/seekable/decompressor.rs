@@ -147,6 +147,7 @@ impl FrameDecompressor {
         }
         out.clear();
         out.reserve_exact(expected_len);
+        crate::huge_pages::advise_huge_pages(out);
         self.inner
             .decompress_to_buffer(frame, out)
             .map_err(|e| FrameFault::Decode(e.to_string()))?;

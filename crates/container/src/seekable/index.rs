@@ -368,6 +368,8 @@ impl SeekableIndex {
         buf: &mut Vec<u8>,
     ) -> Result<()> {
         buf.clear();
+        buf.reserve_exact(frame.compressed_size as usize);
+        crate::huge_pages::advise_huge_pages(buf);
         buf.resize(frame.compressed_size as usize, 0);
         read_exact_at(reader, frame.compressed_offset, buf, self.file_len)
     }
