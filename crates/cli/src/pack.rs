@@ -18,9 +18,10 @@
 //! ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
 //! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
 //! with 1 MiB chunks, 2 threads and depth 4 under 50 MiB (with 16 MiB chunks, the largest
-//! `auto` picks, under 550 MiB; measured peak RSS 141 MB), plus 44 bytes per frame that
-//! the zstd writer keeps until the end (seek-table entry and BLAKE3 digest: 44 MB per TB of
-//! input at 1 MiB chunks).
+//! `auto` picks, under 550 MiB; measured peak RSS 141 MB), plus the zstd writer's frame
+//! records (seek-table entry and BLAKE3 digest, 44 bytes per frame) for at most 2^20 frames,
+//! 44 MiB: past that they go to an unlinked temporary file, so memory does not grow with the
+//! input.
 //!
 //! Peak memory of unpack and verify: frames in flight are bounded by *bytes*, not count: at
 //! most `max(2 × largest frame, 64 MiB)` of compressed plus decoded frame bytes (source,

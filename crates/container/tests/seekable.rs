@@ -95,6 +95,25 @@ fn offsets_are_cumulative() {
     assert_eq!(index.compressed_offset(6), None);
 }
 
+#[test]
+fn frame_records_spilled_to_a_temporary_file_give_the_same_file() {
+    let original = data(10 * CHUNK + 7, 9);
+    let reference = pack(&original, CHUNK);
+    for spill_after in [1, 2, 5, 11, 12] {
+        let mut c = FrameCompressor::new(3).unwrap();
+        let mut w = SeekableWriter::with_spill_after(Vec::new(), spill_after);
+        let mut frame = Vec::new();
+        for chunk in original.chunks(CHUNK) {
+            let info = c.compress(chunk, &mut frame).unwrap();
+            w.write_frame(&frame, info).unwrap();
+        }
+        assert_eq!(w.frames_written(), 11);
+        let file = w.finish(original.len() as u64, CHUNK as u32).unwrap();
+        assert!(file == reference, "spill after {spill_after} frames");
+    }
+    assert_eq!(unpack(&reference).unwrap(), original);
+}
+
 fn expect_err(file: &[u8]) -> String {
     let err = unpack(file).expect_err("corrupt file accepted");
     err.to_string()

@@ -8,6 +8,7 @@ mod chunking;
 mod compressor;
 mod decompressor;
 mod digests;
+mod frame_log;
 mod index;
 mod metadata;
 mod stream;

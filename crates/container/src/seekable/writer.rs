@@ -1,8 +1,9 @@
 //! Appends compressed frames in order, then the metadata frame and the seek table.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
-use super::digests::{self, DIGEST_LEN, digest_root};
+use super::digests;
+use super::frame_log::{DEFAULT_SPILL_AFTER, FrameLog};
 use super::metadata::FRAME_LEN as METADATA_FRAME_LEN;
 use super::{
     CHECKSUM_FLAG, EMPTY_CHECKSUM, ENTRY_LEN, FOOTER_LEN, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,
@@ -17,8 +18,9 @@ use crate::error::{Error, Result};
 /// table; a file without them still decompresses with stock `zstd -d` but is rejected by
 /// [`SeekableIndex::read`](super::SeekableIndex::read).
 ///
-/// The writer keeps 44 bytes per frame in memory until `finish` (the seek-table entry and the
-/// chunk's BLAKE3 digest), and builds the digest frame there (32 bytes per frame).
+/// The writer keeps 44 bytes per frame (the seek-table entry and the chunk's BLAKE3 digest)
+/// for `finish`: in memory for the first 2^20 frames (44 MiB), in an unlinked temporary file
+/// past that, so its memory does not grow with the input. `finish` streams the trailer.
 ///
 /// ```
 /// use seqflow_container::{FrameCompressor, SeekableWriter};
@@ -38,7 +40,7 @@ use crate::error::{Error, Result};
 #[derive(Debug)]
 pub struct SeekableWriter<W: Write> {
     inner: W,
-    entries: Vec<FrameInfo>,
+    entries: FrameLog,
     compressed_len: u64,
     original_len: u64,
     largest_frame: u32,
@@ -48,7 +50,19 @@ impl<W: Write> SeekableWriter<W> {
     /// A writer that appends to `inner`, which should be empty: seek-table offsets count from
     /// its first byte.
     pub fn new(inner: W) -> Self {
-        Self { inner, entries: Vec::new(), compressed_len: 0, original_len: 0, largest_frame: 0 }
+        Self::with_spill_after(inner, DEFAULT_SPILL_AFTER)
+    }
+
+    /// As [`new`](Self::new), but frame records go to the temporary file once `frames` of
+    /// them are in memory (tests use a small number to exercise the spill).
+    pub fn with_spill_after(inner: W, frames: usize) -> Self {
+        Self {
+            inner,
+            entries: FrameLog::new(frames),
+            compressed_len: 0,
+            original_len: 0,
+            largest_frame: 0,
+        }
     }
 
     /// Appends one compressed frame described by `info`.
@@ -77,11 +91,11 @@ impl<W: Write> SeekableWriter<W> {
             ));
         }
         // Two seek-table entries are reserved for the digest and metadata frames.
-        if index as u64 + 2 >= u64::from(MAX_FRAMES) {
+        if index + 2 >= u64::from(MAX_FRAMES) {
             return usage(format!("more than {} frames", MAX_FRAMES - 2));
         }
         self.inner.write_all(frame)?;
-        self.entries.push(info);
+        self.entries.push(info)?;
         self.compressed_len += frame.len() as u64;
         self.original_len += u64::from(info.decompressed_size);
         self.largest_frame = self.largest_frame.max(info.decompressed_size);
@@ -90,7 +104,7 @@ impl<W: Write> SeekableWriter<W> {
 
     /// Number of data frames written so far.
     pub fn frames_written(&self) -> usize {
-        self.entries.len()
+        self.entries.len() as usize
     }
 
     /// Compressed bytes written so far.
@@ -118,17 +132,21 @@ impl<W: Write> SeekableWriter<W> {
     /// [`Error::Usage`] if the frames disagree with `original_size` or `chunk_size`;
     /// [`Error::Io`] if writing fails.
     pub fn finish(mut self, original_size: u64, chunk_size: u32) -> Result<W> {
-        let mut payload = Vec::with_capacity(self.entries.len() * DIGEST_LEN);
-        for e in &self.entries {
-            payload.extend_from_slice(&e.digest);
-        }
-        let meta = PackMetadata::version2(original_size, digest_root(&payload), chunk_size);
+        // The root is BLAKE3 of the digest frame's payload, which is every digest in order.
+        let mut root = blake3::Hasher::new();
+        self.entries.for_each(|e| {
+            root.update(&e.digest);
+            Ok(())
+        })?;
+        let meta = PackMetadata::version2(original_size, *root.finalize().as_bytes(), chunk_size);
         self.check(&meta)?;
         let data_frames = self.entries.len() as u32;
-        let header = digests::frame_header(data_frames);
-        self.inner.write_all(&header)?;
-        self.inner.write_all(&payload)?;
-        let digest_frame_len = (header.len() + payload.len()) as u32;
+        let mut out = BufWriter::with_capacity(1 << 16, &mut self.inner);
+        out.write_all(&digests::frame_header(data_frames))?;
+        self.entries.for_each(|e| Ok(out.write_all(&e.digest)?))?;
+        out.flush()?;
+        drop(out);
+        let digest_frame_len = digests::frame_len(u64::from(data_frames)) as u32;
         self.write_trailer(&[digest_frame_len], &meta)
     }
 
@@ -178,26 +196,30 @@ impl<W: Write> SeekableWriter<W> {
     fn write_trailer(mut self, written_lens: &[u32], meta: &PackMetadata) -> Result<W> {
         let data_frames = self.entries.len() as u32;
         self.inner.write_all(&meta.encode_frame(data_frames))?;
-        let skippable = |compressed_size| (compressed_size, 0, EMPTY_CHECKSUM);
-        let data =
-            self.entries.iter().map(|e| (e.compressed_size, e.decompressed_size, e.checksum));
-        let trailer = written_lens.iter().copied().chain([METADATA_FRAME_LEN as u32]);
-        let entries: Vec<(u32, u32, u32)> = data.chain(trailer.map(skippable)).collect();
-
-        let n = entries.len() as u64;
+        let trailer: Vec<u32> =
+            written_lens.iter().copied().chain([METADATA_FRAME_LEN as u32]).collect();
+        let n = self.entries.len() + trailer.len() as u64;
         let frame_size = n * ENTRY_LEN + FOOTER_LEN;
-        let mut table = Vec::with_capacity(8 + frame_size as usize);
-        table.extend_from_slice(&SEEK_TABLE_FRAME_MAGIC.to_le_bytes());
-        table.extend_from_slice(&(frame_size as u32).to_le_bytes());
-        for (compressed, decompressed, checksum) in entries {
-            table.extend_from_slice(&compressed.to_le_bytes());
-            table.extend_from_slice(&decompressed.to_le_bytes());
-            table.extend_from_slice(&checksum.to_le_bytes());
+        let mut table = BufWriter::with_capacity(1 << 16, &mut self.inner);
+        table.write_all(&SEEK_TABLE_FRAME_MAGIC.to_le_bytes())?;
+        table.write_all(&(frame_size as u32).to_le_bytes())?;
+        let mut entry = |compressed: u32, decompressed: u32, checksum: u32| {
+            let mut bytes = [0u8; ENTRY_LEN as usize];
+            bytes[0..4].copy_from_slice(&compressed.to_le_bytes());
+            bytes[4..8].copy_from_slice(&decompressed.to_le_bytes());
+            bytes[8..12].copy_from_slice(&checksum.to_le_bytes());
+            table.write_all(&bytes)
+        };
+        self.entries
+            .for_each(|e| Ok(entry(e.compressed_size, e.decompressed_size, e.checksum)?))?;
+        for compressed_size in trailer {
+            entry(compressed_size, 0, EMPTY_CHECKSUM)?;
         }
-        table.extend_from_slice(&(n as u32).to_le_bytes());
-        table.push(CHECKSUM_FLAG);
-        table.extend_from_slice(&SEEKABLE_MAGIC.to_le_bytes());
-        self.inner.write_all(&table)?;
+        table.write_all(&(n as u32).to_le_bytes())?;
+        table.write_all(&[CHECKSUM_FLAG])?;
+        table.write_all(&SEEKABLE_MAGIC.to_le_bytes())?;
+        table.flush()?;
+        drop(table);
         self.inner.flush()?;
         Ok(self.inner)
     }
