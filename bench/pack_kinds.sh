@@ -4,7 +4,8 @@
 # random reads with full-range qualities, NovaSeq-binned qualities, an amplicon panel (5,000
 # targets, 0.3% errors, binned), qualities recurring every 1,000 reads (~330 KB), a FASTA
 # assembly and an unaligned BAM (`samtools import` of the first FASTQ). Every seqflow output is
-# checked with `zstd -d` first. Medians of RUNS runs; raw CSV in bench/results/<date>/.
+# checked with `zstd -d` first. Medians of RUNS runs; then a 1 KB `cat --range` of each packed
+# file (hyperfine, median of 30). Raw CSV in bench/results/<date>/.
 #
 # Usage: bench/pack_kinds.sh [SIZE] [RUNS]     (defaults 340M and 3; SIZE as seqflow takes it)
 set -euo pipefail
@@ -13,7 +14,7 @@ size="${1:-340M}"
 runs="${2:-3}"
 (cd "$root" && cargo build --release -p seqflow-cli >/dev/null)
 seqflow="$root/target/release/seqflow"
-for tool in zstd samtools; do
+for tool in zstd samtools hyperfine python3; do
     command -v "$tool" >/dev/null || { echo "bench/pack_kinds.sh: $tool not found" >&2; exit 1; }
 done
 work="$root/bench/data/kinds-$size"
@@ -59,6 +60,29 @@ for run in $(seq 1 "$runs"); do
 done
 rm -f "$work/out"
 
+# Random access: a 1 KB `cat --range` from the middle of each packed file decodes (and checks)
+# the one frame holding it; hyperfine's median of 30 runs, plus the frame size pack chose.
+cat_csv="$out/pack_kinds_cat-$size.csv"
+echo "kind,frame_bytes,median_ms" > "$cat_csv"
+for kind in $kinds; do
+    packed="$work/$kind.zst"
+    "$seqflow" pack "$work/$kind" -o "$packed" -f -t 2 --level 3
+    mid=$(( $(stat -c %s "$work/$kind") / 2 ))
+    frame=$(python3 - "$packed" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", data, len(data) - 9)[0]
+table = data[len(data) - 9 - 12 * n:len(data) - 9]
+print(max(struct.unpack_from("<I", table, 12 * i + 4)[0] for i in range(n)))
+PY
+)
+    hyperfine -N -w 3 -r 30 --export-json "$work/cat.json" \
+        "$seqflow cat $packed --range $mid-$((mid + 1024))" > /dev/null 2>&1
+    ms=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['results'][0]['median']*1000, 1))" "$work/cat.json")
+    echo "$kind,$frame,$ms" >> "$cat_csv"
+    rm -f "$packed" "$work/cat.json"
+done
+
 python3 - "$csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -76,3 +100,10 @@ for kind in dict.fromkeys(r["kind"] for r in rows):
     print(f"| {kind} | {inp / 1e6:.0f} MB | " + " | ".join(cells) + f" | {ratio:.3f} |")
 print(f"raw: {sys.argv[1]}")
 PY
+echo
+echo "| input | largest frame | cat --range of 1 KB, median ms |"
+echo "|---|---|---|"
+tail -n +2 "$cat_csv" | while IFS=, read -r kind frame ms; do
+    echo "| $kind | $((frame >> 20)) MiB | $ms |"
+done
+echo "raw: $cat_csv"
