@@ -30,7 +30,9 @@ use seqflow_repeats::output::{
     MaskStyle, MaskedWriter, write_bed, write_families, write_gff3, write_repeatmasker_out,
     write_seeds,
 };
-use seqflow_repeats::{Landscape, Params, Progress, Repeats, find_repeats};
+use seqflow_repeats::{
+    Landscape, LibraryFamily, Params, Progress, Repeats, annotate_library, find_repeats,
+};
 use seqflow_seqio::{Batch, Reader};
 use serde::Serialize;
 
@@ -68,6 +70,10 @@ pub(crate) struct RepeatsArgs {
     /// (`dir/name`, not a directory).
     #[arg(short, long, value_name = "PREFIX")]
     output: PathBuf,
+    /// Annotate the copies of this library's families instead of finding families (as
+    /// `RepeatMasker -lib`): FASTA, identifiers `name#class` or `name` (class `Unknown`).
+    #[arg(long, value_name = "FILE")]
+    library: Option<PathBuf>,
     /// Seed length (default: ⌈log4 G⌉ + 1 for a genome of G bases).
     #[arg(short, value_parser = count_in(8usize, 32))]
     k: Option<usize>,
@@ -189,6 +195,8 @@ impl RepeatsArgs {
 #[derive(Debug, Serialize)]
 struct Summary<'a> {
     genome: String,
+    /// The `--library` annotated, or `null` for de novo families.
+    library: Option<String>,
     genome_bases: u64,
     acgt_bases: u64,
     contigs: usize,
@@ -231,6 +239,34 @@ struct Seconds {
     total: f64,
 }
 
+/// Reads a repeat library: FASTA (plain or compressed), one family per record, identifiers
+/// `name#class` (RepeatMasker's form) or `name`; names must be distinct.
+fn read_library(path: &Path) -> Result<Vec<LibraryFamily>> {
+    let library = Genome::from_fasta(path)?;
+    if library.contigs().is_empty() {
+        bail!("{}: no sequence: a library needs at least one consensus", path.display());
+    }
+    let mut families = Vec::with_capacity(library.contigs().len());
+    let mut names = std::collections::HashSet::new();
+    for (i, contig) in library.contigs().iter().enumerate() {
+        let (name, class) = contig.name.split_once('#').unwrap_or((&contig.name, "Unknown"));
+        if !names.insert(name) {
+            bail!(
+                "{}: record {} ('{}'): family name '{name}' given twice",
+                path.display(),
+                i + 1,
+                contig.name
+            );
+        }
+        families.push(LibraryFamily {
+            name: name.to_owned(),
+            class: class.to_owned(),
+            consensus: library.decode(library.contig_range(i)),
+        });
+    }
+    Ok(families)
+}
+
 /// Runs `seqflow repeats`.
 pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let params = args.params();
@@ -240,6 +276,9 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     // Refuse existing outputs, and outputs that are the genome, before spending any time.
     let mut files = OutputSet::new(args.force);
     files.reads(&args.genome);
+    if let Some(library) = &args.library {
+        files.reads(library);
+    }
     let mut outputs = Vec::new();
     for suffix in SUFFIXES {
         outputs.push(files.create(Some(&args.path(suffix)), Access::Shared)?);
@@ -253,9 +292,11 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     args.check_memory(&params, genome.len(), global)?;
     let load = started.elapsed().as_secs_f64();
 
-    let repeats = find_repeats(&genome, &params, &mut |progress| {
-        set_message(bar.as_ref(), &progress_message(progress));
-    })
+    let mut on_progress = |progress| set_message(bar.as_ref(), &progress_message(progress));
+    let repeats = match &args.library {
+        Some(path) => annotate_library(&genome, &read_library(path)?, &params, &mut on_progress),
+        None => find_repeats(&genome, &params, &mut on_progress),
+    }
     .with_context(|| args.genome.display().to_string())?;
 
     set_message(bar.as_ref(), "writing");
@@ -284,6 +325,7 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
     let masked_bases = repeats.masked_bases();
     let summary = Summary {
         genome: args.genome.display().to_string(),
+        library: args.library.as_ref().map(|path| path.display().to_string()),
         genome_bases: genome.len(),
         acgt_bases: genome.acgt_len(),
         contigs: genome.contigs().len(),

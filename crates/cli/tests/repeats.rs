@@ -85,6 +85,84 @@ fn finds_planted_families_on_a_simulated_genome() {
 }
 
 #[test]
+fn a_given_library_annotates_old_diverged_copies_under_its_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every copy 30% diverged from its consensus (two copies ~50% from each other): de novo
+    // discovery cannot rebuild such families, annotation with their consensi must find them.
+    let mut config = small_config(8, 1_000_000);
+    config.min_divergence = 0.3;
+    config.max_divergence = 0.3;
+    let sim = simulate(dir.path(), "old", &config);
+    // RepeatMasker-style identifiers: `name#class`, names as the library gives them.
+    let truth = fs::read_to_string(with_suffix(&sim, ".families.fa")).unwrap();
+    let library = dir.path().join("lib.fa");
+    fs::write(&library, truth.replace(" length=", "#LTR/Gypsy length=")).unwrap();
+    let out = dir.path().join("out");
+    run_repeats(&with_suffix(&sim, ".fa"), &out, &["--library", path(&library), "-t", "2"]);
+    let open = |p: PathBuf| std::io::BufReader::new(fs::File::open(p).unwrap());
+    let evaluation = evaluate(
+        open(with_suffix(&sim, ".truth.bed")),
+        open(with_suffix(&out, ".bed")),
+        open(with_suffix(&sim, ".families.fa")),
+        open(with_suffix(&out, ".families.fa")),
+        &EvaluateOptions::default(),
+    )
+    .unwrap();
+    assert!(evaluation.recall() >= 0.85, "per-base recall {:.3}", evaluation.recall());
+    assert!(evaluation.precision() >= 0.95, "precision {:.3}", evaluation.precision());
+    let families = fs::read_to_string(with_suffix(&out, ".families.fa")).unwrap();
+    assert!(
+        families.starts_with(">fam") && families.contains("#LTR/Gypsy seed=- "),
+        "{families:.200}"
+    );
+    let rm_out = fs::read_to_string(with_suffix(&out, ".out")).unwrap();
+    assert!(rm_out.lines().skip(3).all(|l| l.contains(" LTR/Gypsy ")), "{rm_out:.400}");
+    let bed = fs::read_to_string(with_suffix(&out, ".bed")).unwrap();
+    assert!(bed.lines().all(|l| l.split('\t').nth(3).is_some_and(|n| n.starts_with("fam"))));
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(with_suffix(&out, ".summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["library"], path(&library));
+    // The same with one thread.
+    let one = dir.path().join("one");
+    run_repeats(&with_suffix(&sim, ".fa"), &one, &["--library", path(&library), "-t", "1"]);
+    for suffix in COMPARED {
+        let a = fs::read(with_suffix(&out, suffix)).unwrap();
+        assert!(a == fs::read(with_suffix(&one, suffix)).unwrap(), "{suffix} differs at -t 1");
+    }
+}
+
+#[test]
+fn a_bad_library_gets_one_clear_line_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let genome = dir.path().join("g.fa");
+    fs::write(&genome, b">chr1\nACGTACGTTTGACCA\n").unwrap();
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("empty.fa", b"", "no sequence"),
+        ("dup.fa", b">a#DNA\nACGTACGTAC\n>a#LINE\nACGT\n", "record 2 ('a#LINE'): family name 'a'"),
+        ("letters.fa", b">x\nACGJ\n", "'J'"),
+    ];
+    for (name, library, expected) in cases {
+        let path_of_library = dir.path().join(name);
+        fs::write(&path_of_library, library).unwrap();
+        let prefix = dir.path().join(format!("{name}.out"));
+        let out = seqflow()
+            .args(["repeats", "-o"])
+            .arg(&prefix)
+            .arg(&genome)
+            .arg("--library")
+            .arg(&path_of_library)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
+        assert!(stderr.contains(expected) && stderr.contains(name), "{name}: {stderr}");
+        assert_no_outputs(&prefix);
+    }
+}
+
+#[test]
 fn output_is_identical_for_any_thread_count_and_memory_budget() {
     let dir = tempfile::tempdir().unwrap();
     let mut fragmented = small_config(11, 600_000);

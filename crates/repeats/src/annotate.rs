@@ -110,11 +110,16 @@ pub(crate) fn annotate(
     Ok((resolve_overlaps(candidates, params.min_length as u64), outcome.report))
 }
 
-/// The k-mers of every consensus (low-complexity ones left out), keyed by canonical k-mer.
+/// The k-mers of every consensus (low-complexity ones and those over a code above 3 left out),
+/// keyed by canonical k-mer.
 fn library(consensi: &[Vec<u8>], k: usize, min_entropy: f64) -> Library {
     let mut library = Library::default();
     for (family, consensus) in consensi.iter().enumerate() {
         for (offset, window) in consensus.windows(k).enumerate() {
+            // A given library's consensus may hold letters that are not bases (above 3).
+            if window.iter().any(|&c| c > 3) {
+                continue;
+            }
             let kmer = window.iter().fold(0u64, |km, &c| (km << 2) | u64::from(c));
             if is_low_complexity(kmer, k, min_entropy) {
                 continue;

@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use crate::Repeats;
-use crate::output::family_name;
 
 /// Bins of [`Landscape::bases_by_divergence`]: 1% wide from 0 to 50%, the last one holding
 /// everything from 50% on (saturated copies included).
@@ -42,9 +41,9 @@ impl Landscape {
     /// The landscape of a run's annotation.
     pub fn of(repeats: &Repeats) -> Landscape {
         let mut bases_by_divergence = vec![0u64; LANDSCAPE_BINS];
-        let mut families: Vec<FamilyDivergence> = (0..repeats.families.len())
-            .map(|i| FamilyDivergence {
-                name: family_name(i),
+        let mut families: Vec<FamilyDivergence> = (repeats.families.iter())
+            .map(|family| FamilyDivergence {
+                name: family.name.clone(),
                 copies: 0,
                 bases: 0,
                 divergence: 0.0,

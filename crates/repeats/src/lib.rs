@@ -76,7 +76,12 @@ pub use params::{Params, Scoring};
 /// A repeat family of the final library.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepeatFamily {
-    /// The seed k-mer it grew from (upper-case letters).
+    /// Its name in every output: `fam<N>` for de novo families, the library's for
+    /// [`annotate_library`].
+    pub name: String,
+    /// Its class (RepeatMasker's `name#class`): `Unknown` for de novo families.
+    pub class: String,
+    /// The seed k-mer it grew from (upper-case letters); `-` for a library family.
     pub seed: String,
     /// Unmasked copies of the seed when the family was built.
     pub seed_copies: usize,
@@ -289,33 +294,170 @@ pub fn find_repeats(
     times.redundancy = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
+    let annotated = annotate_consensi(genome, k, &kept_consensi, params, progress)?;
+    let families = annotated
+        .kept
+        .iter()
+        .enumerate()
+        .map(|(name_index, &(slot, copies))| {
+            let found = &discovery.families[kept[slot]].family;
+            RepeatFamily {
+                name: output::family_name(name_index),
+                class: output::FAMILY_CLASS.to_owned(),
+                seed: kmer_string(found.seed, k),
+                seed_copies: found.seed_copies,
+                copies,
+                consensus: letters(&found.consensus),
+            }
+        })
+        .collect();
+    times.annotation = started.elapsed().as_secs_f64();
+    Ok(Repeats {
+        k,
+        families,
+        elements: annotated.elements,
+        seeds,
+        index_stats,
+        discovery_stats: discovery.stats,
+        redundant_families,
+        times,
+        discovery_report: discovery.report,
+        annotation_report: annotated.report,
+    })
+}
+
+/// A consensus of a given library, for [`annotate_library`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryFamily {
+    /// Its name in the outputs.
+    pub name: String,
+    /// Its class (`Unknown` when the library does not say).
+    pub class: String,
+    /// The consensus letters: ACGT in any case; any other letter (N, IUPAC codes) matches
+    /// nothing and starts no seed.
+    pub consensus: Vec<u8>,
+}
+
+/// Annotates the copies of the families of a given library in `genome`, as RepeatMasker's
+/// `-lib` does: no discovery, the annotation phase of [`find_repeats`] on these consensi.
+///
+/// Families without a copy are left out of [`Repeats::families`] (as in [`find_repeats`]);
+/// the seed and discovery fields of the result are empty.
+///
+/// ```
+/// use seqflow_genome::GenomeBuilder;
+/// use seqflow_repeats::{LibraryFamily, Params, annotate_library};
+///
+/// let element = b"GATTACAGGCTTAACCGTAGGCATCGATCGGATCCTTAGGCCATGCAAGTTCGAGCTAGCTAACGGTACC";
+/// let mut seq = b"TTTTGGGGCCCCAAAA".repeat(20);
+/// seq.extend_from_slice(element);
+/// seq.extend(b"ACCAGTTGCAATGCCT".repeat(20));
+/// let mut builder = GenomeBuilder::new();
+/// builder.push_contig("chr1", &seq)?;
+/// let library = [LibraryFamily {
+///     name: "Gypsy7".into(),
+///     class: "LTR/Gypsy".into(),
+///     consensus: element.to_vec(),
+/// }];
+/// let repeats = annotate_library(&builder.build(), &library, &Params::default(), &mut |_| {})?;
+/// assert_eq!(repeats.families[0].name, "Gypsy7");
+/// assert_eq!(repeats.elements.len(), 1);
+/// assert_eq!(repeats.elements[0].element.start, 320);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`find_repeats`].
+pub fn annotate_library(
+    genome: &Genome,
+    library: &[LibraryFamily],
+    params: &Params,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Repeats, Error> {
+    validate(params)?;
+    let k = params.k.unwrap_or_else(|| seed_length(genome.acgt_len()));
+    let started = Instant::now();
+    let consensi: Vec<Vec<u8>> = library.iter().map(|f| library_codes(&f.consensus)).collect();
+    let annotated = annotate_consensi(genome, k, &consensi, params, progress)?;
+    let families = annotated
+        .kept
+        .iter()
+        .map(|&(slot, copies)| RepeatFamily {
+            name: library[slot].name.clone(),
+            class: library[slot].class.clone(),
+            seed: "-".to_owned(),
+            seed_copies: 0,
+            copies,
+            consensus: library[slot].consensus.to_ascii_uppercase(),
+        })
+        .collect();
+    let times = PhaseTimes { annotation: started.elapsed().as_secs_f64(), ..PhaseTimes::default() };
+    Ok(Repeats {
+        k,
+        families,
+        elements: annotated.elements,
+        seeds: Vec::new(),
+        index_stats: IndexStats::default(),
+        discovery_stats: DiscoveryStats::default(),
+        redundant_families: 0,
+        times,
+        discovery_report: Report::default(),
+        annotation_report: annotated.report,
+    })
+}
+
+/// Code of a library letter that is not ACGT: above every genome code ([`seqflow_genome::N_CODE`]
+/// included), so it never matches a genome base, and above 3, so no seed k-mer holds it.
+const UNMATCHABLE: u8 = seqflow_genome::N_CODE + 1;
+
+/// The codes of a library consensus.
+fn library_codes(letters: &[u8]) -> Vec<u8> {
+    letters
+        .iter()
+        .map(|b| match b.to_ascii_uppercase() {
+            b'A' => 0,
+            b'C' => 1,
+            b'G' => 2,
+            b'T' => 3,
+            _ => UNMATCHABLE,
+        })
+        .collect()
+}
+
+/// What the annotation phase gives: the families that kept a copy as `(slot in the consensi,
+/// copies)` in order, the copies renumbered to those, and the engine's report.
+struct Annotated {
+    kept: Vec<(usize, usize)>,
+    elements: Vec<AnnotatedElement>,
+    report: Report,
+}
+
+/// The annotation phase: every copy of `consensi` (codes), aligned whole; families left
+/// without a copy (all taken by better-scoring families) are dropped and the rest renumbered.
+fn annotate_consensi(
+    genome: &Genome,
+    k: usize,
+    consensi: &[Vec<u8>],
+    params: &Params,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Annotated, Error> {
     let bases = genome.len();
-    let (annotations, annotation_report) =
-        annotate::annotate(genome, k, &kept_consensi, params, &mut |bases_done| {
+    let (annotations, report) =
+        annotate::annotate(genome, k, consensi, params, &mut |bases_done| {
             progress(Progress::Annotating { bases_done, bases });
         })?;
-    let alignments = copy_alignment::align_copies(genome, &kept_consensi, &annotations, params)?;
-    times.annotation = started.elapsed().as_secs_f64();
-
-    // Families left without a copy (all taken by better-scoring families) are dropped.
-    let mut copies = vec![0usize; kept.len()];
+    let alignments = copy_alignment::align_copies(genome, consensi, &annotations, params)?;
+    let mut copies = vec![0usize; consensi.len()];
     for (family, _) in &annotations {
         copies[*family as usize] += 1;
     }
-    let mut renumber = vec![usize::MAX; kept.len()];
-    let mut families = Vec::new();
-    for (slot, &i) in kept.iter().enumerate() {
-        if copies[slot] == 0 {
-            continue;
+    let mut renumber = vec![usize::MAX; consensi.len()];
+    let mut kept = Vec::new();
+    for (slot, &n) in copies.iter().enumerate() {
+        if n > 0 {
+            renumber[slot] = kept.len();
+            kept.push((slot, n));
         }
-        renumber[slot] = families.len();
-        let found = &discovery.families[i].family;
-        families.push(RepeatFamily {
-            seed: kmer_string(found.seed, k),
-            seed_copies: found.seed_copies,
-            copies: copies[slot],
-            consensus: letters(&found.consensus),
-        });
     }
     let elements = annotations
         .into_iter()
@@ -330,18 +472,7 @@ pub fn find_repeats(
             alignment,
         })
         .collect();
-    Ok(Repeats {
-        k,
-        families,
-        elements,
-        seeds,
-        index_stats,
-        discovery_stats: discovery.stats,
-        redundant_families,
-        times,
-        discovery_report: discovery.report,
-        annotation_report,
-    })
+    Ok(Annotated { kept, elements, report })
 }
 
 fn validate(params: &Params) -> Result<(), Error> {

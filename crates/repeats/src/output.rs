@@ -24,13 +24,13 @@ pub enum MaskStyle {
     Hard,
 }
 
-/// The name of family `index` in every output: `fam1`, `fam2`, ...
+/// The name [`find_repeats`](crate::find_repeats) gives family `index`: `fam1`, `fam2`, ...
 pub fn family_name(index: usize) -> String {
     format!("fam{}", index + 1)
 }
 
-/// The class every family gets in the library and the `.out` table: RepeatMasker's name for a
-/// repeat of unknown class (the families are not classified).
+/// The class every de novo family gets in the library and the `.out` table: RepeatMasker's name
+/// for a repeat of unknown class (the families are not classified).
 pub const FAMILY_CLASS: &str = "Unknown";
 
 /// Writes the library in RepeatMasker's custom-library form (`RepeatMasker -lib`): the
@@ -40,11 +40,12 @@ pub const FAMILY_CLASS: &str = "Unknown";
 /// # Errors
 /// Any write error.
 pub fn write_families(out: &mut impl Write, repeats: &Repeats) -> io::Result<()> {
-    for (i, family) in repeats.families.iter().enumerate() {
+    for family in &repeats.families {
         writeln!(
             out,
-            ">{}#{FAMILY_CLASS} seed={} seed_copies={} copies={} length={}",
-            family_name(i),
+            ">{}#{} seed={} seed_copies={} copies={} length={}",
+            family.name,
+            family.class,
             family.seed,
             family.seed_copies,
             family.copies,
@@ -74,7 +75,7 @@ pub fn write_bed(out: &mut impl Write, genome: &Genome, repeats: &Repeats) -> io
             contig.name,
             e.start - contig.start,
             e.end - contig.start,
-            family_name(annotated.family),
+            repeats.families[annotated.family].name,
             e.score.clamp(0, 1000),
             if e.reverse { '-' } else { '+' }
         )?;

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Flags: `--seed N` (default 1), `--length N` (default 20,000,000), `--families N` (default 50),
-//! `--max-divergence F` (default 0.15, at most 0.25), `--contigs N` (default 1),
+//! `--max-divergence F` (default 0.15, at most 0.35), `--min-divergence F` (default 0; equal to
+//! the max plants every copy at that divergence), `--contigs N` (default 1),
 //! `--copy-skew F` (default 1.0, log-uniform), `--full-length-copies N` (default 3, copies
 //! planted whole), `--fragmented` (random contig cuts), `--lowercase F` (fraction of background
 //! lowercased),
@@ -81,6 +82,7 @@ fn parse_args(
             "--length" => config.length = value.parse().map_err(|_| bad())?,
             "--families" => config.families = value.parse().map_err(|_| bad())?,
             "--max-divergence" => config.max_divergence = value.parse().map_err(|_| bad())?,
+            "--min-divergence" => config.min_divergence = value.parse().map_err(|_| bad())?,
             "--copy-skew" => config.copy_number_skew = value.parse().map_err(|_| bad())?,
             "--full-length-copies" => {
                 config.full_length_copies = value.parse().map_err(|_| bad())?;

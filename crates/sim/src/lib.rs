@@ -53,5 +53,6 @@ pub use fasta::{FastaConfig, FastaStats, RunSpec, write_fasta};
 pub use fastq::{Amount, FastqConfig, FastqSimulator, FastqStats, write_fastq};
 pub use pangenome::{BaseGenome, HaplotypeStats, Pangenome, PangenomeConfig};
 pub use repeats::{
-    PlantedFamily, RepeatGenomeConfig, RepeatLabel, RepeatTruth, TruthElement, write_repeat_genome,
+    MAX_DIVERGENCE, PlantedFamily, RepeatGenomeConfig, RepeatLabel, RepeatTruth, TruthElement,
+    write_repeat_genome,
 };

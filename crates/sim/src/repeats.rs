@@ -16,6 +16,8 @@ use crate::rng::Rng;
 
 /// Bases per FASTA line.
 const LINE_WIDTH: usize = 60;
+/// Largest divergence the simulator plants (edits per consensus base).
+pub const MAX_DIVERGENCE: f64 = 0.35;
 /// Shortest part of a consensus a 5'-truncated copy keeps.
 const MIN_FRAGMENT: usize = 50;
 /// Bytes collected before each call to the FASTA writer.
@@ -65,8 +67,12 @@ pub struct RepeatGenomeConfig {
     /// that several copies share; with every copy of a 3-copy family free to be truncated, most
     /// of such a family often exists once in the genome and no method could recover it.
     pub full_length_copies: usize,
-    /// Largest per-copy divergence from the consensus (default 0.15, at most 0.25). Each family
-    /// draws a divergence in `0..=max`; each copy varies it by ±50% (capped at the max).
+    /// Smallest per-copy divergence from the consensus (default 0). Each family draws a
+    /// divergence in `min_divergence..=max_divergence`; each copy varies it by ±50%, kept
+    /// within the two. Setting both to one value plants every copy at that divergence (old
+    /// transposon copies are 20–35% diverged).
+    pub min_divergence: f64,
+    /// Largest per-copy divergence from the consensus (default 0.15, at most 0.35).
     pub max_divergence: f64,
     /// Fraction of edits that are indels of 1–3 bases rather than substitutions (default 0.1).
     pub indel_fraction: f64,
@@ -106,6 +112,7 @@ impl RepeatGenomeConfig {
             max_copies: 2_000,
             copy_number_skew: 1.0,
             full_length_copies: 3,
+            min_divergence: 0.0,
             max_divergence: 0.15,
             indel_fraction: 0.1,
             truncated_fraction: 0.3,
@@ -141,10 +148,19 @@ impl RepeatGenomeConfig {
                 format!("needs 1 <= min ({}) <= max ({})", self.min_copies, self.max_copies),
             );
         }
-        if !(0.0..=0.25).contains(&self.max_divergence) {
+        if !(0.0..=MAX_DIVERGENCE).contains(&self.max_divergence) {
             return invalid(
                 "max_divergence",
-                format!("{} is not in 0.0..=0.25", self.max_divergence),
+                format!("{} is not in 0.0..={MAX_DIVERGENCE}", self.max_divergence),
+            );
+        }
+        if !(0.0..=self.max_divergence).contains(&self.min_divergence) {
+            return invalid(
+                "min_divergence",
+                format!(
+                    "needs 0 <= min ({}) <= max ({})",
+                    self.min_divergence, self.max_divergence
+                ),
             );
         }
         if !(0.0..=0.9).contains(&self.repeat_fraction) {
@@ -325,7 +341,9 @@ pub fn write_repeat_genome(
             } else {
                 0
             };
-            let divergence = (family.divergence * (0.5 + rng.unit())).min(config.max_divergence);
+            let divergence = (family.divergence * (0.5 + rng.unit()))
+                .min(config.max_divergence)
+                .max(config.min_divergence);
             mutate(
                 &mut rng,
                 &cons[start..],
@@ -500,7 +518,8 @@ fn draw_families(
         let len = (lo * (hi / lo).powf(rng.unit())).round() as usize;
         let mut consensus = vec![0u8; len];
         sampler.fill(rng, &mut consensus);
-        let divergence = config.max_divergence * rng.unit();
+        let divergence =
+            config.min_divergence + (config.max_divergence - config.min_divergence) * rng.unit();
         // u^skew (default u³) puts most of the mass near the minimum: most families small,
         // a few huge.
         raw.push(cmin * (cmax / cmin).powf(rng.unit().powf(config.copy_number_skew)));
@@ -817,10 +836,32 @@ mod tests {
     }
 
     #[test]
+    fn equal_divergence_bounds_plant_every_copy_at_that_divergence() {
+        let mut c = RepeatGenomeConfig::new(4);
+        c.length = 300_000;
+        c.families = 6;
+        c.max_consensus_length = 2_000;
+        c.min_divergence = 0.3;
+        c.max_divergence = 0.3;
+        let (mut lib, mut bed) = (Vec::new(), Vec::new());
+        let truth = write_repeat_genome(&c, std::io::sink(), &mut bed, &mut lib).unwrap();
+        let planted: Vec<&TruthElement> =
+            truth.elements.iter().filter(|e| matches!(e.label, RepeatLabel::Family(_))).collect();
+        assert!(planted.len() > 20);
+        assert!(planted.iter().all(|e| e.divergence == 0.3), "a copy off 0.3");
+        assert!(truth.families.iter().all(|f| f.divergence == 0.3));
+    }
+
+    #[test]
     fn invalid_settings_are_rejected() {
         let mut c = RepeatGenomeConfig::new(1);
         c.max_divergence = 0.3;
+        assert!(c.validate().is_ok());
+        c.max_divergence = 0.36;
         assert!(c.validate().is_err());
+        let mut c = RepeatGenomeConfig::new(1);
+        c.min_divergence = 0.2;
+        assert!(c.validate().is_err(), "min above the default max 0.15");
         let mut c = RepeatGenomeConfig::new(1);
         c.contigs = 0;
         assert!(c.validate().is_err());

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 
 use seqflow_genome::Genome;
 
-use super::family_name;
 use crate::Repeats;
 
 /// The Sequence Ontology term of every feature (SO:0000658, what RepeatMasker's GFF3 uses).
@@ -31,7 +30,7 @@ pub fn write_gff3(out: &mut impl Write, genome: &Genome, repeats: &Repeats) -> i
         let a = &annotated.alignment;
         let contig =
             &genome.contigs()[genome.contig_of(e.start).expect("element inside the genome")];
-        let family = family_name(annotated.family);
+        let family = escape_seqid(&repeats.families[annotated.family].name);
         writeln!(
             out,
             "{}\tseqflow\t{FEATURE_TYPE}\t{}\t{}\t{}\t{}\t.\tID=copy{};Name={family};\

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 
 use seqflow_genome::Genome;
 
-use super::{FAMILY_CLASS, family_name};
 use crate::{AnnotatedElement, Repeats};
 
 /// Columns of the table.
@@ -109,8 +108,8 @@ fn row(
         (e.end - contig.start).to_string(),
         format!("({})", contig.end() - e.end),
         if e.reverse { "C" } else { "+" }.to_owned(),
-        family_name(annotated.family),
-        FAMILY_CLASS.to_owned(),
+        repeats.families[annotated.family].name.clone(),
+        repeats.families[annotated.family].class.clone(),
         c1,
         c2,
         c3,
