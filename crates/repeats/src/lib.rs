@@ -69,7 +69,9 @@ pub use copy_alignment::CopyAlignment;
 pub use discover::DiscoveryStats;
 pub use error::Error;
 pub use family::Element;
-pub use index::{IndexConfig, IndexStats, SeedIndex, seed_length};
+pub use index::{
+    IndexConfig, IndexStats, MIN_ANNOTATION_K, SeedIndex, annotation_seed_length, seed_length,
+};
 pub use landscape::{FamilyDivergence, LANDSCAPE_BINS, Landscape};
 pub use params::{Params, Scoring};
 
@@ -132,6 +134,8 @@ pub struct PhaseTimes {
 pub struct Repeats {
     /// The seed length used.
     pub k: usize,
+    /// The annotation pass's seed length.
+    pub annotation_k: usize,
     /// The library, in discovery order (the most frequent seed first).
     pub families: Vec<RepeatFamily>,
     /// Every annotated copy, sorted by start, not overlapping.
@@ -295,6 +299,7 @@ pub fn find_repeats(
 
     let started = Instant::now();
     let annotated = annotate_consensi(genome, k, &kept_consensi, params, progress)?;
+    let annotation_k = annotated.k;
     let families = annotated
         .kept
         .iter()
@@ -314,6 +319,7 @@ pub fn find_repeats(
     times.annotation = started.elapsed().as_secs_f64();
     Ok(Repeats {
         k,
+        annotation_k,
         families,
         elements: annotated.elements,
         seeds,
@@ -394,6 +400,7 @@ pub fn annotate_library(
     let times = PhaseTimes { annotation: started.elapsed().as_secs_f64(), ..PhaseTimes::default() };
     Ok(Repeats {
         k,
+        annotation_k: annotated.k,
         families,
         elements: annotated.elements,
         seeds: Vec::new(),
@@ -427,6 +434,7 @@ fn library_codes(letters: &[u8]) -> Vec<u8> {
 /// What the annotation phase gives: the families that kept a copy as `(slot in the consensi,
 /// copies)` in order, the copies renumbered to those, and the engine's report.
 struct Annotated {
+    k: usize,
     kept: Vec<(usize, usize)>,
     elements: Vec<AnnotatedElement>,
     report: Report,
@@ -442,6 +450,8 @@ fn annotate_consensi(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Annotated, Error> {
     let bases = genome.len();
+    let library_bases = consensi.iter().map(|c| c.len() as u64).sum();
+    let k = params.annotation_k.unwrap_or_else(|| annotation_seed_length(library_bases, k));
     let (annotations, report) =
         annotate::annotate(genome, k, consensi, params, &mut |bases_done| {
             progress(Progress::Annotating { bases_done, bases });
@@ -472,7 +482,7 @@ fn annotate_consensi(
             alignment,
         })
         .collect();
-    Ok(Annotated { kept, elements, report })
+    Ok(Annotated { k, kept, elements, report })
 }
 
 fn validate(params: &Params) -> Result<(), Error> {
@@ -480,6 +490,11 @@ fn validate(params: &Params) -> Result<(), Error> {
     if let Some(k) = params.k {
         if !(8..=32).contains(&k) {
             return bad(format!("-k {k}: the seed length must be in 8..=32"));
+        }
+    }
+    if let Some(k) = params.annotation_k {
+        if !(8..=32).contains(&k) {
+            return bad(format!("--annotation-k {k}: the seed length must be in 8..=32"));
         }
     }
     if params.min_freq < 2 {

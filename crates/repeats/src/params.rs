@@ -49,6 +49,11 @@ pub struct Params {
     /// Seed length; `None` picks the smallest l with fewer than one expected chance occurrence
     /// of an l-mer in the genome, plus 1 ([`seed_length`](crate::seed_length)).
     pub k: Option<usize>,
+    /// Seed length of the annotation pass; `None` picks
+    /// [`annotation_seed_length`](crate::annotation_seed_length) of the library (shorter
+    /// seeds than discovery's: they find old, diverged copies, and the library is far smaller
+    /// than the genome).
+    pub annotation_k: Option<usize>,
     /// Fewest copies of a seed, after tandem collapse and masking (3).
     pub min_freq: u32,
     /// Same-strand occurrences of a k-mer closer than this collapse into one (500 bp).
@@ -93,6 +98,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             k: None,
+            annotation_k: None,
             min_freq: 3,
             tandem_dist: 500,
             min_entropy: 0.7,
