@@ -59,21 +59,26 @@ fn small_config(seed: u64, length: u64) -> RepeatGenomeConfig {
     config
 }
 
+/// Scores the run at prefix `out` against the simulation at prefix `sim`.
+fn score(sim: &Path, out: &Path) -> seqflow_sim::Evaluation {
+    let open = |p: PathBuf| std::io::BufReader::new(fs::File::open(p).unwrap());
+    evaluate(
+        open(with_suffix(sim, ".truth.bed")),
+        open(with_suffix(out, ".bed")),
+        open(with_suffix(sim, ".families.fa")),
+        open(with_suffix(out, ".families.fa")),
+        &EvaluateOptions::default(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn finds_planted_families_on_a_simulated_genome() {
     let dir = tempfile::tempdir().unwrap();
     let sim = simulate(dir.path(), "sim", &small_config(3, 1_500_000));
     let out = dir.path().join("out");
     run_repeats(&with_suffix(&sim, ".fa"), &out, &["-t", "2"]);
-    let open = |p: PathBuf| std::io::BufReader::new(fs::File::open(p).unwrap());
-    let evaluation = evaluate(
-        open(with_suffix(&sim, ".truth.bed")),
-        open(with_suffix(&out, ".bed")),
-        open(with_suffix(&sim, ".families.fa")),
-        open(with_suffix(&out, ".families.fa")),
-        &EvaluateOptions::default(),
-    )
-    .unwrap();
+    let evaluation = score(&sim, &out);
     assert!(evaluation.f1() >= 0.9, "per-base F1 {:.3}", evaluation.f1());
     assert!(evaluation.precision() >= 0.95, "precision {:.3}", evaluation.precision());
     assert!(
@@ -99,15 +104,7 @@ fn a_given_library_annotates_old_diverged_copies_under_its_own_names() {
     fs::write(&library, truth.replace(" length=", "#LTR/Gypsy length=")).unwrap();
     let out = dir.path().join("out");
     run_repeats(&with_suffix(&sim, ".fa"), &out, &["--library", path(&library), "-t", "2"]);
-    let open = |p: PathBuf| std::io::BufReader::new(fs::File::open(p).unwrap());
-    let evaluation = evaluate(
-        open(with_suffix(&sim, ".truth.bed")),
-        open(with_suffix(&out, ".bed")),
-        open(with_suffix(&sim, ".families.fa")),
-        open(with_suffix(&out, ".families.fa")),
-        &EvaluateOptions::default(),
-    )
-    .unwrap();
+    let evaluation = score(&sim, &out);
     assert!(evaluation.recall() >= 0.85, "per-base recall {:.3}", evaluation.recall());
     assert!(evaluation.precision() >= 0.95, "precision {:.3}", evaluation.precision());
     let families = fs::read_to_string(with_suffix(&out, ".families.fa")).unwrap();
