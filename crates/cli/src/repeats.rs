@@ -210,6 +210,8 @@ struct Summary<'a> {
     k: usize,
     annotation_k: usize,
     families: usize,
+    /// Families of class `Unknown`: not tandem arrays.
+    interspersed_families: usize,
     redundant_families_removed: usize,
     elements: usize,
     masked_bases: u64,
@@ -339,6 +341,7 @@ pub(crate) fn run(args: &RepeatsArgs, global: Global) -> Result<ExitCode> {
         k: repeats.k,
         annotation_k: repeats.annotation_k,
         families: repeats.families.len(),
+        interspersed_families: repeats.families.iter().filter(|f| f.class == "Unknown").count(),
         redundant_families_removed: repeats.redundant_families,
         elements: repeats.elements.len(),
         masked_bases,

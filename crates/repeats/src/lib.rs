@@ -58,6 +58,7 @@ mod landscape;
 pub mod output;
 mod params;
 mod redundancy;
+mod tandem;
 
 use std::time::Instant;
 
@@ -74,6 +75,7 @@ pub use index::{
 };
 pub use landscape::{FamilyDivergence, LANDSCAPE_BINS, Landscape};
 pub use params::{Params, Scoring};
+pub use tandem::{MAX_SIMPLE_PERIOD, MAX_TANDEM_PERIOD, consensus_class, tandem_period};
 
 /// A repeat family of the final library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +83,9 @@ pub struct RepeatFamily {
     /// Its name in every output: `fam<N>` for de novo families, the library's for
     /// [`annotate_library`].
     pub name: String,
-    /// Its class (RepeatMasker's `name#class`): `Unknown` for de novo families.
+    /// Its class (RepeatMasker's `name#class`): for de novo families `Unknown` (interspersed,
+    /// unclassified), or `Simple_repeat` / `Satellite` when the consensus is a tandem array
+    /// ([`consensus_class`]).
     pub class: String,
     /// The seed k-mer it grew from (upper-case letters); `-` for a library family.
     pub seed: String,
@@ -308,7 +312,7 @@ pub fn find_repeats(
             let found = &discovery.families[kept[slot]].family;
             RepeatFamily {
                 name: output::family_name(name_index),
-                class: output::FAMILY_CLASS.to_owned(),
+                class: consensus_class(&letters(&found.consensus)).to_owned(),
                 seed: kmer_string(found.seed, k),
                 seed_copies: found.seed_copies,
                 copies,

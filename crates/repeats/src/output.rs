@@ -29,12 +29,9 @@ pub fn family_name(index: usize) -> String {
     format!("fam{}", index + 1)
 }
 
-/// The class every de novo family gets in the library and the `.out` table: RepeatMasker's name
-/// for a repeat of unknown class (the families are not classified).
-pub const FAMILY_CLASS: &str = "Unknown";
-
 /// Writes the library in RepeatMasker's custom-library form (`RepeatMasker -lib`): the
-/// identifier is `fam<N>#Unknown` (name `#` class), the description after a space is
+/// identifier is `fam<N>#<class>` (name `#` class: `Unknown`, or `Simple_repeat` / `Satellite`
+/// for a tandem array), the description after a space is
 /// `seed=<kmer> seed_copies=<n> copies=<n> length=<n>`; then the consensus in lines of 60.
 ///
 /// # Errors
