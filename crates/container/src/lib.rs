@@ -57,8 +57,8 @@ mod error;
 mod seekable;
 
 pub use bgzf::{
-    BgzfChunk, BgzfCompressor, BgzfReader, BgzfWriter, BlockInfo, EOF_BLOCK, GziIndex,
-    MAX_BLOCK_INPUT, MAX_BLOCK_SIZE,
+    BgzfBlockReader, BgzfChunk, BgzfCompressor, BgzfInflater, BgzfReader, BgzfWriter, BlockInfo,
+    EOF_BLOCK, GziIndex, MAX_BLOCK_INPUT, MAX_BLOCK_SIZE,
 };
 pub use error::{Error, FrameFault, Result};
 pub use seekable::{

@@ -207,16 +207,19 @@ impl PackedInput {
     }
 
     /// Whether [`unpack`](Self::unpack) runs the parallel pipeline (and so has metrics and
-    /// a memory bound), as it does for seekable zstd files.
+    /// a memory bound), as it does for seekable zstd and BGZF files.
     pub fn is_parallel(&self) -> bool {
-        matches!(self.source, Source::Seekable(..))
+        matches!(self.source, Source::Seekable(..) | Source::Bgzf(_))
     }
 
     /// The compressed bytes [`unpack`](Self::unpack) reports progress against, when known.
     pub fn compressed_size(&self) -> Option<u64> {
         match &self.source {
             Source::Seekable(_, index) => Some(index.seek_table_offset()),
-            Source::Bgzf(_) | Source::Stream(..) => None,
+            Source::Bgzf(_) => {
+                self.path.as_deref().and_then(|p| p.metadata().ok()).map(|m| m.len())
+            }
+            Source::Stream(..) => None,
         }
     }
 
@@ -239,7 +242,8 @@ impl PackedInput {
             Source::Seekable(_, index) => {
                 Some(crate::unpack::UnpackPlan::new(index, pipeline).memory_bound())
             }
-            Source::Bgzf(_) | Source::Stream(..) => None,
+            Source::Bgzf(_) => Some(crate::bgzf::memory_bound(pipeline)),
+            Source::Stream(..) => None,
         }
     }
 }

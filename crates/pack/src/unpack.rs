@@ -5,8 +5,8 @@
 //! each frame, its BLAKE3 digest included; the ordered sink writes. For files of format
 //! version 1 (and [`UnpackOptions::sha256`]) it hands every chunk to a hashing thread so that
 //! the whole-file SHA-256 (≈ 2 GB/s on one core) runs beside the writer instead of inside it.
-//! BGZF files are decoded block by block (`crate::bgzf`); zstd and gzip streams front to
-//! back.
+//! BGZF files are inflated in parallel as well, block by block with libdeflate (`crate::bgzf`,
+//! whose docs state its memory bound); zstd and gzip streams are decoded front to back.
 //!
 //! Peak memory of seekable zstd: frames in flight are bounded by *bytes*, not count: at most
 //! `max(2 × largest frame, 64 MiB)` of compressed plus decoded frame bytes (source, workers,
@@ -98,9 +98,9 @@ impl PackedInput {
                 if let (true, Some(path)) = (verify_only, &path) {
                     checked_gzi(&mut packed, path)?;
                 }
-                let (original_size, sha256) =
+                let (report, original_size, sha256) =
                     crate::bgzf::unpack_bgzf(&name, packed, out, options)?;
-                Ok(UnpackSummary { original_size, sha256, report: None, notes: Vec::new() })
+                Ok(UnpackSummary { original_size, sha256, report: Some(report), notes: Vec::new() })
             }
         }
     }
