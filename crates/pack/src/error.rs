@@ -68,9 +68,9 @@ impl Error {
     }
 
     /// The error under the file names of [`Error::In`].
-    pub fn cause(&self) -> &Error {
+    pub fn root(&self) -> &Error {
         match self {
-            Error::In { source, .. } => source.cause(),
+            Error::In { source, .. } => source.root(),
             other => other,
         }
     }
@@ -78,7 +78,7 @@ impl Error {
     /// Whether the cause is a closed output (`seqflow unpack -c … | head`), which a command
     /// line tool ends quietly on.
     pub fn is_broken_pipe(&self) -> bool {
-        match self.cause() {
+        match self.root() {
             Error::Io(e) => e.kind() == io::ErrorKind::BrokenPipe,
             Error::Container(seqflow_container::Error::Io(e)) => {
                 e.kind() == io::ErrorKind::BrokenPipe
