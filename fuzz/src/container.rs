@@ -5,7 +5,8 @@ use std::io::Cursor;
 use std::ops::Range;
 
 use seqflow_container::{
-    BgzfReader, FrameDecompressor, FrameEntry, GziIndex, SEEKABLE_MAGIC, SeekableIndex,
+    BgzfBlockReader, BgzfInflater, BgzfReader, FrameDecompressor, FrameEntry, GziIndex,
+    SEEKABLE_MAGIC, SeekableIndex,
 };
 
 /// Decoded data kept for comparisons: above this, only lengths and errors are checked.
@@ -280,6 +281,26 @@ fn gzi(bytes: &[u8], rng: &mut Rng) {
     }
 }
 
+/// Reads `file` with `BgzfBlockReader` in batches of `batch` blocks and inflates each batch with
+/// `BgzfInflater`, as `seqflow unpack` does on its threads.
+fn inflate_in_batches(file: &[u8], batch: usize) -> seqflow_container::Result<Vec<u8>> {
+    let mut blocks = BgzfBlockReader::new(file, Some(file.len() as u64));
+    let (mut inflater, mut buf, mut out) = (BgzfInflater::new(), Vec::new(), Vec::new());
+    loop {
+        let offset = blocks.offset();
+        buf.clear();
+        for _ in 0..batch {
+            if blocks.read_block(&mut buf)? == 0 {
+                break;
+            }
+        }
+        if buf.is_empty() {
+            return Ok(out);
+        }
+        inflater.inflate_blocks(&buf, offset, &mut out)?;
+    }
+}
+
 /// `BgzfReader::scan` (and, given a `.gzi`, `BgzfReader::new` with it), then `read_range` over
 /// whole, random and odd ranges. With the scanned index every range inside the data that
 /// decoded in the whole-file read must decode to the same bytes; a range touching only
@@ -309,6 +330,12 @@ fn bgzf(file: &[u8], gzi: Option<&[u8]>, rng: &mut Rng) {
     let mut full = Vec::new();
     let complete = reader.read_range(0..u64::MAX, &mut full).is_ok();
     let decoded = full.len() as u64;
+    // The parallel unpack's path (whole blocks cut by the reader, inflated in batches)
+    // accepts exactly what the scan and read_range accept, with the same bytes.
+    match inflate_in_batches(file, 3) {
+        Ok(bytes) => assert!(complete && bytes == full, "block reader accepted a bad file"),
+        Err(_) => assert!(!complete, "block reader refused a file read_range decodes"),
+    }
     // Blocks are at most 64 KiB and at least 28 bytes long.
     assert!(full.len() <= file.len().div_ceil(28) * BGZF_BLOCK);
 

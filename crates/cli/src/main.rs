@@ -4,7 +4,6 @@
 //! in a module of its own.
 
 mod collection;
-mod credits;
 mod device;
 mod limits;
 mod output;
@@ -180,5 +179,6 @@ fn usage_error(error: clap::Error) -> ExitCode {
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<seqflow_pack::Error>().is_some_and(|e| e.is_broken_pipe())
     })
 }

@@ -58,8 +58,8 @@ mod huge_pages;
 mod seekable;
 
 pub use bgzf::{
-    BgzfChunk, BgzfCompressor, BgzfReader, BgzfWriter, BlockInfo, EOF_BLOCK, GziIndex,
-    MAX_BLOCK_INPUT, MAX_BLOCK_SIZE,
+    BgzfBlockReader, BgzfChunk, BgzfCompressor, BgzfInflater, BgzfReader, BgzfWriter, BlockInfo,
+    EOF_BLOCK, GziIndex, MAX_BLOCK_INPUT, MAX_BLOCK_SIZE,
 };
 pub use error::{Error, FrameFault, Result};
 pub use seekable::{

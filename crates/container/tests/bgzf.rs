@@ -6,7 +6,9 @@ use std::io::Cursor;
 
 use common::{bgzf, data};
 use proptest::prelude::*;
-use seqflow_container::{BgzfReader, EOF_BLOCK, GziIndex, MAX_BLOCK_INPUT};
+use seqflow_container::{
+    BgzfBlockReader, BgzfInflater, BgzfReader, EOF_BLOCK, GziIndex, MAX_BLOCK_INPUT,
+};
 
 const CHUNK: usize = 100_000;
 
@@ -45,10 +47,43 @@ proptest! {
         let end = start + span;
         let lo = (start as usize).min(len);
         let hi = (end as usize).min(len).max(lo);
+        // Block by block, as the parallel unpack reads it: every block, in batches of three.
+        prop_assert_eq!(&inflate_in_batches(&file, 3).unwrap(), &original);
         for mut reader in [BgzfReader::new(Cursor::new(&file), gzi.clone()).unwrap(), scanned] {
             let mut out = Vec::new();
             reader.read_range(start..end, &mut out).unwrap();
             prop_assert_eq!(&out[..], &original[lo..hi]);
+        }
+    }
+}
+
+/// Reads `file` with [`BgzfBlockReader`] in batches of `batch` blocks and inflates each batch
+/// with [`BgzfInflater`], as the parallel unpack does (a fault the reader finds comes after
+/// the blocks it read before it).
+fn inflate_in_batches(file: &[u8], batch: usize) -> seqflow_container::Result<Vec<u8>> {
+    let mut blocks = BgzfBlockReader::new(file, Some(file.len() as u64));
+    let (mut inflater, mut buf, mut out) = (BgzfInflater::new(), Vec::new(), Vec::new());
+    loop {
+        let offset = blocks.offset();
+        buf.clear();
+        let mut fault = None;
+        for _ in 0..batch {
+            match blocks.read_block(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    fault = Some(e);
+                    break;
+                }
+            }
+        }
+        if buf.is_empty() && fault.is_none() {
+            return Ok(out);
+        }
+        // The blocks read before a fault come first, as in the pipeline's ordered sink.
+        inflater.inflate_blocks(&buf, offset, &mut out)?;
+        if let Some(fault) = fault {
+            return Err(fault);
         }
     }
 }
@@ -93,6 +128,12 @@ fn flipped_byte_names_the_block() {
             s.contains(&format!("at byte {c1}")) || s.starts_with("truncated"),
             "byte {i}: {s}"
         );
+        // The block reader and inflater name the same block.
+        let blocks = inflate_in_batches(&bad, 2).expect_err("flipped byte accepted").to_string();
+        assert!(
+            blocks.contains(&format!("at byte {c1}")) || blocks.starts_with("truncated"),
+            "byte {i}: {blocks}"
+        );
     }
 }
 
@@ -107,6 +148,9 @@ fn truncated_and_foreign_files() {
     for len in [1, 17, 18, 100, file.len() - 29] {
         let e = BgzfReader::scan(Cursor::new(&file[..len])).unwrap_err();
         assert!(e.to_string().contains("byte"), "{e}");
+        // The block reader reports a cut as the scan does.
+        let blocks = inflate_in_batches(&file[..len], 2).unwrap_err();
+        assert_eq!(blocks.to_string(), e.to_string(), "cut at {len}");
     }
     let plain_gzip = {
         let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());

@@ -2,11 +2,13 @@
 //! subfield holding the member's size, ending with a fixed empty EOF member; and the `.gzi`
 //! index that `bgzip -i`/`bgzip -r` write for random access.
 
+mod blocks;
 mod compressor;
 mod gzi;
 mod reader;
 mod writer;
 
+pub use blocks::{BgzfBlockReader, BgzfInflater};
 pub use compressor::{BgzfChunk, BgzfCompressor, BlockInfo};
 pub use gzi::GziIndex;
 pub use reader::BgzfReader;

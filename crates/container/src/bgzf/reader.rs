@@ -3,7 +3,8 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
-use super::{EOF_BLOCK, GziIndex, HEADER_LEN, MAX_BLOCK_SIZE, TRAILER_LEN};
+use super::blocks::{BgzfInflater, block_len, check_isize};
+use super::{EOF_BLOCK, GziIndex, HEADER_LEN, MAX_BLOCK_SIZE};
 use crate::error::{Error, Result};
 
 /// Decodes byte ranges of the original data of a BGZF file, using a `.gzi` index to start at
@@ -16,17 +17,9 @@ pub struct BgzfReader<R: Read + Seek> {
     inner: R,
     index: GziIndex,
     file_len: u64,
-    inflater: Inflater,
+    inflater: BgzfInflater,
     block: Vec<u8>,
     decoded: Vec<u8>,
-}
-
-struct Inflater(libdeflater::Decompressor);
-
-impl std::fmt::Debug for Inflater {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Inflater")
-    }
 }
 
 impl<R: Read + Seek> BgzfReader<R> {
@@ -40,7 +33,7 @@ impl<R: Read + Seek> BgzfReader<R> {
             inner,
             index,
             file_len,
-            inflater: Inflater(libdeflater::Decompressor::new()),
+            inflater: BgzfInflater::new(),
             block: Vec::with_capacity(MAX_BLOCK_SIZE),
             decoded: Vec::with_capacity(MAX_BLOCK_SIZE),
         })
@@ -131,57 +124,10 @@ impl<R: Read + Seek> BgzfReader<R> {
         let len = block_len(&header, offset)?;
         self.block.resize(len, 0);
         read_at(&mut self.inner, offset, &mut self.block, self.file_len)?;
-        let word = |at: usize| u32::from_le_bytes(self.block[at..at + 4].try_into().expect("4"));
-        let crc = word(len - 8);
-        let isize = word(len - 4);
-        check_isize(isize, offset)?;
-        self.decoded.resize(isize as usize, 0);
-        let bad = |reason: String| Error::Bgzf { offset, reason };
-        let n = self
-            .inflater
-            .0
-            .deflate_decompress(&self.block[HEADER_LEN..len - TRAILER_LEN], &mut self.decoded)
-            .map_err(|e| bad(format!("deflate data does not decode: {e}")))?;
-        if n != isize as usize {
-            return Err(bad(format!("inflates to {n} bytes, ISIZE says {isize}")));
-        }
-        let actual = libdeflater::crc32(&self.decoded);
-        if actual != crc {
-            return Err(bad(format!(
-                "CRC32 mismatch: data has {actual:#010x}, block says {crc:#010x}"
-            )));
-        }
+        self.decoded.clear();
+        self.inflater.inflate_block(&self.block, offset, &mut self.decoded)?;
         Ok(len)
     }
-}
-
-/// Validates a BGZF block header at `offset` and returns the block's length on disk.
-fn block_len(h: &[u8; HEADER_LEN], offset: u64) -> Result<usize> {
-    let bad = |reason: &str| Err(Error::Bgzf { offset, reason: reason.to_string() });
-    if h[0..2] != [0x1f, 0x8b] {
-        return bad("not a gzip member (bad magic)");
-    }
-    if h[2] != 8 || h[3] != 4 {
-        return bad("not a BGZF block (compression method or flags)");
-    }
-    if u16::from_le_bytes([h[10], h[11]]) != 6 || h[12..16] != [b'B', b'C', 2, 0] {
-        return bad("not a BGZF block (no BC extra subfield)");
-    }
-    let len = usize::from(u16::from_le_bytes([h[16], h[17]])) + 1;
-    if len < HEADER_LEN + TRAILER_LEN + 2 {
-        return bad("block size too small");
-    }
-    Ok(len)
-}
-
-fn check_isize(isize: u32, offset: u64) -> Result<()> {
-    if isize as usize > MAX_BLOCK_SIZE {
-        return Err(Error::Bgzf {
-            offset,
-            reason: format!("ISIZE {isize} is more than a block can hold"),
-        });
-    }
-    Ok(())
 }
 
 fn read_at<R: Read + Seek>(r: &mut R, offset: u64, buf: &mut [u8], file_len: u64) -> Result<()> {
