@@ -41,6 +41,7 @@
 mod adapter;
 mod counter;
 mod counts;
+mod device;
 mod error;
 
 pub use adapter::Adapter;
