@@ -6,6 +6,7 @@
 mod collection;
 mod credits;
 mod device;
+mod gpu_cycles;
 mod limits;
 mod output;
 mod pack;
