@@ -103,6 +103,13 @@ pub(crate) struct QcArgs {
     pub(crate) chatter: crate::Chatter,
 }
 
+impl QcArgs {
+    /// Where the per-cycle counters are counted (`--device`).
+    pub(crate) fn device(&self) -> Device {
+        self.device
+    }
+}
+
 /// Subcommands of `seqflow qc`.
 #[derive(Debug, Subcommand)]
 enum QcCommand {

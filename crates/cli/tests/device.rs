@@ -452,3 +452,31 @@ fn qc_without_an_adapter_fails_on_gpu_and_falls_back_on_auto() {
         assert!(read("auto") == read("cpu"), "{extension} differs");
     }
 }
+
+#[test]
+fn qc_auto_with_only_a_software_renderer_uses_the_cpu_with_one_line() {
+    if !gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let reads = examples().into_iter().find(|file| path(file).ends_with("reads.fq")).unwrap();
+    let (auto, metrics) = (dir.path().join("auto"), dir.path().join("metrics.json"));
+    let out = seqflow()
+        .args(["qc", path(&reads), "--device", "auto", "-o", path(&auto)])
+        .args(["--metrics", path(&metrics)])
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // lavapipe in CI: the CPU counts, and says so once; a hardware GPU is used silently.
+    assert!(stderr.lines().count() <= 1, "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
+    if stderr.contains("software renderer") {
+        assert!(stderr.contains("on the CPU"), "{stderr}");
+        assert!(json.get("device").is_none(), "counted on the CPU: {json}");
+    } else {
+        assert!(json["device"]["chunks"].as_u64().unwrap() >= 1, "{json}");
+    }
+}
