@@ -1,4 +1,5 @@
-//! `--device cpu|gpu|auto`: where `seqflow stats` counts quality values and letters.
+//! `--device cpu|gpu|auto`: where `seqflow stats` counts quality values and letters (and, with
+//! `gpu_cycles`, where `seqflow qc` counts per-position qualities and base content).
 //!
 //! With the `gpu` cargo feature (on by default) the letters are counted by a
 //! [`seqflow_gpu::LetterCounter`]; without it, `--device gpu` is an error and `--device auto`
@@ -69,6 +70,66 @@ pub(crate) type DeviceMetrics = seqflow_gpu::DeviceMetrics;
 #[derive(Debug, serde::Serialize)]
 pub(crate) enum DeviceMetrics {}
 
+/// A GPU adapter, as `seqflow-gpu` finds it.
+#[cfg(feature = "gpu")]
+pub(crate) type Adapter = seqflow_gpu::Adapter;
+
+/// Without the `gpu` feature there is never an adapter: this type has no values.
+#[cfg(not(feature = "gpu"))]
+pub(crate) enum Adapter {}
+
+/// The adapter `device` asks for: `None` for the CPU, and for `auto` without a hardware GPU
+/// (after one line on stderr unless `quiet`). Shared by `stats` and `qc`.
+///
+/// # Errors
+/// `--device gpu` without an adapter, or without the `gpu` feature.
+pub(crate) fn choose_adapter(device: Device, quiet: bool) -> Result<Option<Adapter>> {
+    match device {
+        Device::Cpu => Ok(None),
+        Device::Gpu => find_for_gpu().map(Some),
+        Device::Auto => Ok(find_for_auto(quiet)),
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn find_for_gpu() -> Result<Adapter> {
+    seqflow_gpu::Adapter::find().map_err(|error| anyhow::anyhow!("--device gpu: {error}"))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn find_for_gpu() -> Result<Adapter> {
+    anyhow::bail!("--device gpu: this seqflow was built without GPU support (cargo feature `gpu`)")
+}
+
+#[cfg(feature = "gpu")]
+fn find_for_auto(quiet: bool) -> Option<Adapter> {
+    let note = |why: &str| {
+        if !quiet {
+            eprintln!("seqflow: {why}; counting on the CPU");
+        }
+    };
+    match seqflow_gpu::Adapter::find() {
+        Err(error) => {
+            note(&error.to_string());
+            None
+        }
+        Ok(adapter) if adapter.is_software() => {
+            // A software renderer is slower than the CPU path it would replace.
+            note(&format!("the only GPU adapter, {adapter}, is a software renderer"));
+            None
+        }
+        Ok(adapter) => Some(adapter),
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+fn find_for_auto(quiet: bool) -> Option<Adapter> {
+    if !quiet {
+        eprintln!("seqflow: this seqflow was built without GPU support; counting on the CPU");
+    }
+    None
+}
+
 impl GpuCounter {
     /// The counter `device` asks for: `None` for the CPU, and for `auto` without a hardware
     /// GPU (after one line on stderr unless `quiet`).
@@ -76,59 +137,18 @@ impl GpuCounter {
     /// # Errors
     /// `--device gpu` without an adapter, or a device that cannot be opened.
     pub(crate) fn open(device: Device, quiet: bool) -> Result<Option<GpuCounter>> {
-        match device {
-            Device::Cpu => Ok(None),
-            Device::Gpu => Self::open_gpu().map(Some),
-            Device::Auto => Self::open_auto(quiet),
-        }
+        choose_adapter(device, quiet)?.map(Self::open_on).transpose()
     }
 
     #[cfg(feature = "gpu")]
-    fn open_gpu() -> Result<GpuCounter> {
-        let adapter = seqflow_gpu::Adapter::find()
-            .map_err(|error| anyhow::anyhow!("--device gpu: {error}"))?;
+    fn open_on(adapter: Adapter) -> Result<GpuCounter> {
         let counter = seqflow_gpu::LetterCounter::new(adapter, seqflow_gpu::DEFAULT_CHUNK_BYTES)?;
         Ok(GpuCounter(counter))
     }
 
     #[cfg(not(feature = "gpu"))]
-    fn open_gpu() -> Result<GpuCounter> {
-        anyhow::bail!(
-            "--device gpu: this seqflow was built without GPU support (cargo feature `gpu`)"
-        )
-    }
-
-    #[cfg(feature = "gpu")]
-    fn open_auto(quiet: bool) -> Result<Option<GpuCounter>> {
-        let note = |why: &str| {
-            if !quiet {
-                eprintln!("seqflow: {why}; counting on the CPU");
-            }
-        };
-        match seqflow_gpu::Adapter::find() {
-            Err(error) => {
-                note(&error.to_string());
-                Ok(None)
-            }
-            Ok(adapter) if adapter.is_software() => {
-                // A software renderer is slower than the CPU path it would replace.
-                note(&format!("the only GPU adapter, {adapter}, is a software renderer"));
-                Ok(None)
-            }
-            Ok(adapter) => {
-                let counter =
-                    seqflow_gpu::LetterCounter::new(adapter, seqflow_gpu::DEFAULT_CHUNK_BYTES)?;
-                Ok(Some(GpuCounter(counter)))
-            }
-        }
-    }
-
-    #[cfg(not(feature = "gpu"))]
-    fn open_auto(quiet: bool) -> Result<Option<GpuCounter>> {
-        if !quiet {
-            eprintln!("seqflow: this seqflow was built without GPU support; counting on the CPU");
-        }
-        Ok(None)
+    fn open_on(adapter: Adapter) -> Result<GpuCounter> {
+        match adapter {}
     }
 
     /// Hands the letters of `batch` to the device (which counts them while the caller reads

@@ -5,6 +5,7 @@
 
 mod collection;
 mod device;
+mod gpu_cycles;
 mod limits;
 mod output;
 mod pack;
@@ -75,9 +76,14 @@ pub(crate) struct Chatter {
 }
 
 impl Command {
-    /// True when the command may look for a GPU (`stats --device gpu|auto`).
+    /// True when the command may look for a GPU (`stats` or `qc` with `--device gpu|auto`).
     fn may_use_gpu(&self) -> bool {
-        matches!(self, Command::Stats(args) if args.device() != device::Device::Cpu)
+        let device = match self {
+            Command::Stats(args) => args.device(),
+            Command::Qc(args) => args.device(),
+            _ => return false,
+        };
+        device != device::Device::Cpu
     }
 
     /// The command's `-q`/`-v` (none for commands without progress or summaries).

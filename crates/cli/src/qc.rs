@@ -12,6 +12,17 @@
 //! (one pool per mate), plus per worker 3.7 KiB of cycle counters per cycle and mate (564 KiB
 //! for 150-base reads, 3.7 MiB at the 1,000-cycle cap), the duplication sample (≤ 131,072 entries ≈ 4 MiB) and the overrepresented
 //! sample (≤ 8,192 sequences of ≤ 150 bases ≈ 3 MiB per mate). None of it grows with the input.
+//!
+//! With `--device gpu` (or `auto` on a machine with a hardware GPU) the per-cycle counters
+//! (per mate, cycle, base class and Phred value: per-position quality and base content) are
+//! counted on the GPU (`seqflow_gpu::CycleCounter`); the workers count everything else,
+//! including each read's mean quality and GC. The jobs come back from the workers through the
+//! pipeline's output queue to the sink, which packs their bases into upload buffers while the
+//! device counts the previous chunk. That adds `2 × (2 × 4 MiB + 4 KiB) + 2 × 2 × 1,000 × 470
+//! × 4 B` ≈ 23.2 MiB (two chunk slots of an upload and a device buffer each, and the device's
+//! `u32` table of both mates with the host buffer it is read back through; host memory on a
+//! software renderer), and nothing else: the jobs in the output queue hold batches of the same
+//! pools. The workers' own cycle tables stay zero but are still sized to the longest read.
 
 use std::io::Write;
 use std::ops::Range;
@@ -28,6 +39,8 @@ use seqflow_seqio::{Alphabet, Batch, Format, Reader, ReaderOptions, Record, Vali
 use serde::{Deserialize, Serialize};
 
 use crate::Global;
+use crate::device::{self, Device, DeviceMetrics};
+use crate::gpu_cycles::GpuCycleCounter;
 use crate::limits::{MAX_CHANNEL_DEPTH, MAX_THREADS};
 use crate::output::{Access, OutputSet, commit};
 use crate::size::{count_in, size_in};
@@ -81,8 +94,20 @@ pub(crate) struct QcArgs {
     /// Write pipeline metrics (per stage: items, bytes, busy and blocked time) as JSON.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
+    /// Where per-position qualities and base content are counted: `cpu`, `gpu` (Vulkan, Metal
+    /// or DX12; an error without one) or `auto` (a hardware GPU when there is one, else the
+    /// CPU, with a note on stderr). The reports are the same on every device.
+    #[arg(long, value_enum, default_value_t = Device::Cpu, hide_possible_values = true, value_name = "DEVICE")]
+    device: Device,
     #[command(flatten)]
     pub(crate) chatter: crate::Chatter,
+}
+
+impl QcArgs {
+    /// Where the per-cycle counters are counted (`--device`).
+    pub(crate) fn device(&self) -> Device {
+        self.device
+    }
 }
 
 /// Subcommands of `seqflow qc`.
@@ -121,6 +146,16 @@ struct PartialFile {
 /// 2: per-cycle counters per (base class, Phred value) pair.
 const PARTIAL_VERSION: u32 = 2;
 
+/// What `--metrics` writes: the pipeline's report, and what the device did when there was one.
+#[derive(Serialize)]
+struct QcMetrics<'a> {
+    #[serde(flatten)]
+    pipeline: &'a Report,
+    /// Present when the per-cycle counters were counted on a GPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a DeviceMetrics>,
+}
+
 /// Runs `seqflow qc` or `seqflow qc merge`.
 pub(crate) fn run(args: &QcArgs, global: Global) -> Result<ExitCode> {
     if let Some(QcCommand::Merge(merge_args)) = &args.command {
@@ -147,10 +182,15 @@ pub(crate) fn run(args: &QcArgs, global: Global) -> Result<ExitCode> {
         .as_deref()
         .map(|path| outputs.create(Some(path), Access::Shared))
         .transpose()?;
-    let (state, report) = qc_of_files(read1, args.read2.as_deref(), args, global)?;
+    let mut gpu = GpuCycleCounter::open(args.device, global.quiet)?;
+    let (state, report, device_metrics) =
+        qc_of_files(read1, args.read2.as_deref(), args, global, gpu.as_mut())?;
     if global.verbose > 0 {
         let gb_per_s = report.input_bytes as f64 / report.wall_secs.max(1e-9) / 1e9;
         eprintln!("{sample}: {:.3} s, {gb_per_s:.2} GB/s of input", report.wall_secs);
+        if let Some(metrics) = &device_metrics {
+            eprint!("{}", device::describe(metrics));
+        }
     }
     if args.partial {
         let partial = PartialFile { seqflow_qc_partial: PARTIAL_VERSION, sample, state };
@@ -159,7 +199,8 @@ pub(crate) fn run(args: &QcArgs, global: Global) -> Result<ExitCode> {
         write_reports(&state, &sample, &mut created)?;
     }
     if let Some(metrics) = &mut metrics_output {
-        metrics.write_all((serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
+        let metrics_json = QcMetrics { pipeline: &report, device: device_metrics.as_ref() };
+        metrics.write_all((serde_json::to_string_pretty(&metrics_json)? + "\n").as_bytes())?;
     }
     commit(created.into_iter().chain(metrics_output))?;
     Ok(ExitCode::SUCCESS)
@@ -311,13 +352,15 @@ fn describe(record: &Record<'_>) -> String {
     format!("line {}, record '{}'", record.line(), String::from_utf8_lossy(record.id()))
 }
 
-/// Computes the QC state of one sample on the pipeline.
+/// Computes the QC state of one sample on the pipeline, counting the per-cycle counters on
+/// `gpu` if given; returns the state, the pipeline's report and the device's.
 fn qc_of_files(
     read1: &Path,
     read2: Option<&Path>,
     args: &QcArgs,
     global: Global,
-) -> Result<(QcAccumulator, Report)> {
+    mut gpu: Option<&mut GpuCycleCounter>,
+) -> Result<(QcAccumulator, Report, Option<DeviceMetrics>)> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -352,6 +395,7 @@ fn qc_of_files(
     let paired = mate2.is_some();
     let validation =
         (!args.no_validate).then(|| Validation::new().alphabet(Alphabet::Iupac).phred33());
+    let on_device = gpu.is_some();
     let pipeline = Pipeline::builder()
         .workers(threads)
         .channel_depth(args.channel_depth)
@@ -409,8 +453,20 @@ fn qc_of_files(
             Ok(())
         },
         |_| QcAccumulator::new(paired),
-        |acc, job| add_job(acc, &job.into_inner(), validation.as_ref()),
-        |()| Ok(()),
+        |acc, job| {
+            let job = job.into_inner();
+            if on_device {
+                add_job::<false>(acc, &job, validation.as_ref())?;
+                Ok(Some(job)) // to the sink, which hands its bases to the GPU
+            } else {
+                add_job::<true>(acc, &job, validation.as_ref())?;
+                Ok(None)
+            }
+        },
+        |job| match (job, gpu.as_deref_mut()) {
+            (Some(job), Some(gpu)) => add_job_to_device(gpu, &job),
+            _ => Ok(()),
+        },
     );
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -425,7 +481,10 @@ fn qc_of_files(
     for state in &outcome.states {
         total.merge(state);
     }
-    Ok((total, outcome.report))
+    let device = gpu
+        .map(|gpu| gpu.finish(&mut total).with_context(|| read1.display().to_string()))
+        .transpose()?;
+    Ok((total, outcome.report, device))
 }
 
 /// Approximate input bytes of a slice (its share of the batch).
@@ -445,14 +504,25 @@ fn check(validation: Option<&Validation>, record: &Record<'_>) -> Result<()> {
     Ok(())
 }
 
-fn add_job(acc: &mut QcAccumulator, job: &Job, validation: Option<&Validation>) -> Result<()> {
+/// Checks and counts the reads of `job`; with `CYCLES` false, all but their per-cycle
+/// counters (which [`add_job_to_device`] hands to the GPU).
+fn add_job<const CYCLES: bool>(
+    acc: &mut QcAccumulator,
+    job: &Job,
+    validation: Option<&Validation>,
+) -> Result<()> {
     let (batch1, range1) = &job.read1;
     match &job.read2 {
         None => {
             for i in range1.clone() {
                 let record = batch1.get(i);
                 check(validation, &record)?;
-                acc.add_read(record.id(), record.seq_raw(), record.qual().unwrap_or_default());
+                let (id, seq, qual) = (record.id(), record.seq_raw(), record.qual());
+                if CYCLES {
+                    acc.add_read(id, seq, qual.unwrap_or_default());
+                } else {
+                    acc.add_read_except_cycles(id, seq, qual.unwrap_or_default());
+                }
             }
         }
         Some((batch2, range2)) => {
@@ -470,9 +540,31 @@ fn add_job(acc: &mut QcAccumulator, job: &Job, validation: Option<&Validation>) 
                     );
                 }
                 let (q1, q2) = (r1.qual().unwrap_or_default(), r2.qual().unwrap_or_default());
-                acc.add_pair(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2));
+                if CYCLES {
+                    acc.add_pair(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2));
+                } else {
+                    acc.add_pair_except_cycles(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2));
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Hands the bases of a job the workers have counted (all but the per-cycle counters) to the
+/// GPU: read 1 as mate 0, read 2 as mate 1.
+fn add_job_to_device(gpu: &mut GpuCycleCounter, job: &Job) -> Result<()> {
+    gpu.add_reads(0, bases_of(&job.read1)).with_context(|| job.read1.0.source().to_string())?;
+    if let Some(read2) = &job.read2 {
+        gpu.add_reads(1, bases_of(read2)).with_context(|| read2.0.source().to_string())?;
+    }
+    Ok(())
+}
+
+/// The `(sequence, quality)` pairs of a slice's records.
+fn bases_of((batch, range): &Slice) -> impl Iterator<Item = (&[u8], &[u8])> {
+    range.clone().map(move |i| {
+        let record = batch.get(i);
+        (record.seq_raw(), record.qual().unwrap_or_default())
+    })
 }

@@ -10,14 +10,14 @@
 //! [`LetterCounter::resident_bytes`] whatever the input.
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use seqflow_seqio::Batch;
 
-use crate::adapter::{Adapter, open_error};
+use crate::adapter::Adapter;
 use crate::counts::{DeviceMetrics, LetterCounts};
-use crate::error::{Error, one_line};
+use crate::device::{Faults, OpenDevice};
+use crate::error::Error;
 
 /// Chunks in flight at once: one on the device while the next is filled.
 pub const SLOTS: usize = 2;
@@ -118,8 +118,8 @@ pub struct LetterCounter {
     metrics: DeviceMetrics,
     /// Nanoseconds per timestamp tick.
     tick_ns: f64,
-    /// The first error the device reported on its own (uncaptured error or loss).
-    fault: Arc<Mutex<Option<String>>>,
+    /// The errors the device reported on its own (uncaptured error or loss).
+    faults: Faults,
 }
 
 impl LetterCounter {
@@ -131,19 +131,8 @@ impl LetterCounter {
     /// [`Error::Open`] when the driver refuses the device.
     pub fn new(adapter: Adapter, chunk_bytes: usize) -> Result<LetterCounter, Error> {
         let chunk_bytes = chunk_bytes.clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES) / 16 * 16;
-        let timestamps =
-            wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
-        let features = adapter.adapter.features() & timestamps;
-        let descriptor = wgpu::DeviceDescriptor {
-            label: Some("seqflow letter counter"),
-            required_features: features,
-            required_limits: wgpu::Limits::downlevel_defaults(),
-            ..wgpu::DeviceDescriptor::default()
-        };
-        let (device, queue) = pollster::block_on(adapter.adapter.request_device(&descriptor))
-            .map_err(|error| open_error(&adapter, error))?;
-        let fault = Arc::new(Mutex::new(None));
-        watch_for_faults(&device, &fault);
+        let OpenDevice { device, queue, with_timestamps, tick_ns, faults } =
+            OpenDevice::open(&adapter, "seqflow letter counter")?;
         let shader = device.create_shader_module(wgpu::include_wgsl!("letters.wgsl"));
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("count_letters"),
@@ -153,7 +142,6 @@ impl LetterCounter {
             compilation_options: wgpu::PipelineCompilationOptions::default(),
             cache: None,
         });
-        let with_timestamps = features == timestamps;
         let slots = (0..SLOTS)
             .map(|_| Slot::new(&device, &pipeline, chunk_bytes as u64, with_timestamps))
             .collect();
@@ -164,7 +152,7 @@ impl LetterCounter {
             ..DeviceMetrics::default()
         };
         let counter = LetterCounter {
-            tick_ns: f64::from(queue.get_timestamp_period()),
+            tick_ns,
             adapter,
             device,
             queue,
@@ -175,9 +163,9 @@ impl LetterCounter {
             half_bytes: chunk_bytes / 2,
             totals: LetterCounts::default(),
             metrics,
-            fault,
+            faults,
         };
-        counter.check_fault()?;
+        counter.faults.check()?;
         Ok(counter)
     }
 
@@ -350,7 +338,7 @@ impl LetterCounter {
         self.metrics.bytes += (sequence + quality) as u64;
         self.filled = [0, 0];
         self.current = (self.current + 1) % SLOTS;
-        self.check_fault()
+        self.faults.check()
     }
 
     /// Waits until the device is done with the current slot's chunk, if it has one, and adds
@@ -362,15 +350,15 @@ impl LetterCounter {
         let start = Instant::now();
         let polled = self.device.poll(wgpu::PollType::WaitForSubmissionIndex(flight.submission));
         self.metrics.wait_secs += start.elapsed().as_secs_f64();
-        self.check_fault()?;
+        self.faults.check()?;
         if let Err(error) = polled {
-            return Err(self.device_error(error));
+            return Err(self.faults.error(error));
         }
         for _ in 0..2 {
             match flight.mapped.try_recv() {
                 Ok(Ok(())) => {}
-                Ok(Err(error)) => return Err(self.device_error(error)),
-                Err(_) => return Err(self.device_error("a finished chunk's buffers did not map")),
+                Ok(Err(error)) => return Err(self.faults.error(error)),
+                Err(_) => return Err(self.faults.error("a finished chunk's buffers did not map")),
             }
         }
         let slot = &self.slots[self.current];
@@ -399,24 +387,6 @@ impl LetterCounter {
         slot.readback.unmap();
         Ok(())
     }
-
-    /// The device's own report of an error or a loss, if it made one.
-    fn check_fault(&self) -> Result<(), Error> {
-        match self.take_fault() {
-            Some(message) => Err(self.device_error(message)),
-            None => Ok(()),
-        }
-    }
-
-    fn take_fault(&self) -> Option<String> {
-        self.fault.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
-    }
-
-    fn device_error(&self, error: impl std::fmt::Display) -> Error {
-        // The device's own report says more than the symptom that surfaced here.
-        let message = self.take_fault().unwrap_or_else(|| error.to_string());
-        Error::Device { adapter: self.adapter.name().to_string(), message: one_line(&message) }
-    }
 }
 
 /// Workgroups for a chunk: one per tile of words, at least one, at most the dispatch limit
@@ -424,22 +394,6 @@ impl LetterCounter {
 fn workgroups(sequence: usize, quality: usize) -> u32 {
     let words = (sequence as u64).div_ceil(4) + (quality as u64).div_ceil(4);
     words.div_ceil(WORKGROUP * WORDS_PER_THREAD).clamp(1, MAX_WORKGROUPS) as u32
-}
-
-/// Keeps the first uncaptured error, or the loss, the device reports (instead of wgpu's
-/// default of panicking on an error).
-fn watch_for_faults(device: &wgpu::Device, fault: &Arc<Mutex<Option<String>>>) {
-    let on_error = Arc::clone(fault);
-    device.on_uncaptured_error(Box::new(move |error| {
-        let mut slot = on_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        slot.get_or_insert_with(|| error.to_string());
-    }));
-    let on_loss = Arc::clone(fault);
-    device.set_device_lost_callback(move |reason, message| {
-        let mut slot = on_loss.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // The loss explains the errors it caused, so it replaces them.
-        *slot = Some(format!("device lost ({reason:?}): {message}"));
-    });
 }
 
 impl Slot {

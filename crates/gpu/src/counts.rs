@@ -45,7 +45,8 @@ impl LetterCounts {
     }
 }
 
-/// Where a [`LetterCounter`](crate::LetterCounter)'s time went, for `--metrics`.
+/// Where a [`LetterCounter`](crate::LetterCounter)'s or a [`CycleCounter`](crate::CycleCounter)'s
+/// time went, for `--metrics`.
 ///
 /// Host times are wall time on the thread that feeds the device; device times come from GPU
 /// timestamps and are `None` when the adapter cannot write timestamps inside a command encoder.
@@ -55,11 +56,13 @@ pub struct DeviceMetrics {
     pub adapter: String,
     /// Chunks sent to the device (each one copy and one kernel launch).
     pub chunks: u64,
-    /// Sequence and quality bytes sent.
+    /// Bytes sent: sequence and quality bytes, and for the cycle counter 8 more per piece of a
+    /// read (one piece per read, one more each time a read is cut at a chunk's end).
     pub bytes: u64,
     /// Host: copying sequence and quality bytes into the mapped upload buffers.
     pub pack_secs: f64,
-    /// Host: waiting for the device to finish a chunk before its buffers could be reused.
+    /// Host: waiting for the device to finish a chunk before its buffers could be reused (and,
+    /// for the cycle counter, for the table to be read back).
     pub wait_secs: f64,
     /// Device: copying chunks from the upload buffers into device memory (the transfer).
     pub copy_secs: Option<f64>,

@@ -15,7 +15,8 @@ pub const BASE_CLASSES: usize = 5;
 pub const MAX_CYCLES: usize = 1_000;
 /// Per cycle: one counter per (base class, Phred value) pair; base counts, quality sums and the
 /// quality histogram of the cycle are sums over this table, so a base costs one increment.
-const CYCLE_STRIDE: usize = BASE_CLASSES * QUALITY_LEVELS;
+pub const COUNTERS_PER_CYCLE: usize = BASE_CLASSES * QUALITY_LEVELS;
+const CYCLE_STRIDE: usize = COUNTERS_PER_CYCLE;
 
 /// Phred value of each quality byte (Phred+33; below `!` counts as 0, above `~` as 93).
 const PHRED: [u8; 256] = {
@@ -116,6 +117,28 @@ impl MateStats {
     /// Returns the read's G and C bases.
     #[inline]
     pub fn add(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> u32 {
+        self.add_counting::<true>(seq, qual, name_hash)
+    }
+
+    /// Counts one read like [`add`](MateStats::add) except its bases in the cycle table, which
+    /// the caller counts elsewhere (on a GPU) and adds with [`add_cycle_table`]: the table only
+    /// grows to the read's length, so that [`cycle_count`](MateStats::cycle_count) stays right.
+    ///
+    /// [`add_cycle_table`]: MateStats::add_cycle_table
+    #[inline]
+    pub fn add_except_cycles(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> u32 {
+        self.add_counting::<false>(seq, qual, name_hash)
+    }
+
+    /// [`add`](MateStats::add), with or without the cycle table's increments (a constant, so
+    /// that the CPU path compiles to the loop it had before there was a choice).
+    #[inline]
+    pub(crate) fn add_counting<const CYCLES: bool>(
+        &mut self,
+        seq: &[u8],
+        qual: &[u8],
+        name_hash: u64,
+    ) -> u32 {
         let cycles = seq.len().min(MAX_CYCLES);
         if self.cycles.len() < cycles * CYCLE_STRIDE {
             self.cycles.resize(cycles * CYCLE_STRIDE, 0);
@@ -123,24 +146,33 @@ impl MateStats {
         let paired_len = seq.len().min(qual.len());
         let (bases, quals) = (&seq[..paired_len], &qual[..paired_len]);
         let (mut quality_sum, mut gc) = (0u64, 0u32);
-        // Cycles before the last one each have their table; bases past it share the last.
-        let head = paired_len.min(MAX_CYCLES - 1);
-        let tables = &mut self.cycles[..head * CYCLE_STRIDE];
-        for ((table, &base), &q) in tables.chunks_exact_mut(CYCLE_STRIDE).zip(bases).zip(quals) {
-            let class = BASE_CLASS[base as usize] as usize;
-            let phred = PHRED[q as usize] as usize;
-            table[class * QUALITY_LEVELS + phred] += 1;
-            quality_sum += phred as u64;
-            gc += u32::from(class.wrapping_sub(1) < 2);
-        }
-        if paired_len > head {
-            let at = (MAX_CYCLES - 1) * CYCLE_STRIDE;
-            let table = &mut self.cycles[at..at + CYCLE_STRIDE];
-            for (&base, &q) in bases[head..].iter().zip(&quals[head..]) {
+        if CYCLES {
+            // Cycles before the last one each have their table; bases past it share the last.
+            let head = paired_len.min(MAX_CYCLES - 1);
+            let tables = &mut self.cycles[..head * CYCLE_STRIDE];
+            for ((table, &base), &q) in tables.chunks_exact_mut(CYCLE_STRIDE).zip(bases).zip(quals)
+            {
                 let class = BASE_CLASS[base as usize] as usize;
                 let phred = PHRED[q as usize] as usize;
                 table[class * QUALITY_LEVELS + phred] += 1;
                 quality_sum += phred as u64;
+                gc += u32::from(class.wrapping_sub(1) < 2);
+            }
+            if paired_len > head {
+                let at = (MAX_CYCLES - 1) * CYCLE_STRIDE;
+                let table = &mut self.cycles[at..at + CYCLE_STRIDE];
+                for (&base, &q) in bases[head..].iter().zip(&quals[head..]) {
+                    let class = BASE_CLASS[base as usize] as usize;
+                    let phred = PHRED[q as usize] as usize;
+                    table[class * QUALITY_LEVELS + phred] += 1;
+                    quality_sum += phred as u64;
+                    gc += u32::from(class.wrapping_sub(1) < 2);
+                }
+            }
+        } else {
+            for (&base, &q) in bases.iter().zip(quals) {
+                let class = BASE_CLASS[base as usize] as usize;
+                quality_sum += u64::from(PHRED[q as usize]);
                 gc += u32::from(class.wrapping_sub(1) < 2);
             }
         }
@@ -155,6 +187,27 @@ impl MateStats {
         self.adapters.add(seq);
         self.overrepresented.add(seq, name_hash);
         gc
+    }
+
+    /// Adds a cycle table counted elsewhere (on a GPU) for reads given to
+    /// [`add_except_cycles`](MateStats::add_except_cycles): [`COUNTERS_PER_CYCLE`] counters
+    /// per cycle from cycle 0 on, the counter of (base class `b`, Phred value `q`) at
+    /// `b × QUALITY_LEVELS + q`; bases past [`MAX_CYCLES`] counted in the last cycle.
+    ///
+    /// # Panics
+    /// When `table` has more than [`MAX_CYCLES`] cycles or is not whole cycles.
+    pub fn add_cycle_table(&mut self, table: &[u64]) {
+        assert!(
+            table.len() % CYCLE_STRIDE == 0 && table.len() <= MAX_CYCLES * CYCLE_STRIDE,
+            "a cycle table of {} counters",
+            table.len()
+        );
+        if self.cycles.len() < table.len() {
+            self.cycles.resize(table.len(), 0);
+        }
+        for (mine, theirs) in self.cycles.iter_mut().zip(table) {
+            *mine += theirs;
+        }
     }
 
     /// Adds every count of `other`.
@@ -234,5 +287,28 @@ mod tests {
         let totals: u64 = (0..MAX_CYCLES).map(|i| mate.cycle(i).total()).sum();
         assert_eq!(totals, seq.len() as u64);
         assert_eq!(mate.class_total(4), (0..seq.len()).filter(|i| i % 5 == 4).count() as u64);
+    }
+
+    #[test]
+    fn counting_cycles_elsewhere_gives_the_same_state() {
+        let reads: [(&[u8], &[u8]); 4] =
+            [(b"ACGTNx", b"I5!#~\x7f"), (b"", b""), (b"GG", b"II"), (b"tacg", b"\x20!!+")];
+        let (mut whole, mut apart) = (MateStats::default(), MateStats::default());
+        let mut table = vec![0u64; 6 * COUNTERS_PER_CYCLE];
+        for (i, (seq, qual)) in reads.into_iter().enumerate() {
+            let gc = whole.add(seq, qual, i as u64);
+            assert_eq!(apart.add_except_cycles(seq, qual, i as u64), gc);
+            for (cycle, (&base, &q)) in seq.iter().zip(qual).enumerate() {
+                let class = BASE_CLASS[base as usize] as usize;
+                table[cycle * COUNTERS_PER_CYCLE
+                    + class * QUALITY_LEVELS
+                    + PHRED[q as usize] as usize] += 1;
+            }
+        }
+        // Before the table arrives: the same cycles, none counted.
+        assert_eq!(apart.cycle_count(), 6);
+        assert_eq!(apart.bases_at_least(0), 0);
+        apart.add_cycle_table(&table);
+        assert_eq!(format!("{apart:?}"), format!("{whole:?}"));
     }
 }

@@ -25,7 +25,7 @@ pub use check::fastq_bytes_valid;
 pub use counts::Counts;
 pub use fastp::{FastpReport, MateReport, SeqflowSection};
 pub use html::render_html;
-pub use mate::{BASE_CLASSES, Cycle, MAX_CYCLES, MateStats, QUALITY_LEVELS};
+pub use mate::{BASE_CLASSES, COUNTERS_PER_CYCLE, Cycle, MAX_CYCLES, MateStats, QUALITY_LEVELS};
 pub use sample::{
     DUPLICATION_CAPACITY, DUPLICATION_LEVELS, DuplicationSample, OVERREPRESENTED_CAPACITY,
     OVERREPRESENTED_PREFIX, OverrepresentedSample,
@@ -83,15 +83,43 @@ impl QcAccumulator {
 
     /// Counts one single-end read.
     pub fn add_read(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
-        let name_hash = xxh64(mate_name(id), NAME_SEED);
-        let gc = self.read1.add(seq, qual, name_hash);
-        self.duplication.add(xxh64(seq, SEQUENCE_SEED), gc, seq.len() as u32);
+        self.add_read_counting::<true>(id, seq, qual);
+    }
+
+    /// Counts one single-end read except its per-cycle counters, which the caller counts
+    /// elsewhere (on a GPU) and adds with [`MateStats::add_cycle_table`].
+    pub fn add_read_except_cycles(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
+        self.add_read_counting::<false>(id, seq, qual);
     }
 
     /// Counts one pair; the caller has checked that the names match.
     pub fn add_pair(&mut self, id: &[u8], r1: (&[u8], &[u8]), r2: (&[u8], &[u8])) {
+        self.add_pair_counting::<true>(id, r1, r2);
+    }
+
+    /// Counts one pair except the per-cycle counters of both mates, which the caller counts
+    /// elsewhere (on a GPU) and adds with [`MateStats::add_cycle_table`].
+    pub fn add_pair_except_cycles(&mut self, id: &[u8], r1: (&[u8], &[u8]), r2: (&[u8], &[u8])) {
+        self.add_pair_counting::<false>(id, r1, r2);
+    }
+
+    #[inline]
+    fn add_read_counting<const CYCLES: bool>(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
         let name_hash = xxh64(mate_name(id), NAME_SEED);
-        let gc = self.read1.add(r1.0, r1.1, name_hash) + self.read2.add(r2.0, r2.1, name_hash);
+        let gc = self.read1.add_counting::<CYCLES>(seq, qual, name_hash);
+        self.duplication.add(xxh64(seq, SEQUENCE_SEED), gc, seq.len() as u32);
+    }
+
+    #[inline]
+    fn add_pair_counting<const CYCLES: bool>(
+        &mut self,
+        id: &[u8],
+        r1: (&[u8], &[u8]),
+        r2: (&[u8], &[u8]),
+    ) {
+        let name_hash = xxh64(mate_name(id), NAME_SEED);
+        let gc = self.read1.add_counting::<CYCLES>(r1.0, r1.1, name_hash)
+            + self.read2.add_counting::<CYCLES>(r2.0, r2.1, name_hash);
         let pair_hash = xxh64(r1.0, SEQUENCE_SEED) ^ xxh64(r2.0, SEQUENCE_SEED).rotate_left(17);
         self.duplication.add(pair_hash, gc, (r1.0.len() + r2.0.len()) as u32);
         match find_overlap(r1.0, r2.0, &mut self.scratch) {
