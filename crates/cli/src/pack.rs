@@ -109,7 +109,7 @@ pub(crate) struct PackArgs {
     level: i32,
     /// Bytes of input per chunk, 1 to 1G (K, M, G suffixes): one zstd frame each; for BGZF,
     /// cut into 64 KiB blocks. `auto`: 1M to 16M for zstd, chosen by how much the input's first
-    /// 4 MiB lose when cut into 1 MiB frames (larger only where data repeats far apart); 1M for
+    /// 2 MiB lose when cut into 1 MiB frames (larger only where data repeats far apart); 1M for
     /// BGZF.
     #[arg(long, default_value = "auto", value_parser = parse_chunk_size, value_name = "SIZE")]
     chunk_size: ChunkSize,

@@ -62,6 +62,7 @@ pub use bgzf::{
     EOF_BLOCK, GziIndex, MAX_BLOCK_INPUT, MAX_BLOCK_SIZE,
 };
 pub use error::{Error, FrameFault, Result};
+pub use huge_pages::advise_huge_pages;
 pub use seekable::{
     AUTO_LOSS_TARGET, AUTO_MAX_CHUNK, AUTO_MIN_CHUNK, AUTO_SAMPLE, DIGEST_FRAME_MAGIC,
     FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,

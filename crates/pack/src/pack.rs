@@ -2,14 +2,14 @@
 //! with Crypt4GH.
 //!
 //! The chunk size is given, or ([`ChunkSize::Auto`], the default) chosen for zstd from the
-//! input's first 4 MiB by [`seqflow_container::choose_chunk_size`]: 1 MiB, larger (up to
+//! input's first 2 MiB by [`seqflow_container::choose_chunk_size`]: 1 MiB, larger (up to
 //! 16 MiB) only where the data repeats itself further apart than 1 MiB frames can see. The
 //! source thread reads `chunk_size` blocks into pooled buffers; workers compress each block
 //! with their own reused context and hash it (BLAKE3, for the digest frame); the ordered sink
 //! appends frames (encrypting 64 KiB segments when there are recipients).
 //!
-//! Peak memory ([`pack_memory_bound`]): `(threads + channel_depth + 2) × chunk_size` of input
-//! buffers, plus at most `reorder window (2 × (channel_depth + threads)) + channel_depth`
+//! Peak memory ([`pack_memory_bound`]): `(threads + read_ahead + 2) × chunk_size` of input
+//! buffers (`read_ahead` = `channel_depth`, at most 4 MiB of chunks but at least one), plus at most `reorder window (2 × (channel_depth + threads)) + channel_depth`
 //! compressed chunks of ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
 //! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
 //! with 1 MiB chunks, 2 threads and depth 4 under 50 MiB (with 16 MiB chunks, the largest
@@ -80,8 +80,11 @@ where
         Sealed::Encrypted(Encryptor::new(output, &sender, &options.recipients)?)
     };
     let pipeline = options.pipeline.pipeline();
-    let buffers = Pool::from_fn(pipeline.workers() + pipeline.channel_depth() + 2, || {
-        Vec::with_capacity(chunk_size)
+    let ahead = read_ahead(pipeline.channel_depth(), chunk_size);
+    let buffers = Pool::from_fn(pipeline.workers() + ahead + 2, || {
+        let mut buffer = Vec::with_capacity(chunk_size);
+        seqflow_container::advise_huge_pages(&mut buffer);
+        buffer
     });
     let mut original_size = 0u64;
     let source = |emit: &mut seqflow_pipeline::Emitter<_>| -> Result<()> {
@@ -233,7 +236,7 @@ pub fn pack_memory_bound(options: &PackOptions) -> MemoryBound {
     let chunk_size = options.chunk_size.largest(options.container) as u64;
     let threads = options.pipeline.threads.max(1) as u64;
     let depth = options.pipeline.channel_depth.max(1) as u64;
-    let inputs = threads + depth + 2;
+    let inputs = threads + read_ahead(depth as usize, chunk_size as usize) as u64 + 2;
     let outputs = 2 * (depth + threads) + depth;
     // A compressed chunk is at most the chunk plus zstd's worst-case expansion (< 1/128).
     let output_bytes = chunk_size.saturating_add(chunk_size / 128 + (64 << 10));
@@ -246,6 +249,17 @@ pub fn pack_memory_bound(options: &PackOptions) -> MemoryBound {
     );
     MemoryBound { bytes, formula }
 }
+
+/// Chunks the source may read ahead of the workers: `channel_depth`, but no more than
+/// [`READ_AHEAD_BYTES`] of them when chunks are large (at least one). Every buffer is touched
+/// once and kept; on this project's VMs first-touching memory is what 16 MiB chunks cost most
+/// beside compression (a third more page clearing than zstd itself with eight of them).
+fn read_ahead(channel_depth: usize, chunk_size: usize) -> usize {
+    channel_depth.min((READ_AHEAD_BYTES / chunk_size.max(1)).max(1))
+}
+
+/// Bytes of input the source reads ahead of the workers when chunks are large.
+const READ_AHEAD_BYTES: usize = 4 << 20;
 
 /// Per-worker compressor state counted in pack's bound: a zstd context sized for the chunk
 /// (window and match tables: at most about 4 × the chunk, and zstd's largest window, 128 MiB

@@ -68,6 +68,7 @@ impl FrameCompressor {
         }
         out.clear();
         out.reserve(zstd_safe::compress_bound(chunk.len()));
+        crate::huge_pages::advise_huge_pages(out);
         let written = self.inner.compress_to_buffer(chunk, out).map_err(compress_error)?;
         debug_assert_eq!(written, out.len());
         frame_info(chunk, out)
