@@ -61,26 +61,8 @@ where
     }
 }
 
-/// A size as the flags take it: `1G`, `64K`, `1.5 GiB` style for values that are not whole
-/// units (`1536M`).
-pub(crate) fn human_size(bytes: u64) -> String {
-    for (shift, unit) in [(40, 'T'), (30, 'G'), (20, 'M'), (10, 'K')] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
-            return format!("{}{unit}", bytes >> shift);
-        }
-    }
-    bytes.to_string()
-}
-
-/// A size rounded for reading: `1.5 GiB`, `23.4 GiB`, `512 KiB`.
-pub(crate) fn approx_size(bytes: u64) -> String {
-    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1 << shift {
-            return format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64);
-        }
-    }
-    format!("{bytes} bytes")
-}
+// Sizes print as the pack library prints them in its own messages: one notation for both.
+pub(crate) use seqflow_pack::{approx_size, human_size};
 
 #[cfg(test)]
 mod tests {

@@ -54,7 +54,7 @@ pub use error::{BoxError, Error, Result};
 pub use input::{Format, PackedInput, gzi_path};
 pub use options::{
     ChunkSize, Container, MAX_CHUNK_SIZE, MemoryBound, PackOptions, PipelineOptions, ProgressFn,
-    UnpackOptions,
+    UnpackOptions, approx_size, human_size,
 };
 pub use pack::{PackOutcome, pack, pack_memory_bound};
 /// Crypt4GH keys, for [`PackOptions::recipients`], [`PackOptions::sender_key`] and

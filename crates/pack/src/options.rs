@@ -175,8 +175,14 @@ pub(crate) fn times(a: u64, b: u64) -> u64 {
     a.saturating_mul(b)
 }
 
-/// A size as the flags take it: `1M`, `64K`, or bytes when no unit divides it.
-pub(crate) fn human_size(bytes: u64) -> String {
+/// A size as seqflow's flags take it: `1M`, `64K`, or bytes when no unit divides it (the
+/// notation of this crate's messages, and of the CLI's).
+///
+/// ```
+/// assert_eq!(seqflow_pack::human_size(16 << 20), "16M");
+/// assert_eq!(seqflow_pack::human_size(1536), "1536");
+/// ```
+pub fn human_size(bytes: u64) -> String {
     for (shift, unit) in [(40, 'T'), (30, 'G'), (20, 'M'), (10, 'K')] {
         if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
             return format!("{}{unit}", bytes >> shift);
@@ -186,7 +192,12 @@ pub(crate) fn human_size(bytes: u64) -> String {
 }
 
 /// A size rounded for reading: `1.5 GiB`, `23.4 GiB`, `512 KiB`.
-pub(crate) fn approx_size(bytes: u64) -> String {
+///
+/// ```
+/// assert_eq!(seqflow_pack::approx_size(3 << 29), "1.5 GiB");
+/// assert_eq!(seqflow_pack::approx_size(100), "100 bytes");
+/// ```
+pub fn approx_size(bytes: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
         if bytes >= 1 << shift {
             return format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64);
