@@ -312,7 +312,7 @@ pub fn find_repeats(
             let found = &discovery.families[kept[slot]].family;
             RepeatFamily {
                 name: output::family_name(name_index),
-                class: consensus_class(&letters(&found.consensus)).to_owned(),
+                class: consensus_class(&found.consensus).to_owned(),
                 seed: kmer_string(found.seed, k),
                 seed_copies: found.seed_copies,
                 copies,

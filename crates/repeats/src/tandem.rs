@@ -16,7 +16,8 @@ const SELF_MATCH: f64 = 0.8;
 
 /// The smallest unit length `p` (1 to [`MAX_TANDEM_PERIOD`]) at which the consensus repeats
 /// itself: at least [`SELF_MATCH`] of its letters equal the letter `p` further on, over at
-/// least two whole units. `None` for an interspersed family's consensus.
+/// least two whole units. `None` for an interspersed family's consensus. Only equality of
+/// symbols counts, so letters and 2-bit codes give the same answer.
 ///
 /// ```
 /// use seqflow_repeats::tandem_period;
