@@ -537,7 +537,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The end-to-end checks `restore` runs besides each frame's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct EndToEnd {
-    /// Check the digest of the original the file records: each frame's BLAKE3 (version 2),
+    /// Check the digest of the original the file records: each frame's BLAKE3 (versions 2 and 3),
     /// the whole-file SHA-256 (version 1). `unpack --skip-digest` clears it.
     check: bool,
     /// Compute the SHA-256 of the original for the caller (`verify --sha256`).

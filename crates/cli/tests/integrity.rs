@@ -128,8 +128,20 @@ fn swapped_frames_are_caught_by_every_frame_read_and_by_the_sha256_of_version1()
         let error = error_of(&["cat", path(&swapped), "--range", range]);
         assert!(error.contains("swapped.zst: frame 0 at byte 0: BLAKE3 mismatch"), "{error}");
     }
+    // `verify` decodes frames on two workers: the first to fail is reported, and both
+    // swapped frames fail (frame 1 now starts where frame 0's bytes end).
     let error = error_of(&["verify", path(&swapped)]);
-    assert!(error.contains("frame 0 at byte 0: BLAKE3 mismatch"), "{error}");
+    let frame1 = format!("frame 1 at byte {}: BLAKE3 mismatch", {
+        let file = std::fs::read(&packed).unwrap();
+        let footer = file.len() - 9;
+        let frames = u32::from_le_bytes(file[footer..footer + 4].try_into().unwrap()) as usize;
+        let entry1 = footer - 12 * frames + 12;
+        u32::from_le_bytes(file[entry1..entry1 + 4].try_into().unwrap())
+    });
+    assert!(
+        error.contains("frame 0 at byte 0: BLAKE3 mismatch") || error.contains(&frame1),
+        "{error}"
+    );
     // Version 1 (a file main's seqflow wrote before the format change): only the whole-file
     // SHA-256 tells, so a whole-range `cat` and `verify` compute it.
     let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../container/tests/data/version1.fq.zst");
@@ -239,4 +251,43 @@ fn the_memory_the_repeats_error_asks_for_is_enough() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no --memory suggestion in: {error}"));
     ok(&["repeats", path(&genome), "-o", path(&prefix), "--memory", asked, "--force", "-q"]);
+}
+
+/// Format version 3 (issue #13): a `cat --range` inside a frame longer than 1 MiB decodes the
+/// frame only as far as it needs and checks the 1 MiB pieces it returns against their BLAKE3
+/// values; a damaged value is one line naming the digest frame's byte and the frame, from
+/// `cat --range`, `unpack` and `verify` alike, and nothing is left behind.
+#[test]
+fn a_damaged_piece_value_is_caught_by_a_range_cat_unpack_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("reads.txt");
+    let original = data(9 << 20);
+    std::fs::write(&input, &original).unwrap();
+    let packed = dir.path().join("reads.txt.zst");
+    ok(&["pack", path(&input), "-o", path(&packed), "--chunk-size", "4M"]);
+    // Ranges inside frames, across pieces and frames: the original's bytes.
+    for (start, end) in [(10, 1034), ((1 << 20) - 5, (1 << 20) + 5), ((4 << 20) - 3, (5 << 20) + 9)]
+    {
+        let got = ok(&["cat", path(&packed), "--range", &format!("{start}-{end}")]);
+        assert!(got == original[start..end], "{start}-{end}");
+    }
+    let file = std::fs::read(&packed).unwrap();
+    let index = seqflow_container::SeekableIndex::read(&mut std::io::Cursor::new(&file)).unwrap();
+    let at = index.frames()[1].pieces_at.unwrap() as usize;
+    let mut bad = file.clone();
+    bad[at + 40] ^= 1;
+    let damaged = dir.path().join("damaged.zst");
+    std::fs::write(&damaged, &bad).unwrap();
+    let range = format!("{}-{}", (4 << 20) + 100, (4 << 20) + 200);
+    let want = format!("digest frame at byte {at}: the 4 piece values recorded for frame 1");
+    let e = error_of(&["cat", path(&damaged), "--range", &range]);
+    assert!(e.contains(&want), "{e}");
+    let out = dir.path().join("out.txt");
+    let e = error_of(&["unpack", path(&damaged), "-o", path(&out)]);
+    assert!(e.contains(&want), "{e}");
+    assert!(!out.exists());
+    let e = error_of(&["verify", path(&damaged)]);
+    assert!(e.contains(&want), "{e}");
+    // Frame 0 does not depend on frame 1's values.
+    assert!(ok(&["cat", path(&damaged), "--range", "0-100"]) == original[..100]);
 }

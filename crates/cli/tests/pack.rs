@@ -556,6 +556,28 @@ fn files_of_format_version1_still_unpack_verify_and_cat() {
     }
 }
 
+/// The checked-in file of format version 2 (written by main's seqflow before version 3, with
+/// a 2 MiB frame, which version 2 records no piece values for): unpack, verify and cat, whole
+/// and in part, from a file and from a pipe.
+#[test]
+fn files_of_format_version2_still_unpack_verify_and_cat() {
+    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../container/tests/data");
+    // The original: version1.fq repeated to 2,621,447 bytes (`--chunk-size 2M`).
+    let unit = std::fs::read(data_dir.join("version1.fq")).unwrap();
+    let original: Vec<u8> = unit.iter().copied().cycle().take(2_621_447).collect();
+    let packed = data_dir.join("version2.fq.zst");
+    let dir = tempfile::tempdir().unwrap();
+    let restored = dir.path().join("version2.fq");
+    run_ok(&["unpack", path(&packed), "-o", path(&restored)]);
+    assert!(std::fs::read(&restored).unwrap() == original);
+    assert_eq!(run_ok(&["verify", path(&packed)]), format!("{}: OK\n", path(&packed)).as_bytes());
+    assert!(run_ok(&["cat", path(&packed)]) == original);
+    let part = run_ok(&["cat", path(&packed), "--range", "1048000-1049000"]);
+    assert!(part == original[1_048_000..1_049_000]);
+    let out = piped(&["unpack", "-"], &std::fs::read(&packed).unwrap());
+    assert!(out.status.success() && out.stdout == original, "through a pipe");
+}
+
 /// `verify --sha256` prints what `sha256sum` prints for the original, for both format
 /// versions, BGZF and a pipe; the file name is the original's (suffixes stripped).
 #[test]

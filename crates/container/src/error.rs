@@ -52,7 +52,7 @@ pub enum Error {
         reason: String,
     },
 
-    /// Version 2's digest frame is malformed or does not hash to the root in the metadata.
+    /// The digest frame (versions 2 and 3) is malformed or does not hash to the root in the metadata.
     #[error("digest frame at byte {offset}: {reason}")]
     Digests {
         /// Byte offset of the digest frame.
@@ -153,7 +153,7 @@ pub enum FrameFault {
         /// Checksum recorded in the seek table.
         expected: u32,
     },
-    /// The BLAKE3 digest of the decoded data differs from the digest frame's (version 2).
+    /// The BLAKE3 digest of the decoded data differs from the digest frame's (versions 2 and 3).
     #[error(
         "BLAKE3 mismatch: data has {}…, digest frame says {}…",
         crate::seekable::hex(&actual[..8]),
@@ -163,6 +163,23 @@ pub enum FrameFault {
         /// BLAKE3 of the decoded data.
         actual: [u8; 32],
         /// The digest recorded for this frame.
+        expected: [u8; 32],
+    },
+    /// A 1 MiB piece of the decoded data differs from its BLAKE3 chaining value in the
+    /// digest frame (version 3, checked when only part of a frame is decoded).
+    #[error(
+        "BLAKE3 mismatch in piece {piece} (bytes {} of the frame): data has {}…, digest frame \
+         says {}…",
+        piece * crate::seekable::PIECE_LEN,
+        crate::seekable::hex(&actual[..8]),
+        crate::seekable::hex(&expected[..8])
+    )]
+    PieceDigest {
+        /// Index of the piece within the frame.
+        piece: usize,
+        /// Chaining value of the decoded piece.
+        actual: [u8; 32],
+        /// The value recorded for it.
         expected: [u8; 32],
     },
 }

@@ -66,7 +66,7 @@ pub use huge_pages::advise_huge_pages;
 pub use seekable::{
     AUTO_LOSS_TARGET, AUTO_MAX_CHUNK, AUTO_MIN_CHUNK, AUTO_SAMPLE, DIGEST_FRAME_MAGIC,
     FrameCompressor, FrameDecompressor, FrameEntry, FrameInfo, MAX_FRAME_SIZE, MAX_FRAMES,
-    METADATA_FRAME_MAGIC, OriginalDigest, PackMetadata, SEEK_TABLE_FRAME_MAGIC, SEEKABLE_MAGIC,
-    SeekableIndex, SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC, choose_chunk_size,
-    decode_stream,
+    METADATA_FRAME_MAGIC, OriginalDigest, PIECE_LEN, PackMetadata, SEEK_TABLE_FRAME_MAGIC,
+    SEEKABLE_MAGIC, SeekableIndex, SeekableWriter, StreamSummary, ZSTD_FRAME_MAGIC,
+    choose_chunk_size, decode_stream,
 };

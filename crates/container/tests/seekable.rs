@@ -366,7 +366,7 @@ fn metadata_version_mismatch() {
     let index = SeekableIndex::read(&mut Cursor::new(&file)).unwrap();
     let at = index.metadata_offset() as usize;
     let mut bad = file.clone();
-    bad[at + 8 + 8] = 3; // version field
+    bad[at + 8 + 8] = 4; // version field
     // Keep the CRC valid so that the version check is the one that fires.
     let crc = libdeflater_crc(&bad[at + 8..at + 8 + 64]);
     bad[at + 8 + 64..at + 8 + 68].copy_from_slice(&crc.to_le_bytes());
@@ -374,7 +374,7 @@ fn metadata_version_mismatch() {
     assert_eq!(
         e,
         format!(
-            "metadata frame at byte {at}: unsupported version 3 (this reader knows versions 1 and 2)"
+            "metadata frame at byte {at}: unsupported version 4 (this reader knows versions 1 to 3)"
         )
     );
 }
@@ -397,16 +397,26 @@ fn writer_rejects_inconsistent_metadata() {
     let mut frame = Vec::new();
     let info = c.compress(&[1; 100], &mut frame).unwrap();
     let mut w = SeekableWriter::new(Vec::new());
-    w.write_frame(&frame, info).unwrap();
+    w.write_frame(&frame, info.clone()).unwrap();
     assert!(w.finish(99, 100).is_err());
     let mut w = SeekableWriter::new(Vec::new());
-    w.write_frame(&frame, info).unwrap();
+    w.write_frame(&frame, info.clone()).unwrap();
     assert!(w.finish(100, 50).is_err());
     let mut w = SeekableWriter::new(Vec::new());
-    w.write_frame(&frame, info).unwrap();
+    w.write_frame(&frame, info.clone()).unwrap();
     assert!(w.finish_version1(&PackMetadata::version1(99, [0; 32], 100)).is_err());
     let mut w = SeekableWriter::new(Vec::new());
-    assert!(w.write_frame(&frame[1..], info).is_err());
+    assert!(w.write_frame(&frame[1..], info.clone()).is_err());
+    // A frame whose piece values are missing or extra is refused.
+    let big = vec![3u8; 3 << 20];
+    let mut big_frame = Vec::new();
+    let big_info = c.compress(&big, &mut big_frame).unwrap();
+    assert_eq!(big_info.pieces.len(), 3);
+    let stripped = seqflow_container::FrameInfo { pieces: Vec::new(), ..big_info.clone() };
+    assert!(w.write_frame(&big_frame, stripped).is_err());
+    let padded = seqflow_container::FrameInfo { pieces: vec![[0; 32]], ..info };
+    assert!(w.write_frame(&frame, padded).is_err());
+    w.write_frame(&big_frame, big_info).unwrap();
     let empty = c.compress(&[], &mut frame).unwrap();
     assert!(w.write_frame(&frame, empty).is_err());
 }

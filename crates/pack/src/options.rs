@@ -137,7 +137,7 @@ impl Default for PackOptions {
 #[derive(Debug, Clone)]
 pub struct UnpackOptions {
     /// Check the end-to-end digest of the original the file records: each frame's BLAKE3
-    /// (format version 2, checked by the workers) or the whole-file SHA-256 (version 1).
+    /// (format versions 2 and 3, checked by the workers) or the whole-file SHA-256 (version 1).
     /// Every frame is checked against its own checksums either way. Default `true`.
     pub check_digest: bool,
     /// Compute the SHA-256 of the original for the caller (one thread, about 2 GB/s).

@@ -25,7 +25,7 @@ pub(crate) fn decode_streamed(
     match kind {
         StreamKind::Zstd => {
             // Whether the stream is version 1, whose SHA-256 is to be compared, shows only at
-            // its end: hash all the same (version 2's BLAKE3 digests are checked inside).
+            // its end: hash all the same (the BLAKE3 digests are checked inside).
             let mut hashing = Hashing { inner: out, hasher: Some(Sha256::new()) };
             let summary = seqflow_container::decode_stream(input, &mut hashing, STREAM_WINDOW_LOG)
                 .in_file(name)?;

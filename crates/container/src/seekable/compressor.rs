@@ -3,11 +3,11 @@
 use zstd::zstd_safe;
 
 use super::MAX_FRAME_SIZE;
-use super::digests::chunk_digest;
+use super::digests::chunk_digest_and_pieces;
 use crate::error::{Error, Result};
 
 /// What the seek table needs to know about one compressed frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameInfo {
     /// Length of the compressed frame in bytes.
     pub compressed_size: u32,
@@ -15,16 +15,19 @@ pub struct FrameInfo {
     pub decompressed_size: u32,
     /// Low 32 bits of XXH64 of the chunk (the frame's own content checksum).
     pub checksum: u32,
-    /// BLAKE3 of the chunk, for version 2's digest frame (computed by the worker that
-    /// compressed it, so that hashing runs in parallel).
+    /// BLAKE3 of the chunk, for the digest frame (computed by the worker that compressed it,
+    /// so that hashing runs in parallel).
     pub digest: [u8; 32],
+    /// BLAKE3 chaining values of the chunk's 1 MiB pieces when it is longer than one piece
+    /// (empty otherwise): they merge into `digest`, and let a reader check part of a frame.
+    pub pieces: Vec<[u8; 32]>,
 }
 
 /// Per-worker zstd compression state: a reused context at a fixed level.
 ///
 /// Each call to [`compress`](Self::compress) turns one chunk into one complete, independent zstd
 /// frame with the content size in its header and the content checksum on, as the seekable format
-/// wants, and hashes the chunk with BLAKE3 for the digest frame. Build one per worker and reuse
+/// wants, and hashes the chunk with BLAKE3 (and its 1 MiB pieces) for the digest frame. Build one per worker and reuse
 /// it: creating a context costs far more than resetting one (see `benches/frames.rs`).
 pub struct FrameCompressor {
     inner: zstd::bulk::Compressor<'static>,
@@ -105,12 +108,15 @@ fn frame_info(chunk: &[u8], frame: &[u8]) -> Result<FrameInfo> {
     let tail: [u8; 4] = frame[frame.len() - 4..]
         .try_into()
         .expect("a zstd frame with a checksum is longer than four bytes");
+    let mut pieces = Vec::new();
+    let digest = chunk_digest_and_pieces(chunk, &mut pieces);
     Ok(FrameInfo {
         compressed_size,
         // Checked against MAX_FRAME_SIZE by the caller.
         decompressed_size: chunk.len() as u32,
         checksum: u32::from_le_bytes(tail),
-        digest: chunk_digest(chunk),
+        digest,
+        pieces,
     })
 }
 

@@ -1,9 +1,12 @@
 //! Decoding one frame with bounded memory and full verification.
 
-use xxhash_rust::xxh64::xxh64;
-use zstd::zstd_safe;
+use std::io::Read;
+use std::ops::Range;
 
-use super::digests::chunk_digest;
+use xxhash_rust::xxh64::xxh64;
+use zstd::zstd_safe::{self, DCtx, InBuffer, OutBuffer};
+
+use super::digests::{PIECE_LEN, chunk_digest, piece_count, piece_value};
 use super::{FrameEntry, MAX_FRAME_SIZE, ZSTD_FRAME_MAGIC};
 use crate::error::{Error, FrameFault, Result};
 
@@ -19,7 +22,47 @@ pub struct FrameDecompressor {
     /// Whether zstd checks frames' XXH64 content checksums: off only while decoding a frame
     /// whose BLAKE3 digest is checked instead (one pass over the data fewer).
     content_checksums: bool,
+    /// A streaming context for [`decompress_part`](Self::decompress_part), made on first use.
+    part: Option<DCtx<'static>>,
+    /// Its input buffer ([`PART_INPUT_STEP`] bytes once used).
+    part_input: Vec<u8>,
 }
+
+/// Why [`FrameDecompressor::decompress_part`] stopped: the frame, or reading it.
+enum PartError {
+    Fault(FrameFault),
+    Io(std::io::Error),
+}
+
+impl From<FrameFault> for PartError {
+    fn from(fault: FrameFault) -> Self {
+        PartError::Fault(fault)
+    }
+}
+
+impl From<std::io::Error> for PartError {
+    fn from(e: std::io::Error) -> Self {
+        PartError::Io(e)
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Compressed bytes handed to zstd at a time when decoding part of a frame: it stops within
+/// this much input past the bytes it needs.
+const PART_INPUT_STEP: usize = 64 << 10;
 
 impl FrameDecompressor {
     /// A decompressor accepting frames of up to [`MAX_FRAME_SIZE`] bytes.
@@ -34,7 +77,7 @@ impl FrameDecompressor {
         inner
             .set_parameter(zstd_safe::DParameter::WindowLogMax(30))
             .map_err(|e| Error::Compress { reason: format!("zstd: {e}") })?;
-        Ok(Self { inner, content_checksums: true })
+        Ok(Self { inner, content_checksums: true, part: None, part_input: Vec::new() })
     }
 
     /// Decodes `frame`, the compressed bytes of the seek-table entry `entry`, into `out`
@@ -43,7 +86,7 @@ impl FrameDecompressor {
     /// Checks that the frame is exactly one zstd frame of `entry.compressed_size` bytes, that
     /// its header declares `entry.decompressed_size` bytes and carries a content checksum, that
     /// zstd's own checksum holds, that it equals the seek table's checksum (which catches
-    /// frames that are valid but out of place), and, when the entry has one (version 2), that
+    /// frames that are valid but out of place), and, when the entry has one (versions 2 and 3), that
     /// the BLAKE3 of the decoded bytes equals its digest.
     ///
     /// # Errors
@@ -64,7 +107,7 @@ impl FrameDecompressor {
         }
         let expected_len = entry.decompressed_size as usize;
         let checksum = if entry.seqflow {
-            // A frame with a BLAKE3 digest (version 2) is checked against it below, which
+            // A frame with a BLAKE3 digest (versions 2 and 3) is checked against it below, which
             // covers what zstd's XXH64 of the same bytes would: zstd skips that pass, and the
             // frame's XXH64 field is then only compared with the seek table's.
             self.check_content_checksums(entry.digest.is_none()).map_err(fault)?;
@@ -86,6 +129,136 @@ impl FrameDecompressor {
             }
         }
         Ok(())
+    }
+
+    /// Appends the bytes `wanted` (offsets within the frame) of a frame that has piece values
+    /// (version 3: `pieces`, one BLAKE3 chaining value per MiB, already checked to merge into
+    /// the frame's digest by [`SeekableIndex::read_pieces`](super::SeekableIndex::read_pieces))
+    /// to `out`, reading (from `frame`, positioned at the frame's first byte) and decoding the
+    /// frame only up to the end of the last piece holding them, and checking each piece that
+    /// holds them against its value.
+    ///
+    /// This is how `cat --range` reads a few bytes of a 16 MiB frame in the time of the part
+    /// before them: the bytes it returns are checked as strictly as by
+    /// [`decompress`](Self::decompress) (BLAKE3 of every byte returned, bound to the root), but
+    /// the rest of the frame is not looked at (zstd's own XXH64 of the whole frame is not
+    /// checked). `wanted` is cut at the end of the frame.
+    ///
+    /// # Errors
+    /// [`Error::Frame`] naming the frame and byte offset: bad header, a frame that does not
+    /// decode as far as the pieces, or a piece that does not match its value; [`Error::Io`]
+    /// when reading fails.
+    pub fn decompress_part(
+        &mut self,
+        frame: &mut dyn Read,
+        entry: &FrameEntry,
+        pieces: &[[u8; 32]],
+        wanted: Range<usize>,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let fault =
+            |reason| Error::Frame { frame: entry.index, offset: entry.compressed_offset, reason };
+        let expected_len = entry.decompressed_size as usize;
+        if pieces.len() as u64 != piece_count(expected_len as u64) {
+            return Err(Error::Usage {
+                reason: format!(
+                    "frame {} of {expected_len} bytes has {} piece values",
+                    entry.index,
+                    pieces.len()
+                ),
+            });
+        }
+        let wanted = wanted.start.min(expected_len)..wanted.end.min(expected_len);
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let first = wanted.start / PIECE_LEN;
+        let last = (wanted.end - 1) / PIECE_LEN;
+        let needed = ((last + 1) * PIECE_LEN).min(expected_len);
+        let mut decoded = Vec::new();
+        let mut frame = frame.take(u64::from(entry.compressed_size));
+        self.decode_prefix(&mut frame, expected_len, needed, &mut decoded).map_err(
+            |e| match e {
+                PartError::Fault(reason) => fault(reason),
+                PartError::Io(e) => Error::Io(e),
+            },
+        )?;
+        for (piece, expected) in pieces.iter().enumerate().take(last + 1).skip(first) {
+            let bytes = &decoded[piece * PIECE_LEN..((piece + 1) * PIECE_LEN).min(expected_len)];
+            let actual = piece_value(piece, bytes);
+            if &actual != expected {
+                return Err(fault(FrameFault::PieceDigest { piece, actual, expected: *expected }));
+            }
+        }
+        out.extend_from_slice(&decoded[wanted]);
+        Ok(())
+    }
+
+    /// Reads and decodes the frame `input` (a seqflow frame declaring `expected_len` bytes)
+    /// into `out` until at least `needed` bytes are out, reading [`PART_INPUT_STEP`] bytes at
+    /// a time and letting zstd write straight into `out` (its stable output buffer).
+    fn decode_prefix(
+        &mut self,
+        input: &mut dyn Read,
+        expected_len: usize,
+        needed: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PartError> {
+        let zstd_fault = |code| FrameFault::Decode(zstd_safe::get_error_name(code).to_string());
+        let mut buf = std::mem::take(&mut self.part_input);
+        buf.resize(PART_INPUT_STEP, 0);
+        let mut filled = read_full(input, &mut buf)?;
+        check_seqflow_header(&buf[..filled], expected_len)?;
+        let dctx = self.part_context()?;
+        dctx.reset(zstd_safe::ResetDirective::SessionOnly).map_err(zstd_fault)?;
+        out.clear();
+        out.reserve_exact(expected_len);
+        crate::huge_pages::advise_huge_pages(out);
+        let (mut consumed, mut out_pos) = (0, 0);
+        while out_pos < needed {
+            if consumed == filled {
+                (filled, consumed) = (read_full(input, &mut buf)?, 0);
+                if filled == 0 {
+                    break;
+                }
+            }
+            let mut source = InBuffer::around(&buf[..filled]);
+            source.set_pos(consumed);
+            let mut output = OutBuffer::around_pos(out, out_pos);
+            let hint = dctx.decompress_stream(&mut output, &mut source).map_err(zstd_fault)?;
+            (consumed, out_pos) = (source.pos(), output.pos());
+            if hint == 0 {
+                break;
+            }
+        }
+        self.part_input = buf;
+        if out_pos < needed {
+            return Err(FrameFault::DecodedSize {
+                actual: out_pos as u64,
+                expected: needed as u64,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The streaming context of [`decompress_part`](Self::decompress_part), made on first use.
+    fn part_context(&mut self) -> Result<&mut DCtx<'static>, FrameFault> {
+        if self.part.is_none() {
+            let zstd_fault = |code| FrameFault::Decode(zstd_safe::get_error_name(code).to_string());
+            let mut dctx = DCtx::try_create()
+                .ok_or_else(|| FrameFault::Decode("zstd: cannot allocate a context".into()))?;
+            for parameter in [
+                zstd_safe::DParameter::WindowLogMax(30),
+                zstd_safe::DParameter::StableOutBuffer(true),
+                // The pieces are checked with BLAKE3; the XXH64 needs the whole frame.
+                zstd_safe::DParameter::ForceIgnoreChecksum(true),
+            ] {
+                dctx.set_parameter(parameter).map_err(zstd_fault)?;
+            }
+            self.part = Some(dctx);
+        }
+        Ok(self.part.as_mut().expect("just made"))
     }
 
     /// Decodes one frame of another writer into exactly `expected_len` bytes of `out`
@@ -198,26 +371,33 @@ impl FrameDecompressor {
         expected_len: usize,
         out: &mut Vec<u8>,
     ) -> Result<u32, FrameFault> {
-        check_magic(frame)?;
-        let declared = match zstd_safe::get_frame_content_size(frame) {
-            Ok(Some(size)) => size,
-            Ok(None) => {
-                return Err(FrameFault::BadHeader("frame header has no content size".into()));
-            }
-            Err(_) => return Err(FrameFault::BadHeader("corrupt frame header".into())),
-        };
-        if declared != expected_len as u64 || expected_len > MAX_FRAME_SIZE as usize {
-            return Err(FrameFault::DeclaredSize { declared, expected: expected_len as u64 });
-        }
-        // Frame_Header_Descriptor bit 2: Content_Checksum_flag.
-        if frame[4] & 0x04 == 0 {
-            return Err(FrameFault::BadHeader("frame has no content checksum".into()));
-        }
+        check_seqflow_header(frame, expected_len)?;
         self.decode_exactly(frame, expected_len, out)?;
         // zstd has checked the data against this trailer (unless told not to).
         let tail = frame[frame.len() - 4..].try_into().expect("4 bytes");
         Ok(u32::from_le_bytes(tail))
     }
+}
+
+/// Checks the header of a frame seqflow wrote: magic, a content size of `expected_len` bytes
+/// (at most [`MAX_FRAME_SIZE`]) and a content checksum.
+fn check_seqflow_header(frame: &[u8], expected_len: usize) -> Result<(), FrameFault> {
+    check_magic(frame)?;
+    let declared = match zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(size)) => size,
+        Ok(None) => {
+            return Err(FrameFault::BadHeader("frame header has no content size".into()));
+        }
+        Err(_) => return Err(FrameFault::BadHeader("corrupt frame header".into())),
+    };
+    if declared != expected_len as u64 || expected_len > MAX_FRAME_SIZE as usize {
+        return Err(FrameFault::DeclaredSize { declared, expected: expected_len as u64 });
+    }
+    // Frame_Header_Descriptor bit 2: Content_Checksum_flag.
+    if frame[4] & 0x04 == 0 {
+        return Err(FrameFault::BadHeader("frame has no content checksum".into()));
+    }
+    Ok(())
 }
 
 /// Checks that `frame` starts with the zstd magic and is long enough for a frame header.
@@ -295,6 +475,7 @@ mod tests {
             decompressed_size: info.decompressed_size,
             checksum: Some(info.checksum),
             digest: Some(info.digest),
+            pieces_at: None,
             seqflow: true,
         };
         let mut d = FrameDecompressor::new().unwrap();

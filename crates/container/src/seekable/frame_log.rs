@@ -1,8 +1,9 @@
 //! The writer's record of every frame written, kept in memory up to a bound and spilled to an
 //! anonymous temporary file past it, so that packing holds the same memory for any input size.
 //!
-//! A record is 44 bytes (seek-table entry and BLAKE3 digest): 44 MiB for the default bound of
-//! 2^20 frames, 1 TiB of input at 1 MiB chunks. Past that the records go to a file created with
+//! A record is 48 bytes (seek-table entry, BLAKE3 digest, piece count) plus 32 per piece value
+//! of chunks longer than 1 MiB (32 bytes per MiB): at most 2^20 records and 48 MiB stay in
+//! memory (1 TiB of input at 1 MiB chunks). Past that the records go to a file created with
 //! `tempfile::tempfile()` in the temporary directory (`TMPDIR`), already unlinked, so nothing is
 //! left behind whatever happens to the process; `finish` reads it back in order.
 
@@ -13,15 +14,19 @@ use super::FrameInfo;
 use super::digests::DIGEST_LEN;
 use crate::error::{Error, Result};
 
-/// Records kept in memory before they are spilled (44 MiB).
+/// Records kept in memory before they are spilled.
 pub(crate) const DEFAULT_SPILL_AFTER: usize = 1 << 20;
-/// Bytes of one spilled record: compressed size, decompressed size, checksum, digest.
-const RECORD_LEN: usize = 12 + DIGEST_LEN;
+/// Bytes of records kept in memory before they are spilled, whatever their number.
+const SPILL_AFTER_BYTES: usize = 48 << 20;
+/// Bytes of the fixed part of a spilled record: compressed size, decompressed size, checksum,
+/// digest, number of piece values (which follow, 32 bytes each).
+const RECORD_LEN: usize = 16 + DIGEST_LEN;
 
 /// Every [`FrameInfo`] written, in order.
 #[derive(Debug)]
 pub(crate) struct FrameLog {
     recent: Vec<FrameInfo>,
+    recent_bytes: usize,
     spill: Option<File>,
     spilled: u64,
     spill_after: usize,
@@ -30,7 +35,13 @@ pub(crate) struct FrameLog {
 impl FrameLog {
     /// An empty log that spills once `spill_after` records (at least 1) are in memory.
     pub(crate) fn new(spill_after: usize) -> Self {
-        Self { recent: Vec::new(), spill: None, spilled: 0, spill_after: spill_after.max(1) }
+        Self {
+            recent: Vec::new(),
+            recent_bytes: 0,
+            spill: None,
+            spilled: 0,
+            spill_after: spill_after.max(1),
+        }
     }
 
     /// Number of records.
@@ -40,8 +51,9 @@ impl FrameLog {
 
     /// Appends a record, spilling the ones in memory when they reach the bound.
     pub(crate) fn push(&mut self, info: FrameInfo) -> Result<()> {
+        self.recent_bytes += record_len(&info);
         self.recent.push(info);
-        if self.recent.len() >= self.spill_after {
+        if self.recent.len() >= self.spill_after || self.recent_bytes >= SPILL_AFTER_BYTES {
             self.spill_recent()?;
         }
         Ok(())
@@ -58,7 +70,11 @@ impl FrameLog {
             let mut record = [0u8; RECORD_LEN];
             for _ in 0..self.spilled {
                 reader.read_exact(&mut record).map_err(spill_error)?;
-                each(&decode(&record))?;
+                let mut info = decode(&record);
+                for piece in &mut info.pieces {
+                    reader.read_exact(piece).map_err(spill_error)?;
+                }
+                each(&info)?;
             }
         }
         self.recent.iter().try_for_each(each)
@@ -73,30 +89,44 @@ impl FrameLog {
         let mut writer = BufWriter::with_capacity(1 << 16, file);
         for info in &self.recent {
             writer.write_all(&encode(info)).map_err(spill_error)?;
+            for piece in &info.pieces {
+                writer.write_all(piece).map_err(spill_error)?;
+            }
         }
         writer.flush().map_err(spill_error)?;
         self.spilled += self.recent.len() as u64;
         self.recent.clear();
+        self.recent_bytes = 0;
         Ok(())
     }
 }
 
+/// Bytes a record takes spilled (and about what it takes in memory).
+fn record_len(info: &FrameInfo) -> usize {
+    RECORD_LEN + info.pieces.len() * DIGEST_LEN
+}
+
+/// The fixed part of a record; its piece values follow it.
 fn encode(info: &FrameInfo) -> [u8; RECORD_LEN] {
     let mut record = [0u8; RECORD_LEN];
     record[0..4].copy_from_slice(&info.compressed_size.to_le_bytes());
     record[4..8].copy_from_slice(&info.decompressed_size.to_le_bytes());
     record[8..12].copy_from_slice(&info.checksum.to_le_bytes());
-    record[12..].copy_from_slice(&info.digest);
+    // At most 1024 pieces (a 1 GiB frame).
+    record[12..16].copy_from_slice(&(info.pieces.len() as u32).to_le_bytes());
+    record[16..].copy_from_slice(&info.digest);
     record
 }
 
+/// A record from its fixed part, with room for the piece values that follow it.
 fn decode(record: &[u8; RECORD_LEN]) -> FrameInfo {
     let word = |i: usize| u32::from_le_bytes(record[i..i + 4].try_into().expect("4 bytes"));
     FrameInfo {
         compressed_size: word(0),
         decompressed_size: word(4),
         checksum: word(8),
-        digest: record[12..].try_into().expect("32 bytes"),
+        digest: record[16..].try_into().expect("32 bytes"),
+        pieces: vec![[0; DIGEST_LEN]; word(12) as usize],
     }
 }
 
@@ -118,6 +148,7 @@ mod tests {
             decompressed_size: i.wrapping_mul(3),
             checksum: !i,
             digest: [i as u8; DIGEST_LEN],
+            pieces: (0..i % 3).map(|p| [(i * 7 + p) as u8; DIGEST_LEN]).collect(),
         }
     }
 
@@ -133,7 +164,7 @@ mod tests {
             for _ in 0..2 {
                 let mut seen = Vec::new();
                 log.for_each(|e| {
-                    seen.push(*e);
+                    seen.push(e.clone());
                     Ok(())
                 })
                 .unwrap();

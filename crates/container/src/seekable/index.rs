@@ -27,9 +27,13 @@ pub struct FrameEntry {
     /// Low 32 bits of XXH64 of the decoded frame, when the seek table carries checksums
     /// (seqflow's always do; the format makes them optional).
     pub checksum: Option<u32>,
-    /// BLAKE3 of the decoded frame, from the digest frame of a version-2 file; a decoder
+    /// BLAKE3 of the decoded frame, from the digest frame of a version-2 or 3 file; a decoder
     /// checks it (see [`FrameDecompressor::decompress`]).
     pub digest: Option<[u8; 32]>,
+    /// Byte offset in the file of the frame's piece values (version 3, frames longer than
+    /// 1 MiB: one 32-byte BLAKE3 chaining value per MiB), read by
+    /// [`SeekableIndex::read_pieces`] to check part of the frame.
+    pub pieces_at: Option<u64>,
     /// Whether the frame comes from a seqflow file, whose frames must declare their content
     /// size and carry a content checksum; frames of other writers need neither.
     pub seqflow: bool,
@@ -77,8 +81,8 @@ impl SeekableIndex {
     /// Reads the seek table and metadata at the end of `reader`.
     ///
     /// Reads only the end of the file (the seek table and the metadata frame), whatever its
-    /// size; memory use is 80 bytes per frame (the entry with, in version 2, its BLAKE3
-    /// digest), and version 2's digest frame (32 bytes per frame) is read and hashed once.
+    /// size; memory use is 80 bytes per frame (the entry with, in versions 2 and 3, its BLAKE3
+    /// digest), and the digests of the digest frame (32 bytes per frame) are read and hashed once.
     ///
     /// # Errors
     /// [`Error::NotSeekable`] if the file does not end with a seek table,
@@ -170,7 +174,7 @@ impl SeekableIndex {
             Some(last) if is_metadata_entry(last) => {
                 let (metadata, data_frames) =
                     PackMetadata::decode_frame(&meta_frame, metadata_offset)?;
-                // Version 2 lists its digest frame before the metadata frame.
+                // Versions 2 and 3 list its digest frame before the metadata frame.
                 let trailer = if metadata.chunk_digest_root().is_some() { 2 } else { 1 };
                 if data_frames as usize + trailer != entries.len() {
                     return Err(Error::Metadata {
@@ -181,11 +185,28 @@ impl SeekableIndex {
                         ),
                     });
                 }
+                // Frame sizes decide how many piece values the digest frame holds: check them
+                // against the chunk size before reading it.
+                let data = &entries[..entries.len() - trailer];
+                if let Some(i) = data.iter().position(|e| e.1 > metadata.chunk_size) {
+                    return Err(oversized(entry_at(i), i, data, metadata.chunk_size));
+                }
                 let digests = match metadata.chunk_digest_root() {
                     Some(root) => {
                         let at = entries.len() - 2;
+                        let pieces = if metadata.has_piece_digests() {
+                            entries[..at].iter().map(|e| digests::piece_count(u64::from(e.1))).sum()
+                        } else {
+                            0
+                        };
                         let trailer = DigestTrailer { entry: entries[at], entry_at: entry_at(at) };
-                        Some(trailer.read(reader, metadata_offset, data_frames, root, file_len)?)
+                        Some(trailer.read(
+                            reader,
+                            metadata_offset,
+                            (data_frames, pieces),
+                            root,
+                            file_len,
+                        )?)
                     }
                     None => None,
                 };
@@ -209,6 +230,11 @@ impl SeekableIndex {
 
         let mut frames = Vec::with_capacity(data_entries.len());
         let (mut c_off, mut d_off) = (0u64, 0u64);
+        // Version 3's piece values follow the digests in the digest frame, frame by frame.
+        let mut pieces_at = digests
+            .as_ref()
+            .filter(|_| metadata.is_some_and(|m| m.has_piece_digests()))
+            .map(|(_, at)| *at);
         for (i, &(c, d, checksum)) in data_entries.iter().enumerate() {
             if d == 0 && seqflow {
                 return Err(table_err(
@@ -217,12 +243,7 @@ impl SeekableIndex {
                 ));
             }
             if d > chunk_limit {
-                return Err(table_err(
-                    entry_at(i),
-                    format!(
-                        "frame {i} at byte {c_off} decodes to {d} bytes, more than the chunk size {chunk_limit}"
-                    ),
-                ));
+                return Err(oversized(entry_at(i), i, data_entries, chunk_limit));
             }
             // A zstd frame is at least a magic number, a frame header and a block header; a
             // skippable frame (other writers may list them, decoding to nothing) 8 bytes.
@@ -235,6 +256,7 @@ impl SeekableIndex {
             // Frames that decode to nothing (skippable or empty frames of other writers) hold
             // no data to restore.
             if d > 0 {
+                let pieces = digests::piece_count(u64::from(d));
                 frames.push(FrameEntry {
                     index: i,
                     compressed_offset: c_off,
@@ -242,9 +264,11 @@ impl SeekableIndex {
                     compressed_size: c,
                     decompressed_size: d,
                     checksum,
-                    digest: digests.as_ref().map(|d| d[i]),
+                    digest: digests.as_ref().map(|(d, _)| d[i]),
+                    pieces_at: pieces_at.filter(|_| pieces > 0),
                     seqflow,
                 });
+                pieces_at = pieces_at.map(|at| at + pieces * digests::DIGEST_LEN as u64);
             }
             c_off += u64::from(c);
             d_off += u64::from(d);
@@ -304,15 +328,48 @@ impl SeekableIndex {
         self.original_size
     }
 
-    /// SHA-256 of the original data, as recorded by seqflow's version 1 (`None` for version 2
+    /// SHA-256 of the original data, as recorded by seqflow's version 1 (`None` for versions 2 and 3
     /// and other writers).
     pub fn sha256(&self) -> Option<&[u8; 32]> {
         self.metadata.as_ref().and_then(PackMetadata::sha256)
     }
 
-    /// Whether every frame carries a BLAKE3 digest (version 2), checked when it is decoded.
+    /// Whether every frame carries a BLAKE3 digest (versions 2 and 3), checked when it is
+    /// decoded.
     pub fn has_digests(&self) -> bool {
         self.metadata.as_ref().is_some_and(|m| m.chunk_digest_root().is_some())
+    }
+
+    /// The piece values of `frame` (version 3, a frame longer than 1 MiB: the BLAKE3 chaining
+    /// value of each of its 1 MiB pieces), read from the digest frame and checked to merge
+    /// into the frame's digest, which the root in the metadata covers; `None` for frames
+    /// without them.
+    ///
+    /// # Errors
+    /// [`Error::Digests`] when they do not merge into the digest, [`Error::Io`] or
+    /// [`Error::Truncated`] when reading fails.
+    pub fn read_pieces<R: Read + Seek + ?Sized>(
+        &self,
+        reader: &mut R,
+        frame: &FrameEntry,
+    ) -> Result<Option<Vec<[u8; 32]>>> {
+        let (Some(at), Some(digest)) = (frame.pieces_at, frame.digest.as_ref()) else {
+            return Ok(None);
+        };
+        let count = digests::piece_count(u64::from(frame.decompressed_size)) as usize;
+        let mut values = vec![0u8; count * digests::DIGEST_LEN];
+        read_exact_at(reader, at, &mut values, self.file_len)?;
+        digests::check_pieces(&values, digest, frame.index, at).map(Some)
+    }
+
+    /// Checks every frame's piece values (version 3) against its digest, as
+    /// [`read_pieces`](Self::read_pieces) does for one: what `unpack` and `verify` add to
+    /// the frames' own digests so that a damaged piece value is found before a `cat` needs it.
+    ///
+    /// # Errors
+    /// As [`read_pieces`](Self::read_pieces).
+    pub fn check_pieces<R: Read + Seek + ?Sized>(&self, reader: &mut R) -> Result<()> {
+        self.frames.iter().try_for_each(|frame| self.read_pieces(reader, frame).map(drop))
     }
 
     /// The chunk size: no frame decodes to more than this many bytes (for other writers'
@@ -326,7 +383,7 @@ impl SeekableIndex {
         self.metadata_offset
     }
 
-    /// Byte offset where the data frames end: the digest frame (version 2), the metadata
+    /// Byte offset where the data frames end: the digest frame (versions 2 and 3), the metadata
     /// frame (version 1) or the seek table (other writers).
     pub fn data_end(&self) -> u64 {
         self.data_end
@@ -378,10 +435,14 @@ impl SeekableIndex {
     /// appends them to `out`.
     ///
     /// The range is clamped to the data. Every frame read is verified (length, zstd checksum,
-    /// seek-table checksum); the whole-file SHA-256 is not, as it needs all the data.
+    /// seek-table checksum, BLAKE3 digest); the whole-file SHA-256 of version 1 is not, as it
+    /// needs all the data. A version-3 frame of which the range needs only a part is decoded
+    /// up to the 1 MiB piece holding the range's end, and the pieces holding the range are
+    /// checked against their BLAKE3 values ([`FrameDecompressor::decompress_part`]).
     ///
     /// # Errors
-    /// As [`read_frame`](Self::read_frame) and [`FrameDecompressor::decompress`].
+    /// As [`read_frame`](Self::read_frame), [`read_pieces`](Self::read_pieces) and
+    /// [`FrameDecompressor::decompress`].
     pub fn read_range<R: Read + Seek + ?Sized>(
         &self,
         reader: &mut R,
@@ -391,14 +452,38 @@ impl SeekableIndex {
     ) -> Result<()> {
         let (mut compressed, mut decoded) = (Vec::new(), Vec::new());
         for frame in &self.frames[self.frames_for_range(range.clone())] {
-            self.read_frame(reader, frame, &mut compressed)?;
-            decompressor.decompress(&compressed, frame, &mut decoded)?;
             let start = range.start.saturating_sub(frame.decompressed_offset) as usize;
             let end = (range.end - frame.decompressed_offset)
                 .min(u64::from(frame.decompressed_size)) as usize;
+            let whole = start == 0 && end == frame.decompressed_size as usize;
+            if let Some(pieces) = self.read_pieces(reader, frame)?.filter(|_| !whole) {
+                reader.seek(SeekFrom::Start(frame.compressed_offset))?;
+                decompressor.decompress_part(&mut &mut *reader, frame, &pieces, start..end, out)?;
+                continue;
+            }
+            self.read_frame(reader, frame, &mut compressed)?;
+            decompressor.decompress(&compressed, frame, &mut decoded)?;
             out.extend_from_slice(&decoded[start..end]);
         }
         Ok(())
+    }
+}
+
+/// The error for data frame `i` of `entries` (its entry at byte `entry_at`), which decodes
+/// to more than `chunk_size` bytes.
+fn oversized(
+    entry_at: u64,
+    i: usize,
+    entries: &[(u32, u32, Option<u32>)],
+    chunk_size: u32,
+) -> Error {
+    let at: u64 = entries[..i].iter().map(|e| u64::from(e.0)).sum();
+    Error::SeekTable {
+        offset: entry_at,
+        reason: format!(
+            "frame {i} at byte {at} decodes to {} bytes, more than the chunk size {chunk_size}",
+            entries[i].1
+        ),
     }
 }
 
@@ -409,32 +494,35 @@ struct DigestTrailer {
 }
 
 impl DigestTrailer {
-    /// Checks the entry, then reads the digest frame that ends at `metadata_offset` and checks
-    /// it against `root`; returns the digests of the `data_frames` chunks.
+    /// Checks the entry, then reads the start of the digest frame that ends at
+    /// `metadata_offset` and checks it against `root`; returns the digests of the
+    /// `data_frames` chunks and the byte offset of the `pieces` values that follow them.
     fn read<R: Read + Seek + ?Sized>(
         &self,
         reader: &mut R,
         metadata_offset: u64,
-        data_frames: u32,
+        (data_frames, pieces): (u32, u64),
         root: &[u8; 32],
         file_len: u64,
-    ) -> Result<Vec<[u8; 32]>> {
-        let len = digests::frame_len(u64::from(data_frames));
-        if self.entry != (len as u32, 0, Some(EMPTY_CHECKSUM)) {
+    ) -> Result<(Vec<[u8; 32]>, u64)> {
+        let len = digests::frame_len(u64::from(data_frames), pieces);
+        if len > u64::from(u32::MAX) || self.entry != (len as u32, 0, Some(EMPTY_CHECKSUM)) {
             return Err(Error::SeekTable {
                 offset: self.entry_at,
                 reason: format!(
                     "the entry before the metadata frame is {} -> {} bytes, not the digest \
-                     frame of {data_frames} chunks ({len} -> 0 bytes, with the empty checksum)",
+                     frame of {data_frames} chunks and {pieces} pieces ({len} -> 0 bytes, with \
+                     the empty checksum)",
                     self.entry.0, self.entry.1
                 ),
             });
         }
         // The frames tile the file up to the seek table, so this lies inside the file.
         let at = metadata_offset.saturating_sub(len);
-        let mut frame = vec![0u8; len as usize];
-        read_exact_at(reader, at, &mut frame, file_len)?;
-        digests::check_frame(&frame, at, data_frames, root)
+        let mut head = vec![0u8; digests::frame_len(u64::from(data_frames), 0) as usize];
+        read_exact_at(reader, at, &mut head, file_len)?;
+        let found = digests::check_frame(&head, at, data_frames, pieces, root)?;
+        Ok((found, at + head.len() as u64))
     }
 }
 

@@ -7,8 +7,11 @@ use crate::error::{Error, Result};
 const PAYLOAD_MAGIC: &[u8; 8] = b"SQFLPACK";
 /// The first version: a whole-file SHA-256 of the original.
 const VERSION_SHA256: u16 = 1;
-/// The current version: per-chunk BLAKE3 digests in a digest frame, bound by their root.
+/// Per-chunk BLAKE3 digests in a digest frame, bound by their root.
 const VERSION_CHUNK_DIGESTS: u16 = 2;
+/// The current version: version 2 with the chaining values of every 1 MiB piece of chunks
+/// longer than that after the digests.
+const VERSION_PIECE_DIGESTS: u16 = 3;
 /// Length of the payload (everything after the skippable frame header).
 pub(crate) const PAYLOAD_LEN: usize = 68;
 /// Length of the whole metadata frame: skippable magic, frame size, payload.
@@ -23,11 +26,15 @@ pub enum OriginalDigest {
     /// order. Workers check each chunk against its digest in parallel; the root binds the
     /// digests to their order and number.
     ChunkDigestRoot([u8; 32]),
+    /// Version 3: as version 2, and the digest frame also holds the BLAKE3 chaining values of
+    /// the 1 MiB pieces of every chunk longer than 1 MiB, which merge into its digest, so that
+    /// a reader can check part of a frame.
+    PieceDigestRoot([u8; 32]),
 }
 
 /// What seqflow records about the original data of a packed file.
 ///
-/// Written by [`SeekableWriter::finish`](super::SeekableWriter::finish) (version 2) or
+/// Written by [`SeekableWriter::finish`](super::SeekableWriter::finish) (version 3) or
 /// [`SeekableWriter::finish_version1`](super::SeekableWriter::finish_version1), read back by
 /// [`SeekableIndex::read`](super::SeekableIndex::read); the byte layout is in
 /// `docs/formats/pack.md`.
@@ -51,33 +58,48 @@ impl PackMetadata {
         Self { original_size, digest: OriginalDigest::Sha256(sha256), chunk_size, flags: 0 }
     }
 
-    /// Version-2 metadata whose digest frame hashes to `root`.
+    /// Version-2 metadata whose digests hash to `root` (no piece values).
+    #[cfg(test)]
     pub(crate) fn version2(original_size: u64, root: [u8; 32], chunk_size: u32) -> Self {
         let digest = OriginalDigest::ChunkDigestRoot(root);
         Self { original_size, digest, chunk_size, flags: 0 }
     }
 
-    /// The format version: 1 (SHA-256) or 2 (per-chunk BLAKE3).
+    /// Version-3 metadata whose digests hash to `root` (piece values follow them).
+    pub(crate) fn version3(original_size: u64, root: [u8; 32], chunk_size: u32) -> Self {
+        let digest = OriginalDigest::PieceDigestRoot(root);
+        Self { original_size, digest, chunk_size, flags: 0 }
+    }
+
+    /// The format version: 1 (SHA-256), 2 (per-chunk BLAKE3) or 3 (and per-piece values).
     pub fn version(&self) -> u16 {
         match self.digest {
             OriginalDigest::Sha256(_) => VERSION_SHA256,
             OriginalDigest::ChunkDigestRoot(_) => VERSION_CHUNK_DIGESTS,
+            OriginalDigest::PieceDigestRoot(_) => VERSION_PIECE_DIGESTS,
         }
+    }
+
+    /// Whether the digest frame holds piece values after the digests (version 3).
+    pub fn has_piece_digests(&self) -> bool {
+        matches!(self.digest, OriginalDigest::PieceDigestRoot(_))
     }
 
     /// The SHA-256 of the original, which version 1 records.
     pub fn sha256(&self) -> Option<&[u8; 32]> {
         match &self.digest {
             OriginalDigest::Sha256(sha256) => Some(sha256),
-            OriginalDigest::ChunkDigestRoot(_) => None,
+            OriginalDigest::ChunkDigestRoot(_) | OriginalDigest::PieceDigestRoot(_) => None,
         }
     }
 
-    /// The root of the chunk digests, which version 2 records.
+    /// The root of the chunk digests, which versions 2 and 3 record.
     pub fn chunk_digest_root(&self) -> Option<&[u8; 32]> {
         match &self.digest {
             OriginalDigest::Sha256(_) => None,
-            OriginalDigest::ChunkDigestRoot(root) => Some(root),
+            OriginalDigest::ChunkDigestRoot(root) | OriginalDigest::PieceDigestRoot(root) => {
+                Some(root)
+            }
         }
     }
 
@@ -94,8 +116,9 @@ impl PackMetadata {
         p[16..20].copy_from_slice(&self.chunk_size.to_le_bytes());
         p[20..24].copy_from_slice(&data_frames.to_le_bytes());
         p[24..32].copy_from_slice(&self.original_size.to_le_bytes());
-        let (OriginalDigest::Sha256(digest) | OriginalDigest::ChunkDigestRoot(digest)) =
-            &self.digest;
+        let (OriginalDigest::Sha256(digest)
+        | OriginalDigest::ChunkDigestRoot(digest)
+        | OriginalDigest::PieceDigestRoot(digest)) = &self.digest;
         p[32..64].copy_from_slice(digest);
         let crc = libdeflater::crc32(&p[..64]);
         p[64..68].copy_from_slice(&crc.to_le_bytes());
@@ -137,10 +160,11 @@ impl PackMetadata {
         let digest = match version {
             VERSION_SHA256 => OriginalDigest::Sha256(digest),
             VERSION_CHUNK_DIGESTS => OriginalDigest::ChunkDigestRoot(digest),
+            VERSION_PIECE_DIGESTS => OriginalDigest::PieceDigestRoot(digest),
             _ => {
                 return Err(bad(format!(
                     "unsupported version {version} (this reader knows versions \
-                     {VERSION_SHA256} and {VERSION_CHUNK_DIGESTS})"
+                     {VERSION_SHA256} to {VERSION_PIECE_DIGESTS})"
                 )));
             }
         };
@@ -170,10 +194,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip_of_both_versions() {
+    fn round_trip_of_every_version() {
         for m in [
             PackMetadata::version1(123_456_789_012, [7; 32], 1 << 20),
             PackMetadata::version2(123_456_789_012, [7; 32], 1 << 20),
+            PackMetadata::version3(123_456_789_012, [7; 32], 1 << 20),
         ] {
             let f = m.encode_frame(42);
             assert_eq!(PackMetadata::decode_frame(&f, 9).unwrap(), (m, 42));
@@ -182,10 +207,15 @@ mod tests {
         assert_eq!((v2.version(), v2.sha256(), v2.chunk_digest_root()), (2, None, Some(&[3; 32])));
         let v1 = PackMetadata::version1(5, [3; 32], 7);
         assert_eq!((v1.version(), v1.sha256(), v1.chunk_digest_root()), (1, Some(&[3; 32]), None));
+        let v3 = PackMetadata::version3(5, [3; 32], 7);
+        assert_eq!((v3.version(), v3.chunk_digest_root()), (3, Some(&[3; 32])));
+        assert!(v3.has_piece_digests() && !v2.has_piece_digests() && !v1.has_piece_digests());
     }
 
     #[test]
     fn the_version_field_is_at_payload_byte_8() {
+        let f = PackMetadata::version3(5, [1; 32], 4096).encode_frame(1);
+        assert_eq!(f[16..18], [3, 0]);
         let f = PackMetadata::version2(5, [1; 32], 4096).encode_frame(1);
         assert_eq!(f[16..18], [2, 0]);
         let f = PackMetadata::version1(5, [1; 32], 4096).encode_frame(1);
@@ -195,18 +225,20 @@ mod tests {
     #[test]
     fn an_unknown_version_with_a_good_crc_is_refused() {
         let mut f = PackMetadata::version2(5, [1; 32], 4096).encode_frame(1);
-        f[16] = 3;
+        f[16] = 4;
         let crc = libdeflater::crc32(&f[8..72]);
         f[72..76].copy_from_slice(&crc.to_le_bytes());
         let e = PackMetadata::decode_frame(&f, 100).unwrap_err().to_string();
-        assert!(e.contains("unsupported version 3"), "{e}");
+        assert!(e.contains("unsupported version 4"), "{e}");
     }
 
     #[test]
     fn any_flipped_byte_is_rejected() {
-        for m in
-            [PackMetadata::version1(5, [1; 32], 4096), PackMetadata::version2(5, [1; 32], 4096)]
-        {
+        for m in [
+            PackMetadata::version1(5, [1; 32], 4096),
+            PackMetadata::version2(5, [1; 32], 4096),
+            PackMetadata::version3(5, [1; 32], 4096),
+        ] {
             let f = m.encode_frame(1);
             for i in 0..f.len() {
                 let mut g = f;

@@ -19,6 +19,7 @@ pub use chunking::{
 };
 pub use compressor::{FrameCompressor, FrameInfo};
 pub use decompressor::FrameDecompressor;
+pub use digests::PIECE_LEN;
 pub(crate) use digests::hex;
 pub(crate) use index::read_exact_at;
 pub use index::{FrameEntry, SeekableIndex};
@@ -34,7 +35,7 @@ pub const SEEK_TABLE_FRAME_MAGIC: u32 = 0x184D_2A5E;
 pub const SEEKABLE_MAGIC: u32 = 0x8F92_EAB1;
 /// Skippable-frame magic number of seqflow's metadata frame.
 pub const METADATA_FRAME_MAGIC: u32 = 0x184D_2A5A;
-/// Skippable-frame magic number of version 2's digest frame (the chunks' BLAKE3 digests).
+/// Skippable-frame magic number of the digest frame of versions 2 and 3 (the chunks' BLAKE3 digests).
 pub const DIGEST_FRAME_MAGIC: u32 = 0x184D_2A5B;
 /// Most frames a seek table may list (the reference implementation's limit).
 pub const MAX_FRAMES: u32 = 0x0800_0000;

@@ -36,7 +36,7 @@ pub struct StreamSummary {
     /// Whether that seek table carried checksums (then checked against every data frame).
     pub seek_table_checksums: bool,
     /// seqflow's metadata, when the stream carried it (its frame count, sizes and original
-    /// size were checked, and for version 2 every frame's BLAKE3 against the digest frame and
+    /// size were checked, and for versions 2 and 3 every frame's BLAKE3 against the digest frame and
     /// the digest frame against the root; for version 1 the caller compares the SHA-256 of
     /// what it was given).
     pub metadata: Option<PackMetadata>,
@@ -57,7 +57,7 @@ struct Seen {
 ///
 /// Memory: one 128 KiB input and output buffer, the zstd window of the frame being decoded
 /// (at most `2^window_log_max` bytes; zstd's command line allows 2^27 by default), 64 bytes
-/// per frame seen, and version 2's digest frame (32 bytes per data frame seen).
+/// per frame seen, and the digest frame (32 bytes per data frame seen, and per MiB of frames longer than 1 MiB in version 3).
 ///
 /// Data already written to `output` when a fault is found cannot be taken back.
 ///
@@ -83,6 +83,8 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
     let mut table: Option<(u64, Vec<u8>)> = None;
     let mut metadata: Option<(u64, Vec<u8>, usize)> = None;
     let mut digests: Option<(u64, Vec<u8>, usize)> = None;
+    // Piece values a version-3 digest frame holds for the data frames so far.
+    let mut pieces_seen = 0u64;
     loop {
         let start = buf.offset();
         if !buf.fill_to(&mut input, 4)? {
@@ -109,7 +111,9 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
             let keep = match magic {
                 SEEK_TABLE_FRAME_MAGIC => size <= (seen.len() as u64 + 1) * ENTRY_LEN + FOOTER_LEN,
                 METADATA_FRAME_MAGIC => size + 8 == METADATA_FRAME_LEN as u64,
-                DIGEST_FRAME_MAGIC => size == summary.data_frames * DIGEST_LEN as u64,
+                // Version 2: one digest per data frame; 3: and the values of their pieces.
+                DIGEST_FRAME_MAGIC => [0, pieces_seen]
+                    .contains(&(size / DIGEST_LEN as u64).wrapping_sub(summary.data_frames)),
                 _ => false,
             };
             let mut payload = Vec::new();
@@ -184,6 +188,7 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
             }
         }
         summary.data_frames += 1;
+        pieces_seen += digests::piece_count(decoded);
         summary.frames_without_checksum += u64::from(!has_checksum);
         summary.decoded += decoded;
         seen.push(Seen {
@@ -227,13 +232,31 @@ pub fn decode_stream<R: Read, W: Write + ?Sized>(
             if let Some(root) = meta.chunk_digest_root() {
                 let Some((at, frame, _)) = digests.filter(|d| d.2 + 1 == i) else {
                     return Err(meta_err(
-                        "version 2 metadata, but no digest frame of one digest per data frame \
+                        "version 2 or 3 metadata, but no digest frame of one digest per data frame \
                          comes before it"
                             .into(),
                     ));
                 };
-                let recorded = digests::check_frame(&frame, at, data_frames, root)?;
+                let pieces = if meta.has_piece_digests() { pieces_seen } else { 0 };
+                let head_len = digests::frame_len(u64::from(data_frames), 0) as usize;
+                let want = digests::frame_len(u64::from(data_frames), pieces);
+                if frame.len() as u64 != want {
+                    return Err(Error::Digests {
+                        offset: at,
+                        reason: format!(
+                            "frame is {} bytes, {data_frames} digests and {pieces} piece values \
+                             need {want}",
+                            frame.len()
+                        ),
+                    });
+                }
+                let recorded =
+                    digests::check_frame(&frame[..head_len], at, data_frames, pieces, root)?;
                 check_digests(&recorded, &seen)?;
+                if meta.has_piece_digests() {
+                    let values = &frame[head_len..];
+                    check_stream_pieces(values, at + head_len as u64, &recorded, &seen)?;
+                }
             }
             check_trailer_entries(at, &payload, seen.len() - trailer as usize, seen.len() - 1)?;
             summary.metadata = Some(meta);
@@ -328,6 +351,30 @@ fn check_digests(recorded: &[[u8; 32]], seen: &[Seen]) -> Result<()> {
         if actual != expected {
             let reason = FrameFault::Digest { actual, expected };
             return Err(Error::Frame { frame, offset: at, reason });
+        }
+    }
+    Ok(())
+}
+
+/// Checks version 3's piece values (`values`, found at byte `at`) against the digests
+/// recorded for the data frames, frame by frame.
+fn check_stream_pieces(
+    values: &[u8],
+    mut at: u64,
+    recorded: &[[u8; 32]],
+    seen: &[Seen],
+) -> Result<()> {
+    let mut rest = values;
+    let data = seen.iter().filter(|f| f.digest.is_some());
+    for (frame, (f, digest)) in data.zip(recorded).enumerate() {
+        let len = digests::piece_count(f.decompressed) as usize * DIGEST_LEN;
+        if len > 0 {
+            let Some((mine, after)) = rest.split_at_checked(len) else {
+                let reason = format!("no piece values left for frame {frame}");
+                return Err(Error::Digests { offset: at, reason });
+            };
+            digests::check_pieces(mine, digest, frame, at)?;
+            (rest, at) = (after, at + len as u64);
         }
     }
     Ok(())

@@ -18,9 +18,10 @@ use crate::error::{Error, Result};
 /// table; a file without them still decompresses with stock `zstd -d` but is rejected by
 /// [`SeekableIndex::read`](super::SeekableIndex::read).
 ///
-/// The writer keeps 44 bytes per frame (the seek-table entry and the chunk's BLAKE3 digest)
-/// for `finish`: in memory for the first 2^20 frames (44 MiB), in an unlinked temporary file
-/// past that, so its memory does not grow with the input. `finish` streams the trailer.
+/// The writer keeps 48 bytes per frame (the seek-table entry and the chunk's BLAKE3 digest),
+/// plus 32 per MiB of chunks longer than 1 MiB (their piece values), for `finish`: in memory up
+/// to 2^20 frames or 48 MiB, in an unlinked temporary file past that, so its memory does not
+/// grow with the input. `finish` streams the trailer.
 ///
 /// ```
 /// use seqflow_container::{FrameCompressor, SeekableWriter};
@@ -44,6 +45,7 @@ pub struct SeekableWriter<W: Write> {
     compressed_len: u64,
     original_len: u64,
     largest_frame: u32,
+    pieces: u64,
 }
 
 impl<W: Write> SeekableWriter<W> {
@@ -62,6 +64,7 @@ impl<W: Write> SeekableWriter<W> {
             compressed_len: 0,
             original_len: 0,
             largest_frame: 0,
+            pieces: 0,
         }
     }
 
@@ -94,11 +97,27 @@ impl<W: Write> SeekableWriter<W> {
         if index + 2 >= u64::from(MAX_FRAMES) {
             return usage(format!("more than {} frames", MAX_FRAMES - 2));
         }
+        let pieces = digests::piece_count(u64::from(info.decompressed_size));
+        if info.pieces.len() as u64 != pieces {
+            return usage(format!(
+                "frame {index} of {} bytes comes with {} piece values, not {pieces}",
+                info.decompressed_size,
+                info.pieces.len()
+            ));
+        }
+        // The digest frame's size field is 32 bits.
+        let digest_frame = digests::frame_len(index + 1, self.pieces + pieces);
+        if digest_frame - 8 > u64::from(u32::MAX) {
+            return usage(format!(
+                "frame {index}: the digest frame would exceed 4 GiB (about 128 TiB of input)"
+            ));
+        }
         self.inner.write_all(frame)?;
-        self.entries.push(info)?;
         self.compressed_len += frame.len() as u64;
         self.original_len += u64::from(info.decompressed_size);
         self.largest_frame = self.largest_frame.max(info.decompressed_size);
+        self.entries.push(info)?;
+        self.pieces += pieces;
         Ok(())
     }
 
@@ -122,8 +141,9 @@ impl<W: Write> SeekableWriter<W> {
         &self.inner
     }
 
-    /// Writes the digest frame (every chunk's BLAKE3, in order), the version-2 metadata frame
-    /// (recording the digests' root) and the seek table, flushes, and returns the inner writer.
+    /// Writes the digest frame (every chunk's BLAKE3, in order, then the chaining values of the
+    /// 1 MiB pieces of chunks longer than that), the version-3 metadata frame (recording the
+    /// digests' root) and the seek table, flushes, and returns the inner writer.
     ///
     /// `original_size` is what the caller read (checked against the frames) and `chunk_size`
     /// the largest chunk it could have made.
@@ -132,21 +152,22 @@ impl<W: Write> SeekableWriter<W> {
     /// [`Error::Usage`] if the frames disagree with `original_size` or `chunk_size`;
     /// [`Error::Io`] if writing fails.
     pub fn finish(mut self, original_size: u64, chunk_size: u32) -> Result<W> {
-        // The root is BLAKE3 of the digest frame's payload, which is every digest in order.
+        // The root is BLAKE3 of every digest in order (the piece values merge into them).
         let mut root = blake3::Hasher::new();
         self.entries.for_each(|e| {
             root.update(&e.digest);
             Ok(())
         })?;
-        let meta = PackMetadata::version2(original_size, *root.finalize().as_bytes(), chunk_size);
+        let meta = PackMetadata::version3(original_size, *root.finalize().as_bytes(), chunk_size);
         self.check(&meta)?;
-        let data_frames = self.entries.len() as u32;
+        let data_frames = self.entries.len();
         let mut out = BufWriter::with_capacity(1 << 16, &mut self.inner);
-        out.write_all(&digests::frame_header(data_frames))?;
+        out.write_all(&digests::frame_header(data_frames, self.pieces))?;
         self.entries.for_each(|e| Ok(out.write_all(&e.digest)?))?;
+        self.entries.for_each(|e| Ok(e.pieces.iter().try_for_each(|p| out.write_all(p))?))?;
         out.flush()?;
         drop(out);
-        let digest_frame_len = digests::frame_len(u64::from(data_frames)) as u32;
+        let digest_frame_len = digests::frame_len(data_frames, self.pieces) as u32;
         self.write_trailer(&[digest_frame_len], &meta)
     }
 

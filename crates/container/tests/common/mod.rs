@@ -20,7 +20,7 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Packs `data` into a seekable file with `chunk_size` chunks (the current version, 2).
+/// Packs `data` into a seekable file with `chunk_size` chunks (the current version, 3).
 pub fn pack(data: &[u8], chunk_size: usize) -> Vec<u8> {
     frames(data, chunk_size).finish(data.len() as u64, chunk_size as u32).unwrap()
 }
