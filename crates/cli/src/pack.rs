@@ -7,7 +7,7 @@
 //! reads anything (`crate::limits`).
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -317,12 +317,32 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<ExitCode> {
 }
 
 /// Opens the input of `pack`.
-fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
+/// The input of `pack`: a file (which `pack_from_file` maps when it is a regular one, standard
+/// input included when it is redirected from a file), or standard input as a stream.
+enum PackInput {
+    File(File),
+    Stream(io::Stdin),
+}
+
+fn open_input(path: &Path) -> Result<PackInput> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(io::stdin()));
+        use std::os::fd::AsFd;
+        let stdin = io::stdin();
+        let file = stdin.as_fd().try_clone_to_owned().map(File::from);
+        // A file read from its start only: a redirect another program has read into is
+        // packed from where it stands, as a stream.
+        return Ok(match file {
+            Ok(file)
+                if file.metadata().is_ok_and(|m| m.is_file())
+                    && (&file).stream_position().is_ok_and(|at| at == 0) =>
+            {
+                PackInput::File(file)
+            }
+            _ => PackInput::Stream(stdin),
+        });
     }
     let file = File::open(path).with_context(|| format!("{}", path.display()))?;
-    Ok(Box::new(file))
+    Ok(PackInput::File(file))
 }
 
 impl From<PackFormat> for Container {
@@ -386,7 +406,14 @@ pub(crate) fn pack(args: &PackArgs, global: Global) -> Result<ExitCode> {
     let bar = bytes_bar("pack", file_size(&args.input), global);
     options.pipeline = args.pipeline.options(bar.as_ref());
     let name = args.input.display().to_string();
-    let outcome = seqflow_pack::pack(&name, input, output, index_output, &options)?;
+    let outcome = match input {
+        PackInput::File(file) => {
+            seqflow_pack::pack_from_file(&name, file, output, index_output, &options)?
+        }
+        PackInput::Stream(stdin) => {
+            seqflow_pack::pack(&name, stdin, output, index_output, &options)?
+        }
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -608,3 +608,38 @@ fn verify_sha256_prints_what_sha256sum_prints_for_the_original() {
     assert!(line.starts_with(&format!("{}  ", hex(&Sha256::digest(&v1)))), "{line}");
     assert!(line.trim_end().ends_with("version1.fq"), "{line}");
 }
+
+/// A regular file is packed from a memory map (the path, or standard input redirected from
+/// it), anything else is read: the packed bytes are the same whichever way the input comes,
+/// for both containers and at a chunk size that leaves a short last chunk; a redirect that
+/// another program has already read into is packed from where it stands.
+#[test]
+fn mapped_read_and_piped_input_pack_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = data(5 * 65_536 + 1234, 77);
+    let input = dir.path().join("in.fq");
+    std::fs::write(&input, &original).unwrap();
+    for format in ["zstd", "bgzf"] {
+        let args = ["pack", "-c", "--format", format, "--chunk-size", "64K", "-t", "2"];
+        let from_path = run_ok(&[&args[..], &[path(&input)]].concat());
+        let redirected = Process::new(common::cli::binary())
+            .args([&args[..], &["-"]].concat())
+            .stdin(std::fs::File::open(&input).unwrap())
+            .output()
+            .unwrap();
+        assert!(redirected.status.success());
+        let through_pipe = piped(&[&args[..], &["-"]].concat(), &original);
+        assert!(through_pipe.status.success());
+        assert!(from_path == redirected.stdout, "{format}: path vs redirect");
+        assert!(from_path == through_pipe.stdout, "{format}: path vs pipe");
+        let restored = piped(&["unpack", "-", "-c"], &from_path);
+        assert!(restored.stdout == original, "{format}");
+    }
+    // Standard input at byte 1000 of the file (a shell group that read the head first).
+    let mut file = std::fs::File::open(&input).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(1000)).unwrap();
+    let out =
+        Process::new(common::cli::binary()).args(["pack", "-c", "-"]).stdin(file).output().unwrap();
+    assert!(out.status.success());
+    assert!(piped(&["unpack", "-", "-c"], &out.stdout).stdout == original[1000..]);
+}

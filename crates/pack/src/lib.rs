@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 mod bgzf;
+mod buffers;
 mod cat;
 mod credits;
 mod error;
@@ -56,7 +57,7 @@ pub use options::{
     ChunkSize, Container, MAX_CHUNK_SIZE, MemoryBound, PackOptions, PipelineOptions, ProgressFn,
     UnpackOptions, approx_size, human_size,
 };
-pub use pack::{PackOutcome, pack, pack_memory_bound};
+pub use pack::{PackOutcome, pack, pack_from_file, pack_memory_bound};
 /// Crypt4GH keys, for [`PackOptions::recipients`], [`PackOptions::sender_key`] and
 /// [`UnpackOptions::secret_key`].
 pub use seqflow_crypt4gh::{KeyPair, PublicKey, SecretKey};
@@ -82,7 +83,7 @@ pub fn pack_file(
     let run = || -> Result<PackOutcome<(), ()>> {
         let out = create(output)?;
         let index = index_path.as_deref().map(create).transpose()?;
-        let outcome = pack(&name, source, out, index, options)?;
+        let outcome = pack_from_file(&name, source, out, index, options)?;
         finish(outcome.output, output)?;
         if let (Some(index), Some(path)) = (outcome.index, &index_path) {
             finish(index, path)?;

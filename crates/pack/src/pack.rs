@@ -9,24 +9,32 @@
 //! appends frames (encrypting 64 KiB segments when there are recipients).
 //!
 //! Peak memory ([`pack_memory_bound`]): `(threads + read_ahead + 2) × chunk_size` of input
-//! buffers (`read_ahead` = `channel_depth`, at most 4 MiB of chunks but at least one), plus at most `reorder window (2 × (channel_depth + threads)) + channel_depth`
-//! compressed chunks of ≤ `chunk_size × 1.01 + 64 KiB`, plus per worker a compressor of
+//! buffers (`read_ahead` = `channel_depth`, at most 4 MiB of chunks but at least one), plus at
+//! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks in
+//! flight and `threads + 1` idle ones kept for reuse, each ≤ `chunk_size × 1.01 + 64 KiB`,
+//! plus per worker a compressor of
 //! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
-//! with 1 MiB chunks, 2 threads and depth 4 under 50 MiB (with 16 MiB chunks, the largest
-//! `Auto` picks, under 550 MiB; measured peak RSS 141 MB), plus the zstd writer's frame
-//! records (seek-table entry and BLAKE3 digest, 44 bytes per frame) for at most 2^20 frames,
-//! 44 MiB: past that they go to an unlinked temporary file, so memory does not grow with the
-//! input.
+//! with 1 MiB chunks, 2 threads and depth 4 under 53 MiB (with 16 MiB chunks, the largest
+//! `Auto` picks, under 600 MiB; measured peak RSS 141 MB), plus the zstd writer's frame
+//! records (seek-table entry and BLAKE3 digest, 48 bytes per frame, and 32 per MiB of frames
+//! longer than 1 MiB) for at most 2^20 frames or 48 MiB: past that they go to an unlinked
+//! temporary file, so memory does not grow with the input.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
+use std::ops::Range;
+use std::sync::Arc;
+
+use memmap2::{Advice, Mmap, UncheckedAdvice};
 
 use seqflow_container::{
     AUTO_MIN_CHUNK, AUTO_SAMPLE, BgzfChunk, BgzfCompressor, BgzfWriter, FrameCompressor,
     SeekableWriter, choose_chunk_size,
 };
 use seqflow_crypt4gh::{Encryptor, KeyPair};
-use seqflow_pipeline::{Pool, Report, Weighted};
+use seqflow_pipeline::{Pool, PoolGuard, Report, Weighted};
 
+use crate::buffers::FrameBuf;
 use crate::error::{Error, Result};
 use crate::options::{
     ChunkSize, Container, MAX_CHUNK_SIZE, MemoryBound, PackOptions, human_size, times,
@@ -70,15 +78,6 @@ where
 {
     options.validate()?;
     let (chunk_size, mut input) = chunk_size_for(name, input, options)?;
-    let sealed = if options.recipients.is_empty() {
-        Sealed::Plain(output)
-    } else {
-        let sender = match &options.sender_key {
-            Some(key) => key.clone(),
-            None => KeyPair::generate().secret,
-        };
-        Sealed::Encrypted(Encryptor::new(output, &sender, &options.recipients)?)
-    };
     let pipeline = options.pipeline.pipeline();
     let ahead = read_ahead(pipeline.channel_depth(), chunk_size);
     let buffers = Pool::from_fn(pipeline.workers() + ahead + 2, || {
@@ -97,29 +96,113 @@ where
             }
             original_size += n as u64;
             emit.progress(n as u64);
-            if emit.send(Weighted::new(n, buf)).is_err() {
+            if emit.send(Weighted::new(n, Chunk::Read(buf))).is_err() {
                 return Ok(());
             }
         }
     };
+    let (report, output, index) = pack_chunks(source, chunk_size, output, index, options)?;
+    Ok(PackOutcome { output, index, original_size, report })
+}
+
+/// [`pack`] for an open file: a non-empty regular file is mapped into memory and the workers
+/// compress straight from the page cache (no copy into buffers of our own, whose first touch
+/// cost as much as the copy); anything else is read as [`pack`] reads it. The output is the
+/// same either way.
+///
+/// Each chunk's pages are dropped from the process's mappings once it is compressed (they stay
+/// in the page cache), so the resident set does not grow with the file. The file's length is
+/// checked before each chunk: a file that shrinks while it is packed is an error (one that
+/// shrinks between that check and the read would kill the process with `SIGBUS`, the risk of
+/// every memory-mapped reader).
+///
+/// # Errors
+/// As [`pack`]; a file that got shorter while it was packed is an [`Error::In`] read error.
+pub fn pack_from_file<W, X>(
+    name: &str,
+    file: File,
+    output: W,
+    index: Option<X>,
+    options: &PackOptions,
+) -> Result<PackOutcome<W, X>>
+where
+    W: Write,
+    X: Write,
+{
+    let Some(mapped) = MappedInput::open(&file) else {
+        return pack(name, file, output, index, options);
+    };
+    options.validate()?;
+    let len = mapped.map.len();
+    let chunk_size = chunk_size_of_sample(&mapped.map[..len.min(AUTO_SAMPLE)], options)?;
+    let mapped = Arc::new(mapped);
+    let source = |emit: &mut seqflow_pipeline::Emitter<_>| -> Result<()> {
+        for start in (0..len).step_by(chunk_size) {
+            mapped.check_len().map_err(|e| Error::Io(e).in_file(format!("{name}: read error")))?;
+            let end = (start + chunk_size).min(len);
+            emit.progress((end - start) as u64);
+            let chunk = Chunk::Mapped(Arc::clone(&mapped), start..end);
+            if emit.send(Weighted::new(end - start, chunk)).is_err() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    };
+    let (report, output, index) = pack_chunks(source, chunk_size, output, index, options)?;
+    Ok(PackOutcome { output, index, original_size: len as u64, report })
+}
+
+/// The output writers with their container, the index writer and the pipeline's report.
+type Packed<W, X> = (Report, W, Option<X>);
+
+/// Compresses the chunks `source` emits (of at most `chunk_size` bytes) on the pipeline into
+/// the container of `options`, in order.
+fn pack_chunks<S, W, X>(
+    source: S,
+    chunk_size: usize,
+    output: W,
+    index: Option<X>,
+    options: &PackOptions,
+) -> Result<Packed<W, X>>
+where
+    S: FnMut(&mut seqflow_pipeline::Emitter<Weighted<Chunk>>) -> Result<()> + Send,
+    W: Write,
+    X: Write,
+{
+    let sealed = if options.recipients.is_empty() {
+        Sealed::Plain(output)
+    } else {
+        let sender = match &options.sender_key {
+            Some(key) => key.clone(),
+            None => KeyPair::generate().secret,
+        };
+        Sealed::Encrypted(Encryptor::new(output, &sender, &options.recipients)?)
+    };
+    let pipeline = options.pipeline.pipeline();
     let level = options.level;
     let (report, output, index) = match options.container {
         Container::Zstd => {
             let mut writer = SeekableWriter::new(sealed);
+            // Frames written go back to the workers: a fresh 16 MiB output buffer per chunk
+            // cost a tenth of a large-chunk run in page faults.
+            let spare_frames = Pool::from_fn(spare_frames(pipeline.workers()), Vec::new);
             let outcome = pipeline
                 .run_ordered(
                     source,
                     |_| FrameCompressor::new(level),
                     |compressor, chunk| {
                         let compressor = compressor.as_mut().map_err(|e| setup_error(e))?;
-                        let mut frame = Vec::new();
-                        let info = compressor.compress(&chunk.into_inner(), &mut frame)?;
+                        let mut frame = FrameBuf::take_or_new(&spare_frames);
+                        let chunk = chunk.into_inner();
+                        let info = compressor.compress(&chunk, &mut frame)?;
+                        chunk.release();
                         Ok((frame, info))
                     },
                     |(frame, info)| Ok(writer.write_frame(&frame, info)?),
                 )
                 .map_err(Error::from_pipeline)?;
             // The workers hashed each chunk (BLAKE3); the writer adds the digest frame.
+            let original_size = writer.original_bytes();
             let output = writer.finish(original_size, chunk_size as u32)?.into_output()?;
             (outcome.report, output, None)
         }
@@ -132,7 +215,9 @@ where
                     |compressor, chunk| {
                         let compressor = compressor.as_mut().map_err(|e| setup_error(e))?;
                         let mut blocks = BgzfChunk::new();
-                        compressor.compress(&chunk.into_inner(), &mut blocks)?;
+                        let chunk = chunk.into_inner();
+                        compressor.compress(&chunk, &mut blocks)?;
+                        chunk.release();
                         Ok(blocks)
                     },
                     |blocks| Ok(writer.write_chunk(&blocks)?),
@@ -149,8 +234,87 @@ where
             (outcome.report, sealed.into_output()?, index)
         }
     };
-    Ok(PackOutcome { output, index, original_size, report })
+    Ok((report, output, index))
 }
+
+/// A chunk of the input: read into a pooled buffer, or a range of the mapped file.
+enum Chunk {
+    Read(PoolGuard<Vec<u8>>),
+    Mapped(Arc<MappedInput>, Range<usize>),
+}
+
+impl Chunk {
+    /// Done with the chunk: a mapped one's pages leave the process's resident set.
+    fn release(self) {
+        if let Chunk::Mapped(mapped, range) = self {
+            mapped.release(range);
+        }
+    }
+}
+
+impl std::ops::Deref for Chunk {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Chunk::Read(buf) => buf,
+            Chunk::Mapped(mapped, range) => &mapped.map[range.clone()],
+        }
+    }
+}
+
+/// A regular file mapped read-only, with the file kept to check its length.
+struct MappedInput {
+    map: Mmap,
+    file: File,
+}
+
+impl MappedInput {
+    /// Maps `file` if it is a non-empty regular file (`None`: read it instead).
+    fn open(file: &File) -> Option<MappedInput> {
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() == 0 || usize::try_from(meta.len()).is_err() {
+            return None;
+        }
+        // SAFETY: the map is only read, and only while the file is at least as long as the
+        // map (`check_len` before each chunk); a truncation racing with that check is the
+        // documented risk of `pack_from_file`.
+        let map = unsafe { Mmap::map(file) }.ok()?;
+        let _ = map.advise(Advice::Sequential);
+        Some(MappedInput { map, file: file.try_clone().ok()? })
+    }
+
+    /// Fails when the file is now shorter than the map.
+    fn check_len(&self) -> io::Result<()> {
+        let len = self.file.metadata()?.len();
+        if len < self.map.len() as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file shrank from {} to {len} bytes while it was packed",
+                    self.map.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops the page-table entries of `range`'s whole pages: they stay in the page cache and
+    /// fault back in unchanged if read again.
+    fn release(&self, range: Range<usize>) {
+        let from = range.start.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let to = range.end / PAGE_SIZE * PAGE_SIZE;
+        if to > from {
+            // SAFETY: a read-only, unmodified file mapping (see `seqio`'s reader, which does
+            // the same).
+            let _ = unsafe {
+                self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from)
+            };
+        }
+    }
+}
+
+/// Page size for `madvise` ranges (a larger real page only makes the advice cover less).
+const PAGE_SIZE: usize = 4096;
 
 /// The input with the bytes read ahead of it to choose the chunk size put back in front.
 type Resampled<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
@@ -162,15 +326,28 @@ fn chunk_size_for<R: Read>(
     mut input: R,
     options: &PackOptions,
 ) -> Result<(usize, Resampled<R>)> {
-    let largest = options.chunk_size.largest(options.container);
     let mut sample = Vec::new();
-    if matches!(options.chunk_size, ChunkSize::Auto { .. }) && largest > AUTO_MIN_CHUNK {
+    if chooses_chunk_size(options) {
         read_up_to(&mut input, AUTO_SAMPLE, &mut sample)
             .map_err(|e| Error::Io(e).in_file(format!("{name}: read error")))?;
-        let chosen = choose_chunk_size(&sample)?.min(largest);
-        return Ok((chosen, io::Cursor::new(sample).chain(input)));
     }
-    Ok((largest, io::Cursor::new(sample).chain(input)))
+    let chosen = chunk_size_of_sample(&sample, options)?;
+    Ok((chosen, io::Cursor::new(sample).chain(input)))
+}
+
+/// Whether the chunk size is chosen from the input's first [`AUTO_SAMPLE`] bytes.
+fn chooses_chunk_size(options: &PackOptions) -> bool {
+    matches!(options.chunk_size, ChunkSize::Auto { .. })
+        && options.chunk_size.largest(options.container) > AUTO_MIN_CHUNK
+}
+
+/// The chunk size of a run whose input starts with `sample` (at most [`AUTO_SAMPLE`] bytes).
+fn chunk_size_of_sample(sample: &[u8], options: &PackOptions) -> Result<usize> {
+    let largest = options.chunk_size.largest(options.container);
+    if chooses_chunk_size(options) {
+        return Ok(choose_chunk_size(sample)?.min(largest));
+    }
+    Ok(largest)
 }
 
 /// A worker's failed context set-up (each worker reports its own, as a message).
@@ -237,7 +414,8 @@ pub fn pack_memory_bound(options: &PackOptions) -> MemoryBound {
     let threads = options.pipeline.threads.max(1) as u64;
     let depth = options.pipeline.channel_depth.max(1) as u64;
     let inputs = threads + read_ahead(depth as usize, chunk_size as usize) as u64 + 2;
-    let outputs = 2 * (depth + threads) + depth;
+    // Frames in flight, and the idle ones kept for reuse.
+    let outputs = 2 * (depth + threads) + depth + spare_frames(threads as usize) as u64;
     // A compressed chunk is at most the chunk plus zstd's worst-case expansion (< 1/128).
     let output_bytes = chunk_size.saturating_add(chunk_size / 128 + (64 << 10));
     let bytes = times(inputs, chunk_size)
@@ -256,6 +434,11 @@ pub fn pack_memory_bound(options: &PackOptions) -> MemoryBound {
 /// beside compression (a third more page clearing than zstd itself with eight of them).
 fn read_ahead(channel_depth: usize, chunk_size: usize) -> usize {
     channel_depth.min((READ_AHEAD_BYTES / chunk_size.max(1)).max(1))
+}
+
+/// Compressed-frame buffers kept for reuse between the writer and `workers` workers.
+fn spare_frames(workers: usize) -> usize {
+    workers + 1
 }
 
 /// Bytes of input the source reads ahead of the workers when chunks are large.
@@ -306,5 +489,43 @@ impl<W: Write> Sealed<W> {
             Sealed::Plain(out) => Ok(out),
             Sealed::Encrypted(enc) => Ok(enc.finish()?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapped_file_that_shrinks_is_an_error_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        std::fs::write(&path, vec![b'A'; 3 * PAGE_SIZE]).unwrap();
+        let file = File::open(&path).unwrap();
+        let mapped = MappedInput::open(&file).unwrap();
+        mapped.check_len().unwrap();
+        mapped.release(10..2 * PAGE_SIZE + 10);
+        assert_eq!(mapped.map[PAGE_SIZE], b'A', "released pages read back from the file");
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(100).unwrap();
+        let e = mapped.check_len().unwrap_err().to_string();
+        assert!(e.contains("shrank from 12288 to 100 bytes"), "{e}");
+        // Empty files and non-files are read, not mapped.
+        std::fs::write(&path, b"").unwrap();
+        assert!(MappedInput::open(&File::open(&path).unwrap()).is_none());
+        assert!(MappedInput::open(&File::open(dir.path()).unwrap()).is_none());
+    }
+
+    #[test]
+    fn pack_from_file_writes_what_pack_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        let data: Vec<u8> = (0..300_000u64).map(|i| b"ACGT\n"[(i * i % 7 % 5) as usize]).collect();
+        std::fs::write(&path, &data).unwrap();
+        let options = PackOptions { chunk_size: ChunkSize::Fixed(65_536), ..Default::default() };
+        let read = pack("in", &data[..], Vec::new(), None::<Vec<u8>>, &options).unwrap();
+        let file = File::open(&path).unwrap();
+        let mapped = pack_from_file("in", file, Vec::new(), None::<Vec<u8>>, &options).unwrap();
+        assert!(read.output == mapped.output);
+        assert_eq!(mapped.original_size, data.len() as u64);
     }
 }

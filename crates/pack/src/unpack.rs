@@ -20,7 +20,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use seqflow_container::{FrameDecompressor, FrameEntry, SeekableIndex};
-use seqflow_pipeline::{Pool, PoolGuard, Report, Weighted};
+
+use crate::buffers::{FrameBuf, POOLED_FRAME_BYTES};
+use seqflow_pipeline::{Pool, Report, Weighted};
 use sha2::{Digest, Sha256};
 
 use crate::credits::{ByteBudget, Credit};
@@ -109,52 +111,11 @@ impl PackedInput {
 /// Decoded chunks waiting for the hashing thread.
 const HASH_QUEUE: usize = 4;
 
-/// Frames up to this size (compressed or decoded) use recycled buffers; larger ones get a fresh
-/// allocation that is freed after use, so idle pool slots never hold large buffers.
-const POOLED_FRAME_BYTES: u64 = 4 << 20;
-
 /// Least byte budget of frames in flight; larger frames get room for two.
 const MIN_FRAME_BUDGET: u64 = 64 << 20;
 
 /// A frame to decode: its seek-table entry, its compressed bytes and its share of the budget.
 type FrameJob = Weighted<(FrameEntry, FrameBuf, Credit)>;
-
-/// A frame's buffer: recycled for ordinary frames, owned (and freed) for large ones.
-enum FrameBuf {
-    Pooled(PoolGuard<Vec<u8>>),
-    Owned(Vec<u8>),
-}
-
-impl FrameBuf {
-    /// A buffer for `bytes` from `pool` (waiting for one), or a fresh one for large frames.
-    fn take(pool: &Pool<Vec<u8>>, bytes: u64) -> Result<FrameBuf> {
-        if bytes > POOLED_FRAME_BYTES {
-            return Ok(FrameBuf::Owned(Vec::new()));
-        }
-        pool.take()
-            .map(FrameBuf::Pooled)
-            .map_err(|_| Error::Internal("frame buffers closed".into()))
-    }
-}
-
-impl std::ops::Deref for FrameBuf {
-    type Target = Vec<u8>;
-    fn deref(&self) -> &Vec<u8> {
-        match self {
-            FrameBuf::Pooled(buf) => buf,
-            FrameBuf::Owned(buf) => buf,
-        }
-    }
-}
-
-impl std::ops::DerefMut for FrameBuf {
-    fn deref_mut(&mut self) -> &mut Vec<u8> {
-        match self {
-            FrameBuf::Pooled(buf) => buf,
-            FrameBuf::Owned(buf) => buf,
-        }
-    }
-}
 
 /// Memory plan of unpack and verify: frames in flight are bounded by bytes, idle pooled
 /// buffers by count.
