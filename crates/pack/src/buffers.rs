@@ -18,12 +18,15 @@ pub(crate) enum FrameBuf {
 }
 
 impl FrameBuf {
-    /// A buffer for `bytes` from `pool` (waiting for one), or a fresh one for large frames.
-    pub(crate) fn take(pool: &Pool<Vec<u8>>, bytes: u64) -> Result<FrameBuf> {
+    /// A buffer for `bytes`: from the first pool (waiting for one), or, for frames larger
+    /// than [`POOLED_FRAME_BYTES`], from the second if one is free right now (else fresh).
+    pub(crate) fn take(pools: &(Pool<Vec<u8>>, Pool<Vec<u8>>), bytes: u64) -> Result<FrameBuf> {
         if bytes > POOLED_FRAME_BYTES {
-            return Ok(FrameBuf::Owned(Vec::new()));
+            return Ok(FrameBuf::take_or_new(&pools.1));
         }
-        pool.take()
+        pools
+            .0
+            .take()
             .map(FrameBuf::Pooled)
             .map_err(|_| Error::Internal("frame buffers closed".into()))
     }

@@ -11,9 +11,12 @@
 //! Peak memory of seekable zstd: frames in flight are bounded by *bytes*, not count: at most
 //! `max(2 × largest frame, 64 MiB)` of compressed plus decoded frame bytes (source, workers,
 //! reorder window, sink and hashing queue together), plus idle recycled buffers of at most
-//! 4 MiB each (`2 × threads + 3 × channel_depth + 10` of them; larger frames are allocated
-//! per frame and freed). A file packed with 1 GiB chunks thus needs about two frames, not one
-//! per pool slot.
+//! 4 MiB each (`2 × threads + 3 × channel_depth + 10` of them), plus, for frames larger than
+//! that, as many idle recycled compressed and decoded buffers as the budget lets frames be in
+//! flight, plus one (`budget / largest frame + 1` of each; beyond them a frame gets a fresh
+//! buffer). A file packed with 1 GiB chunks thus needs about four frames, not one per pool
+//! slot, and one packed with 16 MiB chunks does not pay a fresh 16 MiB of page faults per
+//! frame.
 
 use std::io::{self, Write};
 use std::sync::mpsc;
@@ -126,6 +129,9 @@ pub(crate) struct UnpackPlan {
     inputs: usize,
     /// Output buffers in the pool.
     outputs: usize,
+    /// Buffers of each kind (compressed, decoded) in the pools of frames larger than
+    /// [`POOLED_FRAME_BYTES`] (none when no frame is).
+    large: usize,
     /// Largest frame cost of the file.
     largest_frame: u64,
 }
@@ -135,10 +141,17 @@ impl UnpackPlan {
         let largest_frame = index.frames().iter().map(frame_cost).max().unwrap_or(0);
         let pipeline = pipeline.pipeline();
         let (workers, depth) = (pipeline.workers(), pipeline.channel_depth());
+        let frame_budget = times(2, largest_frame).max(MIN_FRAME_BUDGET);
+        let large = if largest_frame > POOLED_FRAME_BYTES {
+            (frame_budget / largest_frame) as usize + 1
+        } else {
+            0
+        };
         UnpackPlan {
-            frame_budget: times(2, largest_frame).max(MIN_FRAME_BUDGET),
+            frame_budget,
             inputs: workers + depth + 2,
             outputs: pipeline.reorder_window() + depth + workers + HASH_QUEUE + 2,
+            large,
             largest_frame,
         }
     }
@@ -147,12 +160,16 @@ impl UnpackPlan {
     pub(crate) fn memory_bound(&self) -> MemoryBound {
         let pooled_buffers = (self.inputs + self.outputs) as u64;
         let pooled = times(pooled_buffers, self.largest_frame.min(POOLED_FRAME_BYTES));
+        // A compressed and a decoded buffer of the largest frame cost its frame cost together.
+        let large = times(self.large as u64, self.largest_frame);
         MemoryBound {
-            bytes: self.frame_budget.saturating_add(pooled),
+            bytes: self.frame_budget.saturating_add(pooled).saturating_add(large),
             formula: format!(
-                "frames in flight max(2 × largest frame {}, 64 MiB) + {} pooled buffers",
+                "frames in flight max(2 × largest frame {}, 64 MiB) + {} pooled buffers + {} \
+                 pooled pairs of large-frame buffers",
                 approx_size(self.largest_frame),
-                pooled_buffers
+                pooled_buffers,
+                self.large
             ),
         }
     }
@@ -188,10 +205,11 @@ fn unpack_zstd(
     // Buffers are recycled, not allocated per frame: fresh megabyte allocations cost page
     // faults on every frame. Outputs can be held by the out channel, the reorder window, the
     // workers and the hashing queue at once; the pool covers all of them, so a worker never
-    // waits for a buffer that only the sink's progress would free. Large frames bypass the
-    // pools (see `FrameBuf`); the byte budget bounds every frame in flight either way.
-    let inputs = Pool::from_fn(plan.inputs, Vec::new);
-    let outputs = Pool::from_fn(plan.outputs, Vec::new);
+    // waits for a buffer that only the sink's progress would free. Large frames use pools of
+    // their own that are never waited for (see `FrameBuf`); the byte budget bounds every
+    // frame in flight either way.
+    let inputs = (Pool::from_fn(plan.inputs, Vec::new), Pool::from_fn(plan.large, Vec::new));
+    let outputs = (Pool::from_fn(plan.outputs, Vec::new), Pool::from_fn(plan.large, Vec::new));
     let (hash_tx, hash_rx) = mpsc::sync_channel::<(FrameBuf, Credit)>(HASH_QUEUE);
     let hasher = thread::spawn(move || {
         let mut hasher = Sha256::new();
