@@ -10,11 +10,11 @@
 //!
 //! Peak memory ([`pack_memory_bound`]): `(threads + read_ahead + 2) × chunk_size` of input
 //! buffers (`read_ahead` = `channel_depth`, at most 4 MiB of chunks but at least one), plus at
-//! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks in
-//! flight and `threads + 1` idle ones kept for reuse, each ≤ `chunk_size × 1.01 + 64 KiB`,
+//! most `reorder window (2 × (channel_depth + threads)) + channel_depth` compressed chunks
+//! (recycled buffers, in flight or idle), each ≤ `chunk_size × 1.01 + 64 KiB`,
 //! plus per worker a compressor of
 //! ≤ `4 × min(chunk_size, 256 MiB) + 8 MiB`:
-//! with 1 MiB chunks, 2 threads and depth 4 under 53 MiB (with 16 MiB chunks, the largest
+//! with 1 MiB chunks, 2 threads and depth 4 under 50 MiB (with 16 MiB chunks, the largest
 //! `Auto` picks, under 600 MiB; measured peak RSS 141 MB), plus the zstd writer's frame
 //! records (seek-table entry and BLAKE3 digest, 48 bytes per frame, and 32 per MiB of frames
 //! longer than 1 MiB) for at most 2^20 frames or 48 MiB: past that they go to an unlinked
@@ -184,8 +184,13 @@ where
         Container::Zstd => {
             let mut writer = SeekableWriter::new(sealed);
             // Frames written go back to the workers: a fresh 16 MiB output buffer per chunk
-            // cost a tenth of a large-chunk run in page faults.
-            let spare_frames = Pool::from_fn(spare_frames(pipeline.workers()), Vec::new);
+            // cost a tenth of a large-chunk run in page faults. The pool holds as many frames
+            // as can be in flight, so that a worker practically never allocates (and the
+            // resident set stops at the frames' high-water mark instead of creeping up with
+            // the allocator's reuse of freed buffers).
+            let depth = pipeline.channel_depth() as u64;
+            let frames = frames_in_flight(depth, pipeline.workers() as u64) as usize;
+            let spare_frames = Pool::from_fn(frames, Vec::new);
             let outcome = pipeline
                 .run_ordered(
                     source,
@@ -414,8 +419,7 @@ pub fn pack_memory_bound(options: &PackOptions) -> MemoryBound {
     let threads = options.pipeline.threads.max(1) as u64;
     let depth = options.pipeline.channel_depth.max(1) as u64;
     let inputs = threads + read_ahead(depth as usize, chunk_size as usize) as u64 + 2;
-    // Frames in flight, and the idle ones kept for reuse.
-    let outputs = 2 * (depth + threads) + depth + spare_frames(threads as usize) as u64;
+    let outputs = frames_in_flight(depth, threads);
     // A compressed chunk is at most the chunk plus zstd's worst-case expansion (< 1/128).
     let output_bytes = chunk_size.saturating_add(chunk_size / 128 + (64 << 10));
     let bytes = times(inputs, chunk_size)
@@ -436,9 +440,10 @@ fn read_ahead(channel_depth: usize, chunk_size: usize) -> usize {
     channel_depth.min((READ_AHEAD_BYTES / chunk_size.max(1)).max(1))
 }
 
-/// Compressed-frame buffers kept for reuse between the writer and `workers` workers.
-fn spare_frames(workers: usize) -> usize {
-    workers + 1
+/// Compressed frames that can be alive at once (in the workers, the out channel, the reorder
+/// window and the sink), all from one pool of recycled buffers.
+fn frames_in_flight(channel_depth: u64, workers: u64) -> u64 {
+    2 * (channel_depth + workers) + channel_depth
 }
 
 /// Bytes of input the source reads ahead of the workers when chunks are large.
