@@ -456,7 +456,8 @@ impl SeekableIndex {
             let end = (range.end - frame.decompressed_offset)
                 .min(u64::from(frame.decompressed_size)) as usize;
             let whole = start == 0 && end == frame.decompressed_size as usize;
-            if let Some(pieces) = self.read_pieces(reader, frame)?.filter(|_| !whole) {
+            let part = if whole { None } else { self.read_pieces(reader, frame)? };
+            if let Some(pieces) = part {
                 reader.seek(SeekFrom::Start(frame.compressed_offset))?;
                 decompressor.decompress_part(&mut &mut *reader, frame, &pieces, start..end, out)?;
                 continue;
