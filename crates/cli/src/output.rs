@@ -21,7 +21,10 @@
 //! - Temporary files are deleted when the command fails or panics (on drop) and when it gets
 //!   SIGINT, SIGTERM or SIGHUP (by [`remove_temporary_files_on_signals`], which then exits with
 //!   status 128 + the signal number). SIGXFSZ is caught so that a write past `ulimit -f` fails
-//!   with "File too large" and the command cleans up instead of being killed.
+//!   with "File too large" and the command cleans up instead of being killed. SIGBUS (an
+//!   input read through a memory map shrank under the reader: `pack` and the FASTA/FASTQ
+//!   reader map regular files) ends the command with one line and status 2, its temporary
+//!   files deleted, instead of a crash that leaves them behind.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -347,9 +350,46 @@ pub(crate) fn remove_temporary_files_on_signals() -> io::Result<()> {
             for path in live.iter() {
                 let _ = fs::remove_file(path);
             }
+            if BUS_FAULT.load(std::sync::atomic::Ordering::SeqCst) {
+                eprintln!(
+                    "seqflow: an input file got shorter while it was being read (through a \
+                     memory map): stopped; output files removed"
+                );
+                signal_hook::low_level::exit(2);
+            }
             signal_hook::low_level::exit(128 + signal);
         }
     })?;
+    on_bus_fault_terminate()
+}
+
+/// Set by the SIGBUS handler before it asks the signal thread to clean up and exit.
+static BUS_FAULT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Installs a SIGBUS handler that marks the fault, sends the process SIGTERM (whose thread
+/// deletes the temporary files and exits with status 2, see above) and parks the faulting
+/// thread: returning would fault again. Only async-signal-safe calls run in the handler.
+fn on_bus_fault_terminate() -> io::Result<()> {
+    extern "C" fn on_bus_fault(_: libc::c_int) {
+        BUS_FAULT.store(true, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: kill, getpid and pause are async-signal-safe.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGTERM);
+            loop {
+                libc::pause();
+            }
+        }
+    }
+    // SAFETY: a zeroed sigaction with an empty mask and a plain handler is valid; the handler
+    // only calls async-signal-safe functions.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_bus_fault as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        if libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
     Ok(())
 }
 

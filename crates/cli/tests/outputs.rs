@@ -265,6 +265,39 @@ fn signals_mid_pack_remove_the_temporary_file() {
     }
 }
 
+/// `pack` reads a regular file through a memory map. A file cut short while it is packed
+/// ends the run with one line and exit status 2, whether the shrink is seen between chunks or
+/// as SIGBUS inside one, and the temporary output is deleted (a crash would leave it).
+#[test]
+fn an_input_cut_short_mid_pack_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = input_file(dir.path(), 16 << 20);
+    let out = dir.path().join("out.zst");
+    for threads in ["1", "2"] {
+        fs::write(&input, data(16 << 20, 1)).unwrap();
+        // Level 19 keeps the run going for seconds: the cut comes in the middle.
+        let child = Process::new(binary())
+            .args(["pack", path(&input), "-o", path(&out), "-f", "--level", "19"])
+            .args(["--chunk-size", "1M", "-t", threads])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_temporary_file(dir.path());
+        fs::OpenOptions::new().write(true).open(&input).unwrap().set_len(4096).unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "-t {threads}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("shrank from 16777216 to 4096 bytes")
+                || stderr.contains("got shorter while it was being read"),
+            "{stderr}"
+        );
+        assert!(leftovers(dir.path()).is_empty(), "left {:?}", leftovers(dir.path()));
+        assert!(!out.exists());
+    }
+}
+
 #[test]
 fn a_size_limited_output_fails_cleanly() {
     let dir = tempfile::tempdir().unwrap();
