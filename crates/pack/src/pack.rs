@@ -112,9 +112,11 @@ where
 ///
 /// Each chunk's pages are dropped from the process's mappings once it is compressed (they stay
 /// in the page cache), so the resident set does not grow with the file. The file's length is
-/// checked before each chunk: a file that shrinks while it is packed is an error (one that
-/// shrinks between that check and the read would kill the process with `SIGBUS`, the risk of
-/// every memory-mapped reader).
+/// checked before each chunk: a file that shrinks while it is packed is an error. One that
+/// shrinks between that check and the read raises `SIGBUS`, the risk of every memory-mapped
+/// reader: the `seqflow` CLI catches it, deletes its temporary outputs and exits with one
+/// line; a library caller that cannot rule out such a writer should do the same, or use
+/// [`pack`] on the file.
 ///
 /// # Errors
 /// As [`pack`]; a file that got shorter while it was packed is an [`Error::In`] read error.
