@@ -288,6 +288,15 @@ fn a_damaged_piece_value_is_caught_by_a_range_cat_unpack_and_verify() {
     assert!(!out.exists());
     let e = error_of(&["verify", path(&damaged)]);
     assert!(e.contains(&want), "{e}");
+    // Through a pipe the values are checked when the digest frame comes, at the end.
+    let piped = Command::new(env!("CARGO_BIN_EXE_seqflow"))
+        .args(["verify", "-"])
+        .stdin(std::fs::File::open(&damaged).unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert_eq!(piped.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the 4 piece values recorded for frame 1"), "{stderr}");
     // Frame 0 does not depend on frame 1's values.
     assert!(ok(&["cat", path(&damaged), "--range", "0-100"]) == original[..100]);
 }
