@@ -281,12 +281,20 @@ fn match_families(
                     .map(|c| (0, c));
                 let mut all: Vec<(u32, usize)> = worth.iter().copied().chain(short).collect();
                 all.sort_unstable_by_key(|&(shared, c)| (std::cmp::Reverse(shared), c));
+                // A consensus that recovers the family shares most of its 11-mers, so it is
+                // among the first few: aligning every candidate of an unrecovered family
+                // (tandem-array consensi share k-mers with hundreds of families) made scoring
+                // a 1 Gbp run take longer than the run itself.
+                all.truncate(MAX_ALIGNED_CANDIDATES);
                 Box::new(all.into_iter().map(|(_, c)| c))
             };
             best_match(name, seq, pairs.map(|c| &candidates[c]), options)
         })
         .collect()
 }
+
+/// Most candidates aligned to one planted family, in order of shared 11-mers.
+const MAX_ALIGNED_CANDIDATES: usize = 16;
 
 /// Fewest shared 11-mers [`seeded_identity`] ever accepts (its threshold is 3 + twice the
 /// chance expectation).
