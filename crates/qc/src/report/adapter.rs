@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::letters::{LetterMasks, ahead};
 use crate::report::mate::{BASE_CLASS, BASE_CLASSES, MAX_CYCLES};
 
 /// Known adapters: name and the first 12 bases looked for.
@@ -25,6 +26,10 @@ pub const KNOWN_ADAPTERS: [(&str, &[u8; 12]); 6] = [
 
 /// Bits of the adapters that are not homopolymer runs (the first four).
 const NOT_POLY: u32 = 0b1111;
+/// Every adapter's bit.
+const ALL_ADAPTERS: u32 = (1 << KNOWN_ADAPTERS.len()) - 1;
+/// Bases of an adapter looked for.
+const ADAPTER_LEN: usize = 12;
 
 /// Shortest overlap accepted between the mates.
 pub const MIN_OVERLAP: usize = 30;
@@ -33,83 +38,83 @@ pub const MAX_MISMATCHES: usize = 5;
 /// Bases of adapter past the insert that build the consensus.
 pub const ADAPTER_CONSENSUS_LEN: usize = 64;
 
-/// 2-bit code of a 12-mer, `None` when it holds a letter other than ACGT.
-fn encode(kmer: &[u8]) -> Option<u32> {
-    kmer.iter().try_fold(0u32, |code, &b| {
-        let class = BASE_CLASS[b as usize];
-        (class < 4).then_some(code << 2 | u32::from(class))
+/// The adapters' bases as letter indices of [`LetterMasks`] (0 A, 1 C, 2 G, 3 T).
+const ADAPTER_LETTERS: [[usize; ADAPTER_LEN]; 6] = {
+    let mut letters = [[0; ADAPTER_LEN]; KNOWN_ADAPTERS.len()];
+    let mut a = 0;
+    while a < KNOWN_ADAPTERS.len() {
+        let mut j = 0;
+        while j < ADAPTER_LEN {
+            letters[a][j] = match KNOWN_ADAPTERS[a].1[j] {
+                b'A' => 0,
+                b'C' => 1,
+                b'G' => 2,
+                b'T' => 3,
+                _ => panic!("adapters are ACGT"),
+            };
+            j += 1;
+        }
+        a += 1;
+    }
+    letters
+};
+
+/// Positions of a 64-position word where adapter `A` starts, from the letter masks of the word
+/// (`now`) and of the next one. A constant `A` makes every letter and shift a constant.
+#[inline(always)]
+fn adapter_hits<const A: usize>(now: &[u64; 4], next: &[u64; 4]) -> u64 {
+    let letters = &ADAPTER_LETTERS[A];
+    (0..ADAPTER_LEN).fold(!0u64, |hits, offset| {
+        hits & ahead(now[letters[offset]], next[letters[offset]], offset as u32)
     })
 }
 
 /// Reads holding each known adapter, by the cycle of the first hit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KnownAdapters {
     /// `first_hit[adapter]`: counts by cycle of the first hit (cycles past the last counted
     /// in it).
-    first_hit: Vec<Vec<u64>>,
+    first_hit: [Vec<u64>; KNOWN_ADAPTERS.len()],
     /// Reads holding at least one adapter other than the poly-A/poly-G runs.
     pub reads_with_adapter: u64,
-    #[serde(skip, default = "adapter_codes")]
-    codes: [u32; KNOWN_ADAPTERS.len()],
-    /// Bit `c` set when some adapter ends with the 6-mer of 2-bit code `c`: a 12-mer whose
-    /// last 6 bases are not in it is no adapter (most are not, so most bases cost one test).
-    #[serde(skip, default = "adapter_tails")]
-    tails: [u64; 64],
-}
-
-fn adapter_codes() -> [u32; KNOWN_ADAPTERS.len()] {
-    KNOWN_ADAPTERS.map(|(_, seq)| encode(seq).expect("adapters are ACGT"))
-}
-
-fn adapter_tails() -> [u64; 64] {
-    let mut tails = [0u64; 64];
-    for code in adapter_codes() {
-        let tail = (code & 0xfff) as usize;
-        tails[tail >> 6] |= 1 << (tail & 63);
-    }
-    tails
-}
-
-impl Default for KnownAdapters {
-    fn default() -> Self {
-        KnownAdapters {
-            first_hit: vec![Vec::new(); KNOWN_ADAPTERS.len()],
-            reads_with_adapter: 0,
-            codes: adapter_codes(),
-            tails: adapter_tails(),
-        }
-    }
+    /// The letters of the read being searched (reused).
+    #[serde(skip)]
+    masks: LetterMasks,
 }
 
 impl KnownAdapters {
-    /// Looks for every known adapter in `seq` (a rolling 2-bit 12-mer, one pass).
+    /// Looks for every known adapter in `seq`: 64 start positions at a time, each adapter the
+    /// AND of its 12 letters' masks shifted by their offsets.
     #[inline]
     pub fn add(&mut self, seq: &[u8]) {
-        let mut code = 0u32;
-        let mut valid = 0usize;
+        if seq.len() < ADAPTER_LEN {
+            return;
+        }
+        self.masks.fill(seq);
         let mut found = 0u32; // bit per adapter already counted for this read
-        for (i, &b) in seq.iter().enumerate() {
-            let class = BASE_CLASS[b as usize];
-            if class > 3 {
-                valid = 0;
-                continue;
-            }
-            code = (code << 2 | u32::from(class)) & 0xff_ffff;
-            valid += 1;
-            let tail = (code & 0xfff) as usize;
-            if valid < 12 || self.tails[tail >> 6] & (1 << (tail & 63)) == 0 {
-                continue;
-            }
-            for (a, &adapter) in self.codes.iter().enumerate() {
-                if code == adapter && found & (1 << a) == 0 {
+        for w in 0..self.masks.words() {
+            let (now, next) = self.masks.word_and_next(w);
+            let all_hits = [
+                adapter_hits::<0>(&now, &next),
+                adapter_hits::<1>(&now, &next),
+                adapter_hits::<2>(&now, &next),
+                adapter_hits::<3>(&now, &next),
+                adapter_hits::<4>(&now, &next),
+                adapter_hits::<5>(&now, &next),
+            ];
+            for (a, hits) in all_hits.into_iter().enumerate() {
+                if hits != 0 && found & (1 << a) == 0 {
                     found |= 1 << a;
-                    let cycle = (i + 1 - 12).min(MAX_CYCLES - 1);
-                    let hits = &mut self.first_hit[a];
-                    if hits.len() <= cycle {
-                        hits.resize(cycle + 1, 0);
+                    let cycle = (64 * w + hits.trailing_zeros() as usize).min(MAX_CYCLES - 1);
+                    let counts = &mut self.first_hit[a];
+                    if counts.len() <= cycle {
+                        counts.resize(cycle + 1, 0);
                     }
-                    hits[cycle] += 1;
+                    counts[cycle] += 1;
                 }
+            }
+            if found == ALL_ADAPTERS {
+                break;
             }
         }
         self.reads_with_adapter += u64::from(found & NOT_POLY != 0);
@@ -329,12 +334,14 @@ mod tests {
             (state >> 33) as usize
         };
         let mut adapters = KnownAdapters::default();
-        let mut expected = vec![vec![0u64; 200]; KNOWN_ADAPTERS.len()];
-        for _ in 0..3000 {
-            let mut seq: Vec<u8> = (0..150).map(|_| b"ACGTacgtN"[next() % 9]).collect();
+        let mut expected = vec![vec![0u64; 300]; KNOWN_ADAPTERS.len()];
+        for _ in 0..5000 {
+            // Lengths across the 64-base words of the search, adapters across their borders.
+            let len = 1 + next() % 299;
+            let mut seq: Vec<u8> = (0..len).map(|_| b"ACGTacgtN"[next() % 9]).collect();
             for _ in 0..next() % 3 {
                 let (_, adapter) = KNOWN_ADAPTERS[next() % KNOWN_ADAPTERS.len()];
-                let at = next() % 140;
+                let at = next() % len;
                 let end = (at + 12).min(seq.len());
                 seq[at..end].copy_from_slice(&adapter[..end - at]);
             }
@@ -348,9 +355,9 @@ mod tests {
         }
         for (a, counts) in expected.iter().enumerate() {
             assert!(counts.iter().sum::<u64>() > 0 || a >= 4, "adapter {a} never planted");
-            assert_eq!(adapters.cumulative(a, 150), {
+            assert_eq!(adapters.cumulative(a, 300), {
                 let mut total = 0;
-                counts[..150]
+                counts
                     .iter()
                     .map(|c| {
                         total += c;

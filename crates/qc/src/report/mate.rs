@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::adapter::KnownAdapters;
 use crate::report::counts::Counts;
+use crate::report::cycles::CycleTable;
 use crate::report::sample::OverrepresentedSample;
 
 /// Phred values 0..=93 (`!`..=`~` in Phred+33).
@@ -16,20 +17,6 @@ pub const MAX_CYCLES: usize = 1_000;
 /// Per cycle: one counter per (base class, Phred value) pair; base counts, quality sums and the
 /// quality histogram of the cycle are sums over this table, so a base costs one increment.
 pub const COUNTERS_PER_CYCLE: usize = BASE_CLASSES * QUALITY_LEVELS;
-const CYCLE_STRIDE: usize = COUNTERS_PER_CYCLE;
-
-/// Phred value of each quality byte (Phred+33; below `!` counts as 0, above `~` as 93).
-const PHRED: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut q: usize = 0;
-    while q < 256 {
-        let phred = q.saturating_sub(33);
-        table[q] =
-            if phred > QUALITY_LEVELS - 1 { (QUALITY_LEVELS - 1) as u8 } else { phred as u8 };
-        q += 1;
-    }
-    table
-};
 
 /// Base class of each byte: 0 A, 1 C, 2 G, 3 T, 4 anything else (either case).
 pub(crate) const BASE_CLASS: [u8; 256] = {
@@ -53,7 +40,7 @@ pub struct MateStats {
     /// Bases counted.
     pub bases: u64,
     /// `cycle × (base class × Phred value)` counters (see [`MateStats::cycle`]).
-    cycles: Vec<u64>,
+    cycles: CycleTable,
     /// Per-read mean Phred quality (rounded down).
     pub mean_quality: Counts,
     /// Read lengths.
@@ -75,7 +62,7 @@ pub struct Cycle {
 }
 
 impl Cycle {
-    fn of(table: &[u64]) -> Cycle {
+    fn of(table: &[u64; COUNTERS_PER_CYCLE]) -> Cycle {
         let mut cycle = Cycle {
             bases: [0; BASE_CLASSES],
             quality_sums: [0; BASE_CLASSES],
@@ -139,43 +126,8 @@ impl MateStats {
         qual: &[u8],
         name_hash: u64,
     ) -> u32 {
-        let cycles = seq.len().min(MAX_CYCLES);
-        if self.cycles.len() < cycles * CYCLE_STRIDE {
-            self.cycles.resize(cycles * CYCLE_STRIDE, 0);
-        }
-        let paired_len = seq.len().min(qual.len());
-        let (bases, quals) = (&seq[..paired_len], &qual[..paired_len]);
-        let (mut quality_sum, mut gc) = (0u64, 0u32);
-        if CYCLES {
-            // Cycles before the last one each have their table; bases past it share the last.
-            let head = paired_len.min(MAX_CYCLES - 1);
-            let tables = &mut self.cycles[..head * CYCLE_STRIDE];
-            for ((table, &base), &q) in tables.chunks_exact_mut(CYCLE_STRIDE).zip(bases).zip(quals)
-            {
-                let class = BASE_CLASS[base as usize] as usize;
-                let phred = PHRED[q as usize] as usize;
-                table[class * QUALITY_LEVELS + phred] += 1;
-                quality_sum += phred as u64;
-                gc += u32::from(class.wrapping_sub(1) < 2);
-            }
-            if paired_len > head {
-                let at = (MAX_CYCLES - 1) * CYCLE_STRIDE;
-                let table = &mut self.cycles[at..at + CYCLE_STRIDE];
-                for (&base, &q) in bases[head..].iter().zip(&quals[head..]) {
-                    let class = BASE_CLASS[base as usize] as usize;
-                    let phred = PHRED[q as usize] as usize;
-                    table[class * QUALITY_LEVELS + phred] += 1;
-                    quality_sum += phred as u64;
-                    gc += u32::from(class.wrapping_sub(1) < 2);
-                }
-            }
-        } else {
-            for (&base, &q) in bases.iter().zip(quals) {
-                let class = BASE_CLASS[base as usize] as usize;
-                quality_sum += u64::from(PHRED[q as usize]);
-                gc += u32::from(class.wrapping_sub(1) < 2);
-            }
-        }
+        self.cycles.grow(seq.len());
+        let (quality_sum, gc) = self.cycles.add::<CYCLES>(seq, qual);
         let len = seq.len() as u64;
         self.reads += 1;
         self.bases += len;
@@ -198,28 +150,18 @@ impl MateStats {
     /// When `table` has more than [`MAX_CYCLES`] cycles or is not whole cycles.
     pub fn add_cycle_table(&mut self, table: &[u64]) {
         assert!(
-            table.len() % CYCLE_STRIDE == 0 && table.len() <= MAX_CYCLES * CYCLE_STRIDE,
+            table.len() % COUNTERS_PER_CYCLE == 0 && table.len() <= MAX_CYCLES * COUNTERS_PER_CYCLE,
             "a cycle table of {} counters",
             table.len()
         );
-        if self.cycles.len() < table.len() {
-            self.cycles.resize(table.len(), 0);
-        }
-        for (mine, theirs) in self.cycles.iter_mut().zip(table) {
-            *mine += theirs;
-        }
+        self.cycles.add_totals(table);
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &MateStats) {
         self.reads += other.reads;
         self.bases += other.bases;
-        if other.cycles.len() > self.cycles.len() {
-            self.cycles.resize(other.cycles.len(), 0);
-        }
-        for (mine, theirs) in self.cycles.iter_mut().zip(&other.cycles) {
-            *mine += theirs;
-        }
+        self.cycles.merge(&other.cycles);
         self.mean_quality.merge(&other.mean_quality);
         self.lengths.merge(&other.lengths);
         self.gc_percent.merge(&other.gc_percent);
@@ -229,12 +171,12 @@ impl MateStats {
 
     /// Number of cycles seen (the longest read, at most [`MAX_CYCLES`]).
     pub fn cycle_count(&self) -> usize {
-        self.cycles.len() / CYCLE_STRIDE
+        self.cycles.cycle_count()
     }
 
     /// The counters of cycle `i` (0-based).
     pub fn cycle(&self, i: usize) -> Cycle {
-        Cycle::of(&self.cycles[i * CYCLE_STRIDE..(i + 1) * CYCLE_STRIDE])
+        Cycle::of(&self.cycles.counters(i))
     }
 
     /// Number of bases with Phred quality ≥ `q`.
@@ -302,7 +244,7 @@ mod tests {
                 let class = BASE_CLASS[base as usize] as usize;
                 table[cycle * COUNTERS_PER_CYCLE
                     + class * QUALITY_LEVELS
-                    + PHRED[q as usize] as usize] += 1;
+                    + (q.saturating_sub(33).min(93)) as usize] += 1;
             }
         }
         // Before the table arrives: the same cycles, none counted.

@@ -9,8 +9,10 @@
 mod adapter;
 mod check;
 mod counts;
+mod cycles;
 mod fastp;
 mod html;
+mod letters;
 mod mate;
 mod sample;
 
