@@ -19,7 +19,7 @@ seqflow="$root/target/release/seqflow"
 command -v fastp >/dev/null || { echo "bench/qc.sh: fastp not found (apt-get install fastp)" >&2; exit 1; }
 if [ ! -s "$input" ]; then
     mkdir -p "$(dirname "$input")"
-    "$seqflow" simulate fastq --seed 42 --bytes 2G -o "$input.tmp" -q
+    "$seqflow" simulate fastq --seed 42 --bytes 2G -o "$input.tmp"
     mv "$input.tmp" "$input"
 fi
 out="$root/bench/results/$(date -u +%Y-%m-%d)"

@@ -143,8 +143,9 @@ struct PartialFile {
     state: QcAccumulator,
 }
 
-/// 2: per-cycle counters per (base class, Phred value) pair.
-const PARTIAL_VERSION: u32 = 2;
+/// 2: per-cycle counters per (base class, Phred value) pair. 3: samples chosen by XXH3 hashes
+/// (2 used XXH64, so a version-2 file's samples do not mix with a version-3 one's).
+const PARTIAL_VERSION: u32 = 3;
 
 /// What `--metrics` writes: the pipeline's report, and what the device did when there was one.
 #[derive(Serialize)]

@@ -17,7 +17,7 @@ mod mate;
 mod sample;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh64::xxh64;
+use xxhash_rust::xxh3::xxh3_64_with_seed as hash;
 
 pub use adapter::{
     ADAPTER_CONSENSUS_LEN, AdapterTail, KNOWN_ADAPTERS, KnownAdapters, MAX_MISMATCHES, MIN_OVERLAP,
@@ -33,7 +33,8 @@ pub use sample::{
     OVERREPRESENTED_PREFIX, OverrepresentedSample,
 };
 
-/// Seeds of the two sample hashes (any fixed values; changing them changes the samples).
+/// Seeds of the two sample hashes, XXH3 (any fixed values; changing them, or the hash, changes
+/// the samples: `seqflow qc merge` refuses partial files of another version).
 const SEQUENCE_SEED: u64 = 0x5eef_10c0_d0b1;
 const NAME_SEED: u64 = 0x5eef_10c0_0e11;
 
@@ -107,9 +108,9 @@ impl QcAccumulator {
 
     #[inline]
     fn add_read_counting<const CYCLES: bool>(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
-        let name_hash = xxh64(mate_name(id), NAME_SEED);
+        let name_hash = hash(mate_name(id), NAME_SEED);
         let gc = self.read1.add_counting::<CYCLES>(seq, qual, name_hash);
-        self.duplication.add(xxh64(seq, SEQUENCE_SEED), gc, seq.len() as u32);
+        self.duplication.add(hash(seq, SEQUENCE_SEED), gc, seq.len() as u32);
     }
 
     #[inline]
@@ -119,10 +120,10 @@ impl QcAccumulator {
         r1: (&[u8], &[u8]),
         r2: (&[u8], &[u8]),
     ) {
-        let name_hash = xxh64(mate_name(id), NAME_SEED);
+        let name_hash = hash(mate_name(id), NAME_SEED);
         let gc = self.read1.add_counting::<CYCLES>(r1.0, r1.1, name_hash)
             + self.read2.add_counting::<CYCLES>(r2.0, r2.1, name_hash);
-        let pair_hash = xxh64(r1.0, SEQUENCE_SEED) ^ xxh64(r2.0, SEQUENCE_SEED).rotate_left(17);
+        let pair_hash = hash(r1.0, SEQUENCE_SEED) ^ hash(r2.0, SEQUENCE_SEED).rotate_left(17);
         self.duplication.add(pair_hash, gc, (r1.0.len() + r2.0.len()) as u32);
         match find_overlap(r1.0, r2.0, &mut self.scratch) {
             Overlap::None => self.insert_unknown += 1,
