@@ -116,6 +116,40 @@ fn merged_partials_equal_one_run_over_the_whole_input() {
     }
 }
 
+/// A partial file whose counters do not have the shape of this version's (a cycle table of
+/// broken or too many cycles, a known-adapter list of another length) is refused in one line,
+/// and nothing is written.
+#[test]
+fn damaged_partial_files_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, _) = write_pairs(dir.path(), 5, 200);
+    let prefix = dir.path().join("p");
+    qc(&[path(&r1), "-o", path(&prefix), "--partial"]);
+    let good = json(&dir.path().join("p.partial.json"));
+    let cycles = good["state"]["read1"]["cycles"].as_array().unwrap().len();
+    assert_eq!(cycles % 470, 0);
+    type Damage = fn(&mut Value);
+    let damages: [(&str, Damage); 3] = [
+        ("not whole cycles", |v| {
+            v["state"]["read1"]["cycles"].as_array_mut().unwrap().pop();
+        }),
+        ("at most 1000 of them", |v| v["state"]["read1"]["cycles"] = Value::from(vec![0u64; 470 * 1001])),
+        ("expected an array of length 6", |v| {
+            v["state"]["read1"]["adapters"]["first_hit"].as_array_mut().unwrap().pop();
+        }),
+    ];
+    for (expected, damage) in damages {
+        let mut bad = good.clone();
+        damage(&mut bad);
+        let file = dir.path().join("bad.partial.json");
+        fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
+        let out = dir.path().join("merged");
+        let error = run_err(&["merge", path(&file), "-o", path(&out)]);
+        assert!(error.contains("bad.partial.json") && error.contains(expected), "{error}");
+        assert!(!out.with_extension("json").exists() && !out.with_extension("html").exists());
+    }
+}
+
 fn run_err(args: &[&str]) -> String {
     let out = seqflow().arg("qc").args(args).arg("-q").output().unwrap();
     assert_eq!(out.status.code(), Some(2));

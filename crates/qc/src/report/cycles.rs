@@ -277,7 +277,7 @@ impl<'de> Deserialize<'de> for CycleTable {
         if totals.len() % COUNTERS_PER_CYCLE != 0 || totals.len() > MAX_CYCLES * COUNTERS_PER_CYCLE
         {
             return Err(serde::de::Error::custom(format!(
-                "a cycle table of {} counters is not whole cycles of {COUNTERS_PER_CYCLE} (at most {MAX_CYCLES})",
+                "a cycle table of {} counters is not whole cycles of {COUNTERS_PER_CYCLE}, at most {MAX_CYCLES} of them",
                 totals.len()
             )));
         }
