@@ -129,13 +129,26 @@ fn damaged_partial_files_are_refused_in_one_line() {
     let cycles = good["state"]["read1"]["cycles"].as_array().unwrap().len();
     assert_eq!(cycles % 470, 0);
     type Damage = fn(&mut Value);
-    let damages: [(&str, Damage); 3] = [
+    let damages: [(&str, Damage); 6] = [
         ("not whole cycles", |v| {
             v["state"]["read1"]["cycles"].as_array_mut().unwrap().pop();
         }),
-        ("at most 1000 of them", |v| v["state"]["read1"]["cycles"] = Value::from(vec![0u64; 470 * 1001])),
+        ("at most 1000 of them", |v| {
+            v["state"]["read1"]["cycles"] = Value::from(vec![0u64; 470 * 1001])
+        }),
         ("expected an array of length 6", |v| {
             v["state"]["read1"]["adapters"]["first_hit"].as_array_mut().unwrap().pop();
+        }),
+        // Counts per name-hash level of one sequence: a short list panicked when thinned.
+        ("expected an array of length 24", |v| {
+            let copies = v["state"]["read1"]["overrepresented"]["copies"].as_object_mut();
+            *copies.unwrap().values_mut().next().unwrap() = Value::from(vec![1u64]);
+        }),
+        ("a sample level of 4000000000 (at most 23)", |v| {
+            v["state"]["read1"]["overrepresented"]["level"] = Value::from(4_000_000_000u64);
+        }),
+        ("a sample level of 65 (at most 64)", |v| {
+            v["state"]["duplication"]["level"] = Value::from(65);
         }),
     ];
     for (expected, damage) in damages {

@@ -29,7 +29,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Distinct sequences kept by the duplication sample (about 24 bytes each).
 pub const DUPLICATION_CAPACITY: usize = 1 << 17;
@@ -75,6 +75,7 @@ fn sampled(hash: u64, level: u32) -> bool {
 /// Sequence-hash sample for the duplication rate: `hash → (copies, GC bases of one copy, length)`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DuplicationSample {
+    #[serde(deserialize_with = "level_at_most::<_, 64>")]
     level: u32,
     #[serde(with = "sorted_map")]
     copies: HashKeyMap<(u64, u32, u32)>,
@@ -151,12 +152,27 @@ impl DuplicationSample {
 /// Name-hash sample of read sequences: `sequence prefix → copies per name-hash level`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OverrepresentedSample {
+    #[serde(deserialize_with = "level_at_most::<_, { NAME_LEVELS as u32 - 1 }>")]
     level: u32,
     /// Reads sampled at each level (kept or not), to give the sample's size.
-    reads: Vec<u64>,
+    reads: Levels,
     /// Keys are the sequence prefixes as text (bytes outside UTF-8, possible only without
     /// validation, are replaced by U+FFFD).
-    copies: BTreeMap<String, Vec<u64>>,
+    copies: BTreeMap<String, Levels>,
+}
+
+/// Counts per name-hash level.
+type Levels = [u64; NAME_LEVELS];
+
+/// Deserialises a sample level, refusing one above `MAX` (a damaged partial file).
+fn level_at_most<'de, D: Deserializer<'de>, const MAX: u32>(
+    deserializer: D,
+) -> Result<u32, D::Error> {
+    let level = u32::deserialize(deserializer)?;
+    if level > MAX {
+        return Err(serde::de::Error::custom(format!("a sample level of {level} (at most {MAX})")));
+    }
+    Ok(level)
 }
 
 impl OverrepresentedSample {
@@ -167,15 +183,12 @@ impl OverrepresentedSample {
             return;
         }
         let slot = (name_hash.leading_zeros() as usize).min(NAME_LEVELS - 1);
-        if self.reads.len() < NAME_LEVELS {
-            self.reads.resize(NAME_LEVELS, 0);
-        }
         self.reads[slot] += 1;
         let key = String::from_utf8_lossy(&seq[..seq.len().min(OVERREPRESENTED_PREFIX)]);
         match self.copies.get_mut(&*key) {
             Some(levels) => levels[slot] += 1,
             None => {
-                let mut levels = vec![0; NAME_LEVELS];
+                let mut levels = [0; NAME_LEVELS];
                 levels[slot] = 1;
                 self.copies.insert(key.into_owned(), levels);
                 self.thin();
@@ -189,9 +202,7 @@ impl OverrepresentedSample {
         {
             let drop = self.level as usize;
             self.level += 1;
-            if let Some(count) = self.reads.get_mut(drop) {
-                *count = 0;
-            }
+            self.reads[drop] = 0;
             self.copies.retain(|_, levels| {
                 levels[drop] = 0;
                 levels.iter().any(|&c| c > 0)
@@ -202,16 +213,13 @@ impl OverrepresentedSample {
     /// Adds `other`'s sample, thinning both to the deeper level.
     pub fn merge(&mut self, other: &OverrepresentedSample) {
         let target = self.level.max(other.level) as usize;
-        let cut = |levels: &mut Vec<u64>| levels.iter_mut().take(target).for_each(|c| *c = 0);
+        let cut = |levels: &mut Levels| levels.iter_mut().take(target).for_each(|c| *c = 0);
         self.level = target as u32;
         cut(&mut self.reads);
         self.copies.retain(|_, levels| {
             cut(levels);
             levels.iter().any(|&c| c > 0)
         });
-        if self.reads.len() < other.reads.len() {
-            self.reads.resize(other.reads.len(), 0);
-        }
         for (slot, &count) in other.reads.iter().enumerate().skip(target) {
             self.reads[slot] += count;
         }
@@ -219,7 +227,7 @@ impl OverrepresentedSample {
             if levels.iter().skip(target).all(|&c| c == 0) {
                 continue;
             }
-            let mine = self.copies.entry(seq.clone()).or_insert_with(|| vec![0; NAME_LEVELS]);
+            let mine = self.copies.entry(seq.clone()).or_insert([0; NAME_LEVELS]);
             for (slot, &count) in levels.iter().enumerate().skip(target) {
                 mine[slot] += count;
             }
