@@ -26,10 +26,12 @@
 //! fastp's 1 GB. The CLI tests hold both: equal to fastp within 1e-6 on unsampled inputs, within
 //! 0.3 percentage point on a sampled one (`crates/cli/tests/qc.rs`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use xxhash_rust::xxh3::Xxh3Builder;
 
 /// Distinct sequences kept by the duplication sample (about 24 bytes each).
 pub const DUPLICATION_CAPACITY: usize = 1 << 17;
@@ -157,8 +159,17 @@ pub struct OverrepresentedSample {
     /// Reads sampled at each level (kept or not), to give the sample's size.
     reads: Levels,
     /// Keys are the sequence prefixes as text (bytes outside UTF-8, possible only without
-    /// validation, are replaced by U+FFFD).
-    copies: BTreeMap<String, Levels>,
+    /// validation, are replaced by U+FFFD); serialised in key order.
+    #[serde(serialize_with = "sorted_by_key")]
+    copies: HashMap<String, Box<Levels>, Xxh3Builder>,
+}
+
+/// Serialises a map of text keys in key order, so that equal maps give equal text.
+fn sorted_by_key<S: Serializer, V: Serialize>(
+    map: &HashMap<String, V, Xxh3Builder>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(map.iter().collect::<BTreeMap<_, _>>())
 }
 
 /// Counts per name-hash level.
@@ -184,11 +195,15 @@ impl OverrepresentedSample {
         }
         let slot = (name_hash.leading_zeros() as usize).min(NAME_LEVELS - 1);
         self.reads[slot] += 1;
-        let key = String::from_utf8_lossy(&seq[..seq.len().min(OVERREPRESENTED_PREFIX)]);
+        let prefix = &seq[..seq.len().min(OVERREPRESENTED_PREFIX)];
+        let key = match std::str::from_utf8(prefix) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(prefix),
+        };
         match self.copies.get_mut(&*key) {
             Some(levels) => levels[slot] += 1,
             None => {
-                let mut levels = [0; NAME_LEVELS];
+                let mut levels = Box::new([0; NAME_LEVELS]);
                 levels[slot] = 1;
                 self.copies.insert(key.into_owned(), levels);
                 self.thin();
@@ -227,7 +242,7 @@ impl OverrepresentedSample {
             if levels.iter().skip(target).all(|&c| c == 0) {
                 continue;
             }
-            let mine = self.copies.entry(seq.clone()).or_insert([0; NAME_LEVELS]);
+            let mine = self.copies.entry(seq.clone()).or_insert_with(|| Box::new([0; NAME_LEVELS]));
             for (slot, &count) in levels.iter().enumerate().skip(target) {
                 mine[slot] += count;
             }
