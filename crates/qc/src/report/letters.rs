@@ -8,7 +8,7 @@ const WORD: usize = 64;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LetterMasks {
     /// `words[w][l]`: bit `i` set when base `64w + i` is letter `l` (0 A, 1 C, 2 G, 3 T). Ends
-    /// with a zero word, so that [`ahead`](LetterMasks::ahead) may look past the last base.
+    /// with a zero word, so that [`ahead`] may look past the last base.
     words: Vec<[u64; 4]>,
 }
 
