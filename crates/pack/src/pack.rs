@@ -306,11 +306,14 @@ impl MappedInput {
         Ok(())
     }
 
-    /// Drops the page-table entries of `range`'s whole pages: they stay in the page cache and
-    /// fault back in unchanged if read again.
+    /// Drops the page-table entries of every page `range` touches: they stay in the page cache
+    /// and fault back in unchanged if read again. Edge pages go too, although a neighbouring
+    /// chunk may still read them (a fault, nothing worse): a kept edge page pins its whole
+    /// 2 MiB page-cache folio in the resident set once a fault maps the folio at once (see
+    /// `seqio`'s reader).
     fn release(&self, range: Range<usize>) {
-        let from = range.start.div_ceil(PAGE_SIZE) * PAGE_SIZE;
-        let to = range.end / PAGE_SIZE * PAGE_SIZE;
+        let from = range.start / PAGE_SIZE * PAGE_SIZE;
+        let to = range.end.min(self.map.len());
         if to > from {
             // SAFETY: a read-only, unmodified file mapping (see `seqio`'s reader, which does
             // the same).

@@ -113,17 +113,24 @@ impl MappedFile {
         Some(MappedFile { map: Arc::new(map), file, pos: 0, seen: 0 })
     }
 
-    /// Drops the page table entries of a batch's interior pages once the batch comes back:
+    /// Drops the page table entries of every page a batch touched once the batch comes back:
     /// the pages stay in the page cache, but the process's resident set no longer grows with
-    /// the file. Edge pages may be shared with batches still in use, so they are kept.
+    /// the file.
+    ///
+    /// Edge pages are dropped too, although the neighbouring batch may still be reading them:
+    /// on a read-only file mapping that only costs it a fault. Keeping them is what let the
+    /// resident set grow: the page cache holds large files in 2 MiB folios, a fault maps a
+    /// whole folio with one page-table entry, and a kept edge page was faulted in by the next
+    /// batch after the last release that covered its folio, leaving 2 MiB resident for good
+    /// (measured: 59 MB peak RSS on 2 GB after a fresh write, 150-250 MB once the file had
+    /// been read through the page cache in large folios).
     fn release(&self, batch: &Batch) {
         let same = batch.mapped.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.map));
         if !same || batch.end <= batch.start {
             return;
         }
-        let page = PAGE_SIZE;
-        let from = batch.start.div_ceil(page) * page;
-        let to = batch.end / page * page;
+        let from = batch.start / PAGE_SIZE * PAGE_SIZE;
+        let to = batch.end.min(self.map.len());
         if to > from {
             // SAFETY: a read-only, unmodified file mapping: dropped pages fault back in from
             // the page cache with the same contents on the next access, if there is one.
