@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::letters::{LetterMasks, ahead};
+use crate::report::letters::{LOOKAHEAD, LetterMasks, STRIDE};
 use crate::report::mate::{BASE_CLASS, BASE_CLASSES, MAX_CYCLES};
 
 /// Known adapters: name and the first 12 bases looked for.
@@ -30,6 +30,9 @@ const NOT_POLY: u32 = 0b1111;
 const ALL_ADAPTERS: u32 = (1 << KNOWN_ADAPTERS.len()) - 1;
 /// Bases of an adapter looked for.
 const ADAPTER_LEN: usize = 12;
+const _: () = assert!(ADAPTER_LEN == LOOKAHEAD + 1, "the letter windows overlap by an adapter");
+/// The start positions a letter window answers for (the first `STRIDE`).
+const OWN_STARTS: u64 = (1 << STRIDE) - 1;
 
 /// Shortest overlap accepted between the mates.
 pub const MIN_OVERLAP: usize = 30;
@@ -59,17 +62,16 @@ const ADAPTER_LETTERS: [[usize; ADAPTER_LEN]; 6] = {
     letters
 };
 
-/// Positions of a 64-position word where the letters of adapter `A` at offsets `FIRST`,
-/// `FIRST + 2`, … stand, from the letter masks of the word (`now`) and of the next one: the
-/// even offsets (`FIRST = 0`) leave about one start in 4,096 on random sequence, so most words
-/// need no look at the odd ones (`FIRST = 1`). Constant `A` and `FIRST` make every letter and
-/// shift a constant.
+/// Start positions of a window where the letters of adapter `A` at offsets `FIRST`,
+/// `FIRST + 2`, … stand, from the letter masks of the window: the even offsets (`FIRST = 0`)
+/// leave about one start in 4,096 on random sequence, so most windows need no look at the odd
+/// ones (`FIRST = 1`). Constant `A` and `FIRST` make every letter and shift a constant.
 #[inline(always)]
-fn adapter_hits<const A: usize, const FIRST: usize>(now: &[u64; 4], next: &[u64; 4]) -> u64 {
+fn adapter_hits<const A: usize, const FIRST: usize>(word: &[u64; 4]) -> u64 {
     let letters = &ADAPTER_LETTERS[A];
-    (FIRST..ADAPTER_LEN).step_by(2).fold(!0u64, |hits, offset| {
-        hits & ahead(now[letters[offset]], next[letters[offset]], offset as u32)
-    })
+    (FIRST..ADAPTER_LEN)
+        .step_by(2)
+        .fold(!0u64, |hits, offset| hits & word[letters[offset]] >> offset)
 }
 
 /// Reads holding each known adapter, by the cycle of the first hit.
@@ -86,8 +88,8 @@ pub struct KnownAdapters {
 }
 
 impl KnownAdapters {
-    /// Looks for every known adapter in `seq`: 64 start positions at a time, each adapter the
-    /// AND of its 12 letters' masks shifted by their offsets.
+    /// Looks for every known adapter in `seq`: 53 start positions at a time (a 64-base letter
+    /// window), each adapter the AND of its 12 letters' masks shifted by their offsets.
     #[inline]
     pub fn add(&mut self, seq: &[u8]) {
         if seq.len() < ADAPTER_LEN {
@@ -95,31 +97,34 @@ impl KnownAdapters {
         }
         self.masks.fill(seq);
         let mut found = 0u32; // bit per adapter already counted for this read
-        for w in 0..self.masks.words() {
-            let (now, next) = self.masks.word_and_next(w);
+        for (w, word) in self.masks.words().iter().enumerate() {
             let even = [
-                adapter_hits::<0, 0>(&now, &next),
-                adapter_hits::<1, 0>(&now, &next),
-                adapter_hits::<2, 0>(&now, &next),
-                adapter_hits::<3, 0>(&now, &next),
-                adapter_hits::<4, 0>(&now, &next),
-                adapter_hits::<5, 0>(&now, &next),
+                adapter_hits::<0, 0>(word),
+                adapter_hits::<1, 0>(word),
+                adapter_hits::<2, 0>(word),
+                adapter_hits::<3, 0>(word),
+                adapter_hits::<4, 0>(word),
+                adapter_hits::<5, 0>(word),
             ];
             if even.iter().all(|&hits| hits == 0) {
                 continue;
             }
+            // Starts past the window's first `STRIDE` positions are the next window's; they
+            // fail the odd offsets anyway (offset 11 falls past the window), but the mask
+            // says so.
             let all_hits = [
-                even[0] & adapter_hits::<0, 1>(&now, &next),
-                even[1] & adapter_hits::<1, 1>(&now, &next),
-                even[2] & adapter_hits::<2, 1>(&now, &next),
-                even[3] & adapter_hits::<3, 1>(&now, &next),
-                even[4] & adapter_hits::<4, 1>(&now, &next),
-                even[5] & adapter_hits::<5, 1>(&now, &next),
-            ];
+                even[0] & adapter_hits::<0, 1>(word),
+                even[1] & adapter_hits::<1, 1>(word),
+                even[2] & adapter_hits::<2, 1>(word),
+                even[3] & adapter_hits::<3, 1>(word),
+                even[4] & adapter_hits::<4, 1>(word),
+                even[5] & adapter_hits::<5, 1>(word),
+            ]
+            .map(|hits| hits & OWN_STARTS);
             for (a, hits) in all_hits.into_iter().enumerate() {
                 if hits != 0 && found & (1 << a) == 0 {
                     found |= 1 << a;
-                    let cycle = (64 * w + hits.trailing_zeros() as usize).min(MAX_CYCLES - 1);
+                    let cycle = (STRIDE * w + hits.trailing_zeros() as usize).min(MAX_CYCLES - 1);
                     let counts = &mut self.first_hit[a];
                     if counts.len() <= cycle {
                         counts.resize(cycle + 1, 0);
