@@ -507,8 +507,10 @@ fn check(validation: Option<&Validation>, record: &Record<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Checks and counts the reads of `job`; with `CYCLES` false, all but their per-cycle
-/// counters (which [`add_job_to_device`] hands to the GPU).
+/// Counts the reads of `job` and checks those whose bytes counting did not find plain (the
+/// check of plain bytes comes with the counting, in the same pass); with `CYCLES` false, all
+/// but their per-cycle counters (which [`add_job_to_device`] hands to the GPU). A read that
+/// fails its check was counted, but the error ends the run, so no report holds it.
 fn add_job<const CYCLES: bool>(
     acc: &mut QcAccumulator,
     job: &Job,
@@ -519,21 +521,23 @@ fn add_job<const CYCLES: bool>(
         None => {
             for i in range1.clone() {
                 let record = batch1.get(i);
-                check(validation, &record)?;
                 let (id, seq, qual) = (record.id(), record.seq_raw(), record.qual());
-                if CYCLES {
-                    acc.add_read(id, seq, qual.unwrap_or_default());
+                let plain = if CYCLES {
+                    acc.add_read(id, seq, qual.unwrap_or_default())
                 } else {
-                    acc.add_read_except_cycles(id, seq, qual.unwrap_or_default());
+                    acc.add_read_except_cycles(id, seq, qual.unwrap_or_default())
+                };
+                if !plain {
+                    check(validation, &record)?;
                 }
             }
         }
         Some((batch2, range2)) => {
             for (i, j) in range1.clone().zip(range2.clone()) {
                 let (r1, r2) = (batch1.get(i), batch2.get(j));
-                check(validation, &r1)?;
-                check(validation, &r2)?;
                 if mate_name(r1.id()) != mate_name(r2.id()) {
+                    check(validation, &r1)?;
+                    check(validation, &r2)?;
                     bail!(
                         "paired files out of sync: {}: {} and {}: {} have different names",
                         batch1.source(),
@@ -543,10 +547,14 @@ fn add_job<const CYCLES: bool>(
                     );
                 }
                 let (q1, q2) = (r1.qual().unwrap_or_default(), r2.qual().unwrap_or_default());
-                if CYCLES {
-                    acc.add_pair(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2));
+                let plain = if CYCLES {
+                    acc.add_pair(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2))
                 } else {
-                    acc.add_pair_except_cycles(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2));
+                    acc.add_pair_except_cycles(r1.id(), (r1.seq_raw(), q1), (r2.seq_raw(), q2))
+                };
+                if !plain {
+                    check(validation, &r1)?;
+                    check(validation, &r2)?;
                 }
             }
         }

@@ -20,6 +20,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use seqflow_seqio::{PHRED33_MAX, PHRED33_MIN};
+
 use crate::report::mate::{COUNTERS_PER_CYCLE, MAX_CYCLES, QUALITY_LEVELS};
 
 /// Codes mask into `0..CODES` ([`COUNTERS_PER_CYCLE`] rounded up to a power of two).
@@ -34,12 +36,24 @@ const READS_PER_FLUSH: u32 = u16::MAX as u32;
 /// Bases encoded at a time, so that a 32-bit Phred sum cannot overflow (93 × 2^16 < 2^32).
 const ENCODE_CHUNK: usize = 1 << 16;
 
+/// What encoding a read found besides its codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sums {
+    /// Sum of the Phred values.
+    pub(crate) phred: u64,
+    /// G and C bases.
+    pub(crate) gc: u32,
+    /// Every base encoded is one of `ACGTNacgtn` and every quality a Phred+33 character.
+    pub(crate) plain: bool,
+}
+
 /// Counter code of each base: its class (0 A, 1 C, 2 G, 3 T, 4 other) × [`QUALITY_LEVELS`] +
-/// its Phred value (Phred+33, clamped to 0..=93). Returns the sum of the Phred values and the
-/// number of G and C bases. `codes` must be at least as long as `bases` and `quals` (the
-/// shorter of the two is encoded).
+/// its Phred value (Phred+33, clamped to 0..=93). Returns the sum of the Phred values, the
+/// number of G and C bases, and whether the bytes are plain (checked in the same pass, so
+/// that validation costs no second one). `codes` must be at least as long as `bases` and
+/// `quals` (the shorter of the two is encoded).
 #[inline]
-pub(crate) fn encode(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) {
+pub(crate) fn encode(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> Sums {
     let len = bases.len().min(quals.len());
     #[cfg(target_arch = "x86_64")]
     if len >= LANES {
@@ -57,12 +71,13 @@ const LANES: usize = 16;
 /// lanes in the sums.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn encode_sse2(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) {
+fn encode_sse2(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> Sums {
     use std::arch::x86_64::{
         __m128i, _mm_add_epi8, _mm_add_epi16, _mm_add_epi64, _mm_and_si128, _mm_cmpeq_epi8,
-        _mm_cvtsi128_si64, _mm_loadu_si128, _mm_min_epu8, _mm_mullo_epi16, _mm_or_si128,
-        _mm_sad_epu8, _mm_set1_epi8, _mm_set1_epi16, _mm_setzero_si128, _mm_srli_si128,
-        _mm_storeu_si128, _mm_sub_epi8, _mm_subs_epu8, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+        _mm_cvtsi128_si64, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_mullo_epi16, _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8, _mm_set1_epi16,
+        _mm_setzero_si128, _mm_srli_si128, _mm_storeu_si128, _mm_sub_epi8, _mm_subs_epu8,
+        _mm_unpackhi_epi8, _mm_unpacklo_epi8,
     };
     /// `FRESH[16 − k..32 − k]`: lanes `k..16` set.
     const FRESH: [u8; 32] = {
@@ -83,6 +98,7 @@ fn encode_sse2(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) {
         let zero = _mm_setzero_si128();
         let byte = |b: u8| _mm_set1_epi8(b as i8);
         let (mut phred_sums, mut strong_sums) = (zero, zero);
+        let mut plain = _mm_set1_epi8(-1);
         let mut at = 0;
         while at < len {
             let start = at.min(len - LANES);
@@ -103,6 +119,14 @@ fn encode_sse2(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) {
             let qual = _mm_loadu_si128(quals.as_ptr().add(start) as *const __m128i);
             let phred =
                 _mm_min_epu8(_mm_subs_epu8(qual, byte(33)), byte((QUALITY_LEVELS - 1) as u8));
+            // Plain: a letter of ACGTN, and a quality that clamping to `!`..=`~` leaves alone.
+            let acgtn =
+                _mm_or_si128(_mm_or_si128(_mm_or_si128(a, c), _mm_or_si128(g, t)), is(b'n'));
+            let phred33 = _mm_cmpeq_epi8(
+                _mm_max_epu8(_mm_min_epu8(qual, byte(PHRED33_MAX)), byte(PHRED33_MIN)),
+                qual,
+            );
+            plain = _mm_and_si128(plain, _mm_and_si128(acgtn, phred33));
             let levels = _mm_set1_epi16(QUALITY_LEVELS as i16);
             let code = |class: __m128i, phred: __m128i| {
                 _mm_add_epi16(_mm_mullo_epi16(class, levels), phred)
@@ -125,17 +149,21 @@ fn encode_sse2(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) {
             (_mm_cvtsi128_si64(sums) as u64)
                 .wrapping_add(_mm_cvtsi128_si64(_mm_srli_si128(sums, 8)) as u64)
         };
-        (total(phred_sums), total(strong_sums) as u32)
+        Sums {
+            phred: total(phred_sums),
+            gc: total(strong_sums) as u32,
+            plain: _mm_movemask_epi8(plain) == 0xffff,
+        }
     }
 }
 
 /// [`encode`] without intrinsics (short reads, other architectures).
 #[inline]
-fn encode_portable(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) {
-    let (mut quality_sum, mut gc) = (0u64, 0u32);
+fn encode_portable(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> Sums {
+    let mut out = Sums { phred: 0, gc: 0, plain: true };
     let chunks = bases.chunks(ENCODE_CHUNK).zip(quals.chunks(ENCODE_CHUNK));
     for ((bases, quals), codes) in chunks.zip(codes.chunks_mut(ENCODE_CHUNK)) {
-        let (mut sum, mut strong) = (0u32, 0u32);
+        let (mut sum, mut strong, mut plain) = (0u32, 0u32, true);
         for ((&base, &qual), code) in bases.iter().zip(quals).zip(codes.iter_mut()) {
             let folded = base | 0x20;
             let (a, c, g, t) = (
@@ -149,11 +177,13 @@ fn encode_portable(bases: &[u8], quals: &[u8], codes: &mut [u16]) -> (u64, u32) 
             *code = u16::from(class) * QUALITY_LEVELS as u16 + u16::from(phred);
             sum += u32::from(phred);
             strong += u32::from(c | g);
+            plain &= (class < 4 || folded == b'n') & (PHRED33_MIN..=PHRED33_MAX).contains(&qual);
         }
-        quality_sum += u64::from(sum);
-        gc += strong;
+        out.phred += u64::from(sum);
+        out.gc += strong;
+        out.plain &= plain;
     }
-    (quality_sum, gc)
+    out
 }
 
 /// `cycle × (base class × Phred value)` counters, mergeable and serialised as one flat list of
@@ -186,10 +216,10 @@ impl CycleTable {
     }
 
     /// Counts one read's bases (with their qualities) at cycles 0, 1, …; returns the read's
-    /// Phred sum and G/C count as [`encode`] does. With `COUNT` false the counters are left
-    /// alone (another device counts them) and only the sums are made.
+    /// Phred sum, G/C count and plainness as [`encode`] does. With `COUNT` false the counters
+    /// are left alone (another device counts them) and only the sums are made.
     #[inline]
-    pub(crate) fn add<const COUNT: bool>(&mut self, bases: &[u8], quals: &[u8]) -> (u64, u32) {
+    pub(crate) fn add<const COUNT: bool>(&mut self, bases: &[u8], quals: &[u8]) -> Sums {
         let len = bases.len().min(quals.len());
         if self.codes.len() < len {
             self.codes.resize(len, 0);
@@ -304,13 +334,38 @@ mod tests {
         let bases: Vec<u8> = (0..=255u8).flat_map(|b| [b; 256]).collect();
         let quals: Vec<u8> = (0..256 * 256).map(|i| i as u8).collect();
         let mut codes = vec![0; bases.len()];
-        let (sum, gc) = encode(&bases, &quals, &mut codes);
+        let sums = encode(&bases, &quals, &mut codes);
         for ((&b, &q), &code) in bases.iter().zip(&quals).zip(&codes) {
             assert_eq!(code, naive_code(b, q), "base {b:#04x}, quality {q:#04x}");
         }
         let phred_sum: u64 = quals.iter().map(|&q| u64::from(q.saturating_sub(33).min(93))).sum();
-        assert_eq!(sum, phred_sum);
-        assert_eq!(gc, 4 * 256);
+        assert_eq!((sums.phred, sums.gc, sums.plain), (phred_sum, 4 * 256, false));
+    }
+
+    /// Every byte value at every place near the ends of reads as long as the 16-byte blocks
+    /// and longer (the last block overlapping): plain means `ACGTN` in either case and
+    /// Phred+33, in both loops.
+    #[test]
+    fn plain_means_acgtn_letters_and_phred33_qualities() {
+        for len in [1, 15, 16, 17, 31, 32, 33, 150] {
+            let mut codes = vec![0; len];
+            for at in (0..len).filter(|&i| i < 18 || i + 18 > len) {
+                for b in 0..=255u8 {
+                    let mut bases: Vec<u8> =
+                        b"ACGTNacgtn".iter().cycle().take(len).copied().collect();
+                    let mut quals = vec![b'I'; len];
+                    bases[at] = b;
+                    let letter = matches!(b | 0x20, b'a' | b'c' | b'g' | b't' | b'n');
+                    assert_eq!(encode(&bases, &quals, &mut codes).plain, letter, "{len} {at} {b}");
+                    assert_eq!(encode_portable(&bases, &quals, &mut codes).plain, letter);
+                    bases[at] = b'A';
+                    quals[at] = b;
+                    let phred33 = (b'!'..=b'~').contains(&b);
+                    assert_eq!(encode(&bases, &quals, &mut codes).plain, phred33, "{len} {at} {b}");
+                    assert_eq!(encode_portable(&bases, &quals, &mut codes).plain, phred33);
+                }
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,17 @@ pub struct MateStats {
     pub overrepresented: OverrepresentedSample,
 }
 
+/// What counting a read learnt about it besides the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// The read's G and C bases.
+    pub gc: u32,
+    /// Every base is one of `ACGTN` (either case), every quality a Phred+33 character, and
+    /// there are as many qualities as bases: such a read passes any
+    /// [`Validation`](seqflow_seqio::Validation) `qc` applies, so it needs no other check.
+    pub plain: bool,
+}
+
 /// Counters of one cycle (read position), summed from its (base class, Phred value) table.
 #[derive(Debug, Clone, Copy)]
 pub struct Cycle {
@@ -101,9 +112,8 @@ impl Cycle {
 
 impl MateStats {
     /// Counts one read; `name_hash` selects it for the overrepresented-sequence sample.
-    /// Returns the read's G and C bases.
     #[inline]
-    pub fn add(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> u32 {
+    pub fn add(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> Counted {
         self.add_counting::<true>(seq, qual, name_hash)
     }
 
@@ -113,7 +123,7 @@ impl MateStats {
     ///
     /// [`add_cycle_table`]: MateStats::add_cycle_table
     #[inline]
-    pub fn add_except_cycles(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> u32 {
+    pub fn add_except_cycles(&mut self, seq: &[u8], qual: &[u8], name_hash: u64) -> Counted {
         self.add_counting::<false>(seq, qual, name_hash)
     }
 
@@ -125,20 +135,20 @@ impl MateStats {
         seq: &[u8],
         qual: &[u8],
         name_hash: u64,
-    ) -> u32 {
+    ) -> Counted {
         self.cycles.grow(seq.len());
-        let (quality_sum, gc) = self.cycles.add::<CYCLES>(seq, qual);
+        let sums = self.cycles.add::<CYCLES>(seq, qual);
         let len = seq.len() as u64;
         self.reads += 1;
         self.bases += len;
         self.lengths.add(seq.len());
-        if let Some(mean) = quality_sum.checked_div(len) {
+        if let Some(mean) = sums.phred.checked_div(len) {
             self.mean_quality.add(mean as usize);
-            self.gc_percent.add(((u64::from(gc) * 200 + len) / (2 * len)) as usize);
+            self.gc_percent.add(((u64::from(sums.gc) * 200 + len) / (2 * len)) as usize);
         }
         self.adapters.add(seq);
         self.overrepresented.add(seq, name_hash);
-        gc
+        Counted { gc: sums.gc, plain: sums.plain && seq.len() == qual.len() }
     }
 
     /// Adds a cycle table counted elsewhere (on a GPU) for reads given to
@@ -238,8 +248,8 @@ mod tests {
         let (mut whole, mut apart) = (MateStats::default(), MateStats::default());
         let mut table = vec![0u64; 6 * COUNTERS_PER_CYCLE];
         for (i, (seq, qual)) in reads.into_iter().enumerate() {
-            let gc = whole.add(seq, qual, i as u64);
-            assert_eq!(apart.add_except_cycles(seq, qual, i as u64), gc);
+            let counted = whole.add(seq, qual, i as u64);
+            assert_eq!(apart.add_except_cycles(seq, qual, i as u64), counted);
             for (cycle, (&base, &q)) in seq.iter().zip(qual).enumerate() {
                 let class = BASE_CLASS[base as usize] as usize;
                 table[cycle * COUNTERS_PER_CYCLE

@@ -27,7 +27,9 @@ pub use check::fastq_bytes_valid;
 pub use counts::Counts;
 pub use fastp::{FastpReport, MateReport, SeqflowSection};
 pub use html::render_html;
-pub use mate::{BASE_CLASSES, COUNTERS_PER_CYCLE, Cycle, MAX_CYCLES, MateStats, QUALITY_LEVELS};
+pub use mate::{
+    BASE_CLASSES, COUNTERS_PER_CYCLE, Counted, Cycle, MAX_CYCLES, MateStats, QUALITY_LEVELS,
+};
 pub use sample::{
     DUPLICATION_CAPACITY, DUPLICATION_LEVELS, DuplicationSample, OVERREPRESENTED_CAPACITY,
     OVERREPRESENTED_PREFIX, OverrepresentedSample,
@@ -84,33 +86,46 @@ impl QcAccumulator {
         QcAccumulator { paired, ..QcAccumulator::default() }
     }
 
-    /// Counts one single-end read.
-    pub fn add_read(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
-        self.add_read_counting::<true>(id, seq, qual);
+    /// Counts one single-end read. Returns true when its bytes are plain (see
+    /// [`Counted::plain`]): a caller that validates need check only the other reads.
+    pub fn add_read(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) -> bool {
+        self.add_read_counting::<true>(id, seq, qual)
     }
 
     /// Counts one single-end read except its per-cycle counters, which the caller counts
     /// elsewhere (on a GPU) and adds with [`MateStats::add_cycle_table`].
-    pub fn add_read_except_cycles(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
-        self.add_read_counting::<false>(id, seq, qual);
+    pub fn add_read_except_cycles(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) -> bool {
+        self.add_read_counting::<false>(id, seq, qual)
     }
 
-    /// Counts one pair; the caller has checked that the names match.
-    pub fn add_pair(&mut self, id: &[u8], r1: (&[u8], &[u8]), r2: (&[u8], &[u8])) {
-        self.add_pair_counting::<true>(id, r1, r2);
+    /// Counts one pair; the caller has checked that the names match. Returns true when the
+    /// bytes of both mates are plain (see [`Counted::plain`]).
+    pub fn add_pair(&mut self, id: &[u8], r1: (&[u8], &[u8]), r2: (&[u8], &[u8])) -> bool {
+        self.add_pair_counting::<true>(id, r1, r2)
     }
 
     /// Counts one pair except the per-cycle counters of both mates, which the caller counts
     /// elsewhere (on a GPU) and adds with [`MateStats::add_cycle_table`].
-    pub fn add_pair_except_cycles(&mut self, id: &[u8], r1: (&[u8], &[u8]), r2: (&[u8], &[u8])) {
-        self.add_pair_counting::<false>(id, r1, r2);
+    pub fn add_pair_except_cycles(
+        &mut self,
+        id: &[u8],
+        r1: (&[u8], &[u8]),
+        r2: (&[u8], &[u8]),
+    ) -> bool {
+        self.add_pair_counting::<false>(id, r1, r2)
     }
 
     #[inline]
-    fn add_read_counting<const CYCLES: bool>(&mut self, id: &[u8], seq: &[u8], qual: &[u8]) {
+    fn add_read_counting<const CYCLES: bool>(
+        &mut self,
+        id: &[u8],
+        seq: &[u8],
+        qual: &[u8],
+    ) -> bool {
         let name_hash = hash(mate_name(id), NAME_SEED);
-        let gc = self.read1.add_counting::<CYCLES>(seq, qual, name_hash);
-        self.duplication.add(hash(seq, SEQUENCE_SEED), gc, seq.len() as u32);
+        let counted = self.read1.add_counting::<CYCLES>(seq, qual, name_hash);
+        self.duplication.add(hash(seq, SEQUENCE_SEED), counted.gc, seq.len() as u32);
+        counted.plain
     }
 
     #[inline]
@@ -119,11 +134,12 @@ impl QcAccumulator {
         id: &[u8],
         r1: (&[u8], &[u8]),
         r2: (&[u8], &[u8]),
-    ) {
+    ) -> bool {
         let name_hash = hash(mate_name(id), NAME_SEED);
-        let gc = self.read1.add_counting::<CYCLES>(r1.0, r1.1, name_hash)
-            + self.read2.add_counting::<CYCLES>(r2.0, r2.1, name_hash);
+        let counted1 = self.read1.add_counting::<CYCLES>(r1.0, r1.1, name_hash);
+        let counted2 = self.read2.add_counting::<CYCLES>(r2.0, r2.1, name_hash);
         let pair_hash = hash(r1.0, SEQUENCE_SEED) ^ hash(r2.0, SEQUENCE_SEED).rotate_left(17);
+        let gc = counted1.gc + counted2.gc;
         self.duplication.add(pair_hash, gc, (r1.0.len() + r2.0.len()) as u32);
         match find_overlap(r1.0, r2.0, &mut self.scratch) {
             Overlap::None => self.insert_unknown += 1,
@@ -133,6 +149,7 @@ impl QcAccumulator {
                 self.adapter2.add(r2.0.get(size..).unwrap_or_default());
             }
         }
+        counted1.plain && counted2.plain
     }
 
     /// Adds every count of `other` (another worker's or another shard's).
