@@ -63,6 +63,36 @@ impl Iterator for Newlines<'_> {
     }
 }
 
+/// True when `bytes` holds a line break. For a quality line whose end is known already, so
+/// the only question is whether a break hides inside it: 16 bytes at a time without the
+/// start-up cost of a general search (a `memchr` call here was 4% of `qc`'s samples).
+#[inline(always)]
+pub(crate) fn has_newline(bytes: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() >= 16 {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+            _mm_set1_epi8, _mm_setzero_si128,
+        };
+        let last = bytes.len() - 16;
+        // SAFETY: SSE2 is part of the x86-64 baseline; every load reads 16 bytes starting at
+        // most at `len − 16`, inside `bytes`.
+        unsafe {
+            let newline = _mm_set1_epi8(b'\n' as i8);
+            let mut found = _mm_setzero_si128();
+            let mut at = 0;
+            while at < bytes.len() {
+                let start = at.min(last);
+                let block = _mm_loadu_si128(bytes.as_ptr().add(start) as *const __m128i);
+                found = _mm_or_si128(found, _mm_cmpeq_epi8(block, newline));
+                at = start + 16;
+            }
+            return _mm_movemask_epi8(found) != 0;
+        }
+    }
+    bytes.contains(&b'\n')
+}
+
 /// Bit `i` set where `block[i] == b'\n'`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -119,5 +149,20 @@ mod tests {
         iter.restart_at(6);
         assert_eq!(iter.collect::<Vec<_>>(), [8, 11]);
         assert_eq!(Newlines::new(b"\n", 1).count(), 0);
+    }
+
+    #[test]
+    fn has_newline_finds_a_break_at_every_place_of_every_length() {
+        for len in 0..100 {
+            let mut bytes = vec![b'I'; len];
+            assert!(!has_newline(&bytes), "{len}");
+            for at in 0..len {
+                bytes[at] = b'\n';
+                assert!(has_newline(&bytes), "{len} {at}");
+                bytes[at] = b'\n' ^ 0x80;
+                assert!(!has_newline(&bytes), "{len} {at}");
+                bytes[at] = b'I';
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::batch::{Batch, Span, Wrapped, storage};
 use crate::error::{Error, Position, Result};
-use crate::newlines::Newlines;
+use crate::newlines::{Newlines, has_newline};
 
 /// Where a scan stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +81,11 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
             break;
         };
         // The quality line is as long as the sequence line: look for its end right there, and
-        // only confirm that the line holds no other break (one memchr) instead of walking it
+        // only confirm that the line holds no other break (one vector pass) instead of walking it
         // break by break. Anything else takes the general path, which also reports errors.
         let qual_end = e3 + e2 - e1;
         let e4 = match buf.get(qual_end) {
-            Some(b'\n') if memchr::memchr(b'\n', &buf[e3 + 1..qual_end]).is_none() => {
+            Some(b'\n') if !has_newline(&buf[e3 + 1..qual_end]) => {
                 newlines.restart_at(qual_end + 1);
                 Some(qual_end)
             }
