@@ -11,6 +11,7 @@ mod check;
 mod counts;
 mod cycles;
 mod fastp;
+mod hash_counts;
 mod html;
 mod letters;
 mod mate;
@@ -122,9 +123,11 @@ impl QcAccumulator {
         seq: &[u8],
         qual: &[u8],
     ) -> bool {
+        let seq_hash = hash(seq, SEQUENCE_SEED);
+        self.duplication.prefetch(seq_hash);
         let name_hash = hash(mate_name(id), NAME_SEED);
         let counted = self.read1.add_counting::<CYCLES>(seq, qual, name_hash);
-        self.duplication.add(hash(seq, SEQUENCE_SEED), counted.gc, seq.len() as u32);
+        self.duplication.add(seq_hash, counted.gc, seq.len() as u32);
         counted.plain
     }
 
@@ -135,10 +138,11 @@ impl QcAccumulator {
         r1: (&[u8], &[u8]),
         r2: (&[u8], &[u8]),
     ) -> bool {
+        let pair_hash = hash(r1.0, SEQUENCE_SEED) ^ hash(r2.0, SEQUENCE_SEED).rotate_left(17);
+        self.duplication.prefetch(pair_hash);
         let name_hash = hash(mate_name(id), NAME_SEED);
         let counted1 = self.read1.add_counting::<CYCLES>(r1.0, r1.1, name_hash);
         let counted2 = self.read2.add_counting::<CYCLES>(r2.0, r2.1, name_hash);
-        let pair_hash = hash(r1.0, SEQUENCE_SEED) ^ hash(r2.0, SEQUENCE_SEED).rotate_left(17);
         let gc = counted1.gc + counted2.gc;
         self.duplication.add(pair_hash, gc, (r1.0.len() + r2.0.len()) as u32);
         match find_overlap(r1.0, r2.0, &mut self.scratch) {

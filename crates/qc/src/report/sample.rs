@@ -28,10 +28,11 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use xxhash_rust::xxh3::Xxh3Builder;
+
+use crate::report::hash_counts::{Counts, HashCounts};
 
 /// Distinct sequences kept by the duplication sample (about 24 bytes each).
 pub const DUPLICATION_CAPACITY: usize = 1 << 17;
@@ -44,30 +45,6 @@ pub const OVERREPRESENTED_PREFIX: usize = 150;
 /// Name-hash levels counted apart; reads at deeper levels count at the last one.
 const NAME_LEVELS: usize = 24;
 
-/// Hasher of keys that are already 64-bit hashes: rotated, so that the bits the table uses for
-/// its buckets and tags are not the leading bits that sampling keeps at zero.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct HashKeyHasher(u64);
-
-impl Hasher for HashKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(32)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
-
-/// Map from 64-bit hashes.
-type HashKeyMap<V> = HashMap<u64, V, BuildHasherDefault<HashKeyHasher>>;
-
 /// True when `hash` belongs to the sample at `level`.
 #[inline]
 fn sampled(hash: u64, level: u32) -> bool {
@@ -79,8 +56,8 @@ fn sampled(hash: u64, level: u32) -> bool {
 pub struct DuplicationSample {
     #[serde(deserialize_with = "level_at_most::<_, 64>")]
     level: u32,
-    #[serde(with = "sorted_map")]
-    copies: HashKeyMap<(u64, u32, u32)>,
+    #[serde(serialize_with = "sorted_counts", deserialize_with = "unique_counts")]
+    copies: HashCounts,
 }
 
 impl DuplicationSample {
@@ -90,15 +67,25 @@ impl DuplicationSample {
         if !sampled(hash, self.level) {
             return;
         }
-        self.copies.entry(hash).or_insert((0, gc, len)).0 += 1;
+        self.copies.add(hash, (1, gc, len));
         self.thin();
+    }
+
+    /// Brings the place of `hash` into cache, ahead of an [`add`](DuplicationSample::add) of
+    /// it once the read's other statistics are counted: most of the sample does not fit in
+    /// cache, and the look-up would otherwise wait for memory.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        if sampled(hash, self.level) {
+            self.copies.prefetch(hash);
+        }
     }
 
     fn thin(&mut self) {
         while self.copies.len() > DUPLICATION_CAPACITY {
             self.level += 1;
             let level = self.level;
-            self.copies.retain(|&hash, _| sampled(hash, level));
+            self.copies.retain(|hash| sampled(hash, level));
         }
     }
 
@@ -106,10 +93,10 @@ impl DuplicationSample {
     pub fn merge(&mut self, other: &DuplicationSample) {
         self.level = self.level.max(other.level);
         let level = self.level;
-        self.copies.retain(|&hash, _| sampled(hash, level));
-        for (&hash, &(copies, gc, len)) in &other.copies {
+        self.copies.retain(|hash| sampled(hash, level));
+        for (hash, counts) in other.copies.iter() {
             if sampled(hash, level) {
-                self.copies.entry(hash).or_insert((0, gc, len)).0 += copies;
+                self.copies.add(hash, counts);
             }
         }
         self.thin();
@@ -122,12 +109,12 @@ impl DuplicationSample {
 
     /// Reads in the sample.
     pub fn sampled_reads(&self) -> u64 {
-        self.copies.values().map(|c| c.0).sum()
+        self.copies.iter().map(|(_, c)| c.0).sum()
     }
 
     /// Share of sampled reads that repeat an earlier read: `1 − distinct / reads`.
     pub fn rate(&self) -> f64 {
-        let reads: u64 = self.copies.values().map(|c| c.0).sum();
+        let reads: u64 = self.copies.iter().map(|(_, c)| c.0).sum();
         if reads == 0 { 0.0 } else { 1.0 - self.copies.len() as f64 / reads as f64 }
     }
 
@@ -136,7 +123,7 @@ impl DuplicationSample {
     pub fn histogram(&self) -> (Vec<u64>, Vec<f64>) {
         let mut sequences = vec![0u64; DUPLICATION_LEVELS];
         let (mut gc, mut bases) = (vec![0u64; DUPLICATION_LEVELS], vec![0u64; DUPLICATION_LEVELS]);
-        for &(copies, seq_gc, len) in self.copies.values() {
+        for (_, (copies, seq_gc, len)) in self.copies.iter() {
             let level = (copies as usize).clamp(1, DUPLICATION_LEVELS) - 1;
             sequences[level] += 1;
             gc[level] += u64::from(seq_gc);
@@ -170,6 +157,30 @@ fn sorted_by_key<S: Serializer, V: Serialize>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_map(map.iter().collect::<BTreeMap<_, _>>())
+}
+
+/// Serialises the duplication sample's table in key order, so that equal samples give equal
+/// text.
+fn sorted_counts<S: Serializer>(table: &HashCounts, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(table.sorted())
+}
+
+/// Reads the duplication sample's table back, refusing a key listed twice (a damaged partial
+/// file).
+fn unique_counts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<HashCounts, D::Error> {
+    let mut table = HashCounts::default();
+    let mut pairs = Vec::<(u64, Counts)>::deserialize(deserializer)?;
+    pairs.sort_unstable_by_key(|&(hash, _)| hash);
+    for (i, &(hash, counts)) in pairs.iter().enumerate() {
+        if i > 0 && pairs[i - 1].0 == hash {
+            return Err(serde::de::Error::custom(format!("sequence hash {hash} listed twice")));
+        }
+        if counts.0 == 0 {
+            return Err(serde::de::Error::custom(format!("sequence hash {hash} with no copies")));
+        }
+        table.add(hash, counts);
+    }
+    Ok(table)
 }
 
 /// Counts per name-hash level.
@@ -268,31 +279,6 @@ impl OverrepresentedSample {
 }
 
 /// Serialises a hash map as a list of pairs sorted by key, so that equal maps give equal text.
-mod sorted_map {
-    use std::collections::HashMap;
-    use std::hash::BuildHasher;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<S: Serializer, V: Serialize>(
-        map: &HashMap<u64, V, impl BuildHasher>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let mut pairs: Vec<_> = map.iter().collect();
-        pairs.sort_unstable_by_key(|(k, _)| **k);
-        serializer.collect_seq(pairs)
-    }
-
-    pub(super) fn deserialize<'de, D, V, S>(deserializer: D) -> Result<HashMap<u64, V, S>, D::Error>
-    where
-        D: Deserializer<'de>,
-        V: Deserialize<'de>,
-        S: BuildHasher + Default,
-    {
-        Ok(Vec::<(u64, V)>::deserialize(deserializer)?.into_iter().collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
