@@ -301,9 +301,36 @@ fn lines_between(buf: &[u8], from: usize, to: usize) -> u64 {
 }
 
 /// The identifier: the header up to the first space or tab.
+#[inline]
 fn id_of(header: &[u8]) -> &[u8] {
-    let end = memchr::memchr2(b' ', b'\t', header).unwrap_or(header.len());
-    &header[..end]
+    &header[..id_end(header)]
+}
+
+/// Index of the first space or tab of `header`, or its length. Inline, 16 bytes at a time:
+/// headers are tens of bytes, where the start-up of a `memchr2` call was most of its cost
+/// (1.7% of `qc`'s samples).
+#[inline(always)]
+fn id_end(header: &[u8]) -> usize {
+    let mut at = 0;
+    #[cfg(target_arch = "x86_64")]
+    while at + 16 <= header.len() {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+            _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of the x86-64 baseline; the load reads `header[at..at + 16]`.
+        let mask = unsafe {
+            let block = _mm_loadu_si128(header.as_ptr().add(at) as *const __m128i);
+            let space = _mm_cmpeq_epi8(block, _mm_set1_epi8(b' ' as i8));
+            let tab = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'\t' as i8));
+            _mm_movemask_epi8(_mm_or_si128(space, tab))
+        };
+        if mask != 0 {
+            return at + mask.trailing_zeros() as usize;
+        }
+        at += 16;
+    }
+    header[at..].iter().position(|&b| b == b' ' || b == b'\t').map_or(header.len(), |i| at + i)
 }
 
 /// One record, borrowed from its batch.
@@ -430,5 +457,32 @@ impl<'a> Record<'a> {
             self.span.qual.0 + i
         };
         self.batch.error_at(self.span, at, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_ends_at_the_first_space_or_tab_at_every_place() {
+        for len in 0..70 {
+            let mut header = vec![b'x'; len];
+            assert_eq!(id_end(&header), len);
+            for at in 0..len {
+                for sep in [b' ', b'\t'] {
+                    header[at] = sep;
+                    assert_eq!(id_end(&header), at, "{len} {at}");
+                    if at + 1 < len {
+                        header[at + 1] = b' ';
+                        assert_eq!(id_end(&header), at, "{len} {at} twice");
+                        header[at + 1] = b'x';
+                    }
+                    header[at] = b' ' | 0x80;
+                    assert_eq!(id_end(&header), len, "{len} {at} high bit");
+                    header[at] = b'x';
+                }
+            }
+        }
     }
 }
