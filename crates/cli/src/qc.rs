@@ -11,9 +11,9 @@
 //! Peak memory: `2 × (threads + channel_depth + 3) × batch_size` for the batches in circulation
 //! (one pool per mate), plus per worker 4.7 KiB of cycle counters per cycle and mate (3.7 KiB
 //! of 64-bit totals and a 1 KiB row of 16-bit counters: 700 KiB for 150-base reads, 4.6 MiB at
-//! the 1,000-cycle cap), the duplication sample (≤ 131,072 entries ≈ 4 MiB) and the
-//! overrepresented sample (≤ 8,192 sequences of ≤ 150 bases ≈ 3 MiB per mate). None of it
-//! grows with the input.
+//! the 1,000-cycle cap), the duplication sample (≤ 131,072 entries in a table of 24-byte slots
+//! at most half full: ≤ 6 MiB) and the overrepresented sample (≤ 8,192 sequences of ≤ 150
+//! bases ≈ 3 MiB per mate). None of it grows with the input.
 //!
 //! With `--device gpu` (or `auto` on a machine with a hardware GPU) the per-cycle counters
 //! (per mate, cycle, base class and Phred value: per-position quality and base content) are
