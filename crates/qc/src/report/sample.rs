@@ -35,7 +35,7 @@ use xxhash_rust::xxh3::Xxh3Builder;
 use crate::report::hash_counts::{Counts, HashCounts};
 
 /// Distinct sequences kept by the duplication sample (a table of at most 48 bytes per sequence:
-/// 24-byte slots, at most half of them in use).
+/// 24-byte slots, at most half of them in use when the sample thins).
 pub const DUPLICATION_CAPACITY: usize = 1 << 17;
 /// Duplication levels reported apart (the last one holds this level and above).
 pub const DUPLICATION_LEVELS: usize = 32;
