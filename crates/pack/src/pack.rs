@@ -306,14 +306,15 @@ impl MappedInput {
         Ok(())
     }
 
-    /// Drops the page-table entries of every page `range` touches: they stay in the page cache
-    /// and fault back in unchanged if read again. Edge pages go too, although a neighbouring
-    /// chunk may still read them (a fault, nothing worse): a kept edge page pins its whole
-    /// 2 MiB page-cache folio in the resident set once a fault maps the folio at once (see
-    /// `seqio`'s reader).
+    /// Drops the page-table entries of every page `range` touches, widened to whole 64 KiB
+    /// fault-around blocks: they stay in the page cache and fault back in unchanged if read
+    /// again. Edge pages go too, although a neighbouring chunk may still read them (a fault,
+    /// nothing worse): a kept edge page pins its whole 2 MiB page-cache folio in the resident
+    /// set once a fault maps the folio at once, and a fault maps the cached pages of its
+    /// 64 KiB block, which may reach into a neighbour already released (see `seqio`'s reader).
     fn release(&self, range: Range<usize>) {
-        let from = range.start / PAGE_SIZE * PAGE_SIZE;
-        let to = range.end.min(self.map.len());
+        let from = range.start / FAULT_AROUND * FAULT_AROUND;
+        let to = range.end.next_multiple_of(FAULT_AROUND).min(self.map.len());
         if to > from {
             // SAFETY: a read-only, unmodified file mapping (see `seqio`'s reader, which does
             // the same).
@@ -324,8 +325,9 @@ impl MappedInput {
     }
 }
 
-/// Page size for `madvise` ranges (a larger real page only makes the advice cover less).
-const PAGE_SIZE: usize = 4096;
+/// Block of pages a page fault maps at once where they are cached (Linux's default
+/// `fault_around_bytes`).
+const FAULT_AROUND: usize = 64 << 10;
 
 /// The input with the bytes read ahead of it to choose the chunk size put back in front.
 type Resampled<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
@@ -511,15 +513,15 @@ mod tests {
     fn a_mapped_file_that_shrinks_is_an_error_not_a_crash() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("input");
-        std::fs::write(&path, vec![b'A'; 3 * PAGE_SIZE]).unwrap();
+        std::fs::write(&path, vec![b'A'; 3 * FAULT_AROUND]).unwrap();
         let file = File::open(&path).unwrap();
         let mapped = MappedInput::open(&file).unwrap();
         mapped.check_len().unwrap();
-        mapped.release(10..2 * PAGE_SIZE + 10);
-        assert_eq!(mapped.map[PAGE_SIZE], b'A', "released pages read back from the file");
+        mapped.release(10..2 * FAULT_AROUND + 10);
+        assert_eq!(mapped.map[FAULT_AROUND], b'A', "released pages read back from the file");
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(100).unwrap();
         let e = mapped.check_len().unwrap_err().to_string();
-        assert!(e.contains("shrank from 12288 to 100 bytes"), "{e}");
+        assert!(e.contains(&format!("shrank from {} to 100 bytes", 3 * FAULT_AROUND)), "{e}");
         // Empty files and non-files are read, not mapped.
         std::fs::write(&path, b"").unwrap();
         assert!(MappedInput::open(&File::open(&path).unwrap()).is_none());

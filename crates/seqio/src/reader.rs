@@ -124,13 +124,19 @@ impl MappedFile {
     /// batch after the last release that covered its folio, leaving 2 MiB resident for good
     /// (measured: 59 MB peak RSS on 2 GB after a fresh write, 150-250 MB once the file had
     /// been read through the page cache in large folios).
+    ///
+    /// For the same reason the range is widened to whole [`FAULT_AROUND`] blocks: a fault maps
+    /// the cached pages of the aligned 64 KiB block around it, which may reach into a
+    /// neighbour's range that was already released; only this batch's release comes after
+    /// its own faults (measured: peak RSS 61, 65 and 68 MB for 0.5, 2.15 and 4.3 GB without
+    /// the widening).
     fn release(&self, batch: &Batch) {
         let same = batch.mapped.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.map));
         if !same || batch.end <= batch.start {
             return;
         }
-        let from = batch.start / PAGE_SIZE * PAGE_SIZE;
-        let to = batch.end.min(self.map.len());
+        let from = batch.start / FAULT_AROUND * FAULT_AROUND;
+        let to = batch.end.next_multiple_of(FAULT_AROUND).min(self.map.len());
         if to > from {
             // SAFETY: a read-only, unmodified file mapping: dropped pages fault back in from
             // the page cache with the same contents on the next access, if there is one.
@@ -140,6 +146,10 @@ impl MappedFile {
         }
     }
 }
+
+/// Block of pages a page fault maps at once where they are cached (Linux's default
+/// `fault_around_bytes`); releases are widened to whole blocks.
+const FAULT_AROUND: usize = 64 << 10;
 
 /// Page size for `madvise` ranges (4 KiB on every platform this runs on; a larger real page
 /// size only makes the advice round to fewer pages, never to a wrong range).
