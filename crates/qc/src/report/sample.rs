@@ -115,7 +115,7 @@ impl DuplicationSample {
 
     /// Share of sampled reads that repeat an earlier read: `1 − distinct / reads`.
     pub fn rate(&self) -> f64 {
-        let reads: u64 = self.copies.iter().map(|(_, c)| c.0).sum();
+        let reads = self.sampled_reads();
         if reads == 0 { 0.0 } else { 1.0 - self.copies.len() as f64 / reads as f64 }
     }
 
