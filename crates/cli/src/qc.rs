@@ -31,7 +31,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -325,6 +325,31 @@ impl MateInput {
         Ok(true)
     }
 
+    /// Single-end: the next batch, whole; with `windowed`, handed out unparsed where the reader
+    /// allows (its worker parses it and sets the range), and `windowed` set when it was.
+    fn next_batch(&mut self, windowed: Option<&AtomicBool>) -> Result<Option<Slice>> {
+        let Some(windowed) = windowed else {
+            if !self.fill()? {
+                return Ok(None);
+            }
+            let n = self.remaining();
+            return Ok(Some(self.take(n)));
+        };
+        if self.done {
+            return Ok(None);
+        }
+        let Ok(mut batch) = self.pool.take() else { return Ok(None) };
+        if !self.reader.read_window(&mut batch)? {
+            self.done = true;
+            return Ok(None);
+        }
+        if batch.is_unparsed() {
+            windowed.store(true, Ordering::Relaxed);
+        }
+        let n = batch.len();
+        Ok(Some((Arc::new(batch), 0..n)))
+    }
+
     fn remaining(&self) -> usize {
         self.current.as_ref().map_or(0, |(batch, next)| batch.len() - next)
     }
@@ -357,12 +382,39 @@ fn describe(record: &Record<'_>) -> String {
 
 /// Computes the QC state of one sample on the pipeline, counting the per-cycle counters on
 /// `gpu` if given; returns the state, the pipeline's report and the device's.
+///
+/// Single-end input on the CPU is parsed by the workers where the reader can hand out windows
+/// of a mapped file (`Reader::read_window`); if that pass fails, the input is read again with
+/// the parse on the reader's thread, which names the input's first error (a window's error may
+/// come from a misjudged window start, see `Batch::parse`).
 fn qc_of_files(
     read1: &Path,
     read2: Option<&Path>,
     args: &QcArgs,
     global: Global,
+    gpu: Option<&mut GpuCycleCounter>,
+) -> Result<(QcAccumulator, Report, Option<DeviceMetrics>)> {
+    if read2.is_some() || gpu.is_some() {
+        return qc_pass(read1, read2, args, global, gpu, None);
+    }
+    let windowed = AtomicBool::new(false);
+    match qc_pass(read1, None, args, global, None, Some(&windowed)) {
+        Err(_) if windowed.load(Ordering::Relaxed) => {
+            qc_pass(read1, None, args, global, None, None)
+        }
+        result => result,
+    }
+}
+
+/// One pass of [`qc_of_files`] over the input: with `windowed`, single-end batches parsed by
+/// the workers where possible (and `windowed` set when a window went out).
+fn qc_pass(
+    read1: &Path,
+    read2: Option<&Path>,
+    args: &QcArgs,
+    global: Global,
     mut gpu: Option<&mut GpuCycleCounter>,
+    windowed: Option<&AtomicBool>,
 ) -> Result<(QcAccumulator, Report, Option<DeviceMetrics>)> {
     let threads = args
         .threads
@@ -409,14 +461,13 @@ fn qc_of_files(
             let mut reported = 0;
             let (shard, shards) = args.shard.unwrap_or((0, 1));
             for job_index in 0u64.. {
-                let has1 = mate1.fill()?;
                 let job = match &mut mate2 {
-                    None if !has1 => return Ok(()),
-                    None => {
-                        let n = mate1.remaining();
-                        Job { read1: mate1.take(n), read2: None }
-                    }
+                    None => match mate1.next_batch(windowed)? {
+                        Some(read1) => Job { read1, read2: None },
+                        None => return Ok(()),
+                    },
                     Some(mate2) => {
+                        let has1 = mate1.fill()?;
                         let has2 = mate2.fill()?;
                         match (has1, has2) {
                             (false, false) => return Ok(()),
@@ -457,7 +508,10 @@ fn qc_of_files(
         },
         |_| QcAccumulator::new(paired),
         |acc, job| {
-            let job = job.into_inner();
+            let mut job = job.into_inner();
+            if let Some(batch) = Arc::get_mut(&mut job.read1.0).filter(|b| b.is_unparsed()) {
+                job.read1.1 = 0..batch.parse()?;
+            }
             if on_device {
                 add_job::<false>(acc, &job, validation.as_ref())?;
                 Ok(Some(job)) // to the sink, which hands its bases to the GPU
@@ -492,6 +546,9 @@ fn qc_of_files(
 
 /// Approximate input bytes of a slice (its share of the batch).
 fn slice_bytes((batch, range): &Slice) -> usize {
+    if batch.is_unparsed() {
+        return batch.data_len(); // a whole window, its records not yet found
+    }
     batch.data_len() * range.len() / batch.len().max(1)
 }
 

@@ -22,11 +22,18 @@
 //! `seqflow-seqio`): its batches own no buffer, and the pages of a batch are unmapped when the
 //! batch comes back, so the file's pages count in the resident set only while in flight.
 //! `--no-mmap` reads it with read(2) instead.
+//!
+//! A mapped four-line FASTQ file is not even parsed on the reader's thread: it only cuts the
+//! file into windows where a record starts, and each worker finds the records of its window
+//! (`Reader::read_window`, `Batch::parse`), so the parse runs in parallel. Columns that need
+//! letters or qualities are counted only when the output shows them (`--all`, JSON). Should a
+//! window's parse fail, the file is read again the serial way, which reports the input's
+//! first error exactly as before (a bad file costs a second pass, a good one nothing).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -120,7 +127,8 @@ pub(crate) struct StatsArgs {
     metrics: Option<PathBuf>,
     /// Where quality values and letters are counted: `cpu`, `gpu` (Vulkan, Metal or DX12; an
     /// error without one) or `auto` (a hardware GPU when there is one, else the CPU, with a note
-    /// on stderr). The output is the same on every device.
+    /// on stderr). The output is the same on every device. They are counted only for output that
+    /// shows them (`--all`, JSON).
     #[arg(long, value_enum, default_value_t = Device::Cpu, hide_possible_values = true, value_name = "DEVICE")]
     device: Device,
     #[command(flatten)]
@@ -131,6 +139,12 @@ impl StatsArgs {
     /// Where letters are counted (`--device`).
     pub(crate) fn device(&self) -> Device {
         self.device
+    }
+
+    /// True when the output has columns counted from letters or qualities (G/C, N, gaps,
+    /// Q20/Q30, average quality): `--all`, or JSON, which always has every column.
+    fn shows_letter_columns(&self) -> bool {
+        self.all || (self.format == StatsFormat::Json && !self.tabular)
     }
 
     fn threads(&self) -> usize {
@@ -258,11 +272,31 @@ fn check_inputs(files: &[PathBuf]) -> Result<()> {
 }
 
 /// Computes the statistics of one file on the pipeline, counting letters on `gpu` if given.
+///
+/// The file's windows are parsed by the workers where the reader can hand them out; if that
+/// fails, the file is read again with the parse on the reader's thread, which names the input's
+/// first error (a window's error may come from a misjudged window start, see `Batch::parse`).
 fn stats_of_file(
     path: &Path,
     args: &StatsArgs,
     global: Global,
     mut gpu: Option<&mut GpuCounter>,
+) -> Result<(Summary, FileReport)> {
+    let windowed = AtomicBool::new(false);
+    match stats_pass(path, args, global, gpu.as_deref_mut(), Some(&windowed)) {
+        Err(_) if windowed.load(Ordering::Relaxed) => stats_pass(path, args, global, gpu, None),
+        result => result,
+    }
+}
+
+/// One pass of [`stats_of_file`] over the file: with `windowed`, parsed by the workers where
+/// possible (and `windowed` set when a window went out).
+fn stats_pass(
+    path: &Path,
+    args: &StatsArgs,
+    global: Global,
+    mut gpu: Option<&mut GpuCounter>,
+    windowed: Option<&AtomicBool>,
 ) -> Result<(Summary, FileReport)> {
     let name = path.to_string_lossy();
     let threads = args.threads();
@@ -280,7 +314,10 @@ fn stats_of_file(
     let raw_bytes = reader.raw_bytes_counter();
     let batches = Pool::from_fn(threads + args.channel_depth + 2, Batch::default);
     let validation = args.validation();
-    let on_device = gpu.is_some();
+    // Letters and qualities are counted only when the output shows them: the default table
+    // has none of those columns, and skipping them leaves the workers only the lengths.
+    let count_letters = args.shows_letter_columns();
+    let on_device = gpu.is_some() && count_letters;
     let pipeline = Pipeline::builder()
         .workers(threads)
         .channel_depth(args.channel_depth)
@@ -294,7 +331,17 @@ fn stats_of_file(
             let mut reported = 0;
             loop {
                 let Ok(mut batch) = batches.take() else { return Ok(()) };
-                if reader.read_batch(&mut batch)? == 0 {
+                let more = match windowed {
+                    Some(windowed) => {
+                        let more = reader.read_window(&mut batch)?;
+                        if batch.is_unparsed() {
+                            windowed.store(true, Ordering::Relaxed);
+                        }
+                        more
+                    }
+                    None => reader.read_batch(&mut batch)? > 0,
+                };
+                if !more {
                     return Ok(());
                 }
                 let consumed = raw_bytes.load(Ordering::Relaxed);
@@ -310,9 +357,13 @@ fn stats_of_file(
         },
         |_| Accumulator::default(),
         |acc, batch| {
-            let batch = batch.into_inner();
+            let mut batch = batch.into_inner();
+            batch.parse()?;
             batch.validate(&validation)?;
-            if on_device {
+            if !count_letters {
+                acc.add_records(&batch);
+                Ok(None)
+            } else if on_device {
                 acc.add_records(&batch);
                 Ok(Some(batch)) // to the sink, which hands its letters to the GPU
             } else {

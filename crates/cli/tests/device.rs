@@ -195,7 +195,7 @@ fn metrics_split_the_device_time() {
     let dir = tempfile::tempdir().unwrap();
     let metrics = dir.path().join("metrics.json");
     let reads = examples().into_iter().find(|file| path(file).ends_with("reads.fq")).unwrap();
-    run_ok(&["stats", "--device", "gpu", "--metrics", path(&metrics), path(&reads)]);
+    run_ok(&["stats", "-a", "--device", "gpu", "--metrics", path(&metrics), path(&reads)]);
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
     let device = &json[0]["device"];

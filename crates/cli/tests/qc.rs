@@ -655,3 +655,68 @@ fn sampled_duplication_agrees_with_fastp() {
     eprintln!("duplication: ours {x} (sampled share {share}), fastp {y}");
     assert!(y > 0.02 && (x - y).abs() <= 0.003, "duplication {x} vs fastp {y} (sampled {share})");
 }
+
+#[test]
+fn single_end_reports_are_the_same_with_the_parse_in_the_workers() {
+    // Single-end mapped FASTQ is parsed by the workers (`Reader::read_window`); read(2)
+    // (`--no-mmap`) parses on the reader's thread. Same report, same shard partials, same
+    // first error.
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, _) = write_pairs(dir.path(), 11, 3000);
+    let run = |name: &str, extra: &[&str]| {
+        let prefix = dir.path().join(name);
+        qc(&[&[path(&r1), "-o", path(&prefix), "--batch-size", "8K"], extra].concat());
+        fs::read(prefix.with_extension("json")).unwrap()
+    };
+    let reference = run("serial", &["--no-mmap", "-t", "1"]);
+    for threads in ["1", "2", "5"] {
+        assert_eq!(run(&format!("t{threads}"), &["-t", threads]), reference, "-t {threads}");
+    }
+    let partial = |name: &str, reading: &str| {
+        let prefix = dir.path().join(name);
+        let args = [path(&r1), "-o", path(&prefix), "--batch-size", "8K", "--partial"];
+        qc(&[&args[..], &["--shard", "1/3", reading]].concat());
+        fs::read(dir.path().join(format!("{name}.partial.json"))).unwrap()
+    };
+    assert_eq!(partial("mapped", "-f"), partial("read", "--no-mmap"));
+    // Two damaged reads far apart: the first is named, as the serial parse names it.
+    let text = fs::read_to_string(&r1).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for read in [1000, 2800] {
+        lines[read * 4 + 3].pop();
+    }
+    let bad = dir.path().join("bad.fq");
+    fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("bad");
+    let errors: Vec<String> = ["-f", "--no-mmap"]
+        .iter()
+        .map(|reading| {
+            run_err(&[path(&bad), "-o", path(&out), "--batch-size", "8K", "-t", "2", reading])
+        })
+        .collect();
+    assert_eq!(errors[0], errors[1]);
+    assert!(errors[0].contains(&format!("line {}", 1000 * 4 + 4)), "{}", errors[0]);
+}
+
+#[test]
+fn windows_that_begin_at_a_false_record_start_still_give_the_right_report() {
+    // Qualities beginning with '@' before sequences beginning with '+' (let through by
+    // `--no-validate`) make quality lines look like record starts: a window may begin at one.
+    // Its parse fails, and the input is read again the serial way.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..3000 {
+        text += &format!("@r{i}\n+CGTACGTAC\n+r{i}\n@IIIII5{}##\n", i % 10);
+    }
+    let file = dir.path().join("odd.fq");
+    fs::write(&file, text).unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let prefix = dir.path().join(name);
+        qc(&[&[path(&file), "-o", path(&prefix), "--no-validate"], extra].concat());
+        fs::read(prefix.with_extension("json")).unwrap()
+    };
+    let reference = run("serial", &["--no-mmap"]);
+    for batch_size in ["1K", "1500", "4K"] {
+        assert_eq!(run(batch_size, &["--batch-size", batch_size]), reference, "{batch_size}");
+    }
+}

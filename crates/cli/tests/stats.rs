@@ -234,3 +234,70 @@ fn wrapped_fastq_has_the_numbers_of_its_four_line_form() {
     };
     assert_eq!(stats("wrapped.fq", wrapped), stats("four.fq", four));
 }
+
+/// Single-end FASTQ of `n` reads whose lengths vary; `damage` replaces the quality lines of
+/// the given reads with one letter too few.
+fn varied_fastq(n: usize, damage: &[usize]) -> Vec<u8> {
+    let mut text = Vec::new();
+    for i in 0..n {
+        let len = 20 + (i * 7919) % 130;
+        let seq: String = (0..len).map(|j| b"ACGT"[(i * 31 + j * 17) % 4] as char).collect();
+        let qual: String = (0..len).map(|j| (b'!' + ((i + j * 13) % 41) as u8) as char).collect();
+        let qual = if damage.contains(&i) { &qual[1..] } else { &qual[..] };
+        text.extend(format!("@read{i} x\n{seq}\n+\n{qual}\n").bytes());
+    }
+    text
+}
+
+#[test]
+fn the_parse_in_the_workers_changes_no_value_and_no_error() {
+    // A mapped four-line FASTQ file is parsed by the workers (`Reader::read_window`); read(2)
+    // (`--no-mmap`) parses on the reader's thread. Same table, same first error.
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.fq", &varied_fastq(4000, &[]));
+    let good = good.to_str().unwrap();
+    let serial = stdout_of(&["stats", "-a", "-T", "--no-mmap", "-t", "1", good]);
+    for threads in ["1", "2", "5"] {
+        // The default columns (letters not counted), all columns, and JSON.
+        for columns in [&["-T"][..], &["-T", "-a"], &["--format", "json"]] {
+            let reference = stdout_of(&[&["stats", "--no-mmap", good], columns].concat());
+            let args = [&["stats", "--batch-size", "4K", "-t", threads, good], columns].concat();
+            assert_eq!(stdout_of(&args), reference, "{args:?}");
+        }
+    }
+    assert!(serial.contains("4,000") || serial.contains("4000"), "{serial}");
+    // Two damaged reads far apart: the first one is reported, whichever worker saw what.
+    let bad = write(dir.path(), "bad.fq", &varied_fastq(4000, &[1500, 3500]));
+    let errors: Vec<String> = ["--batch-size=4K", "--no-mmap"]
+        .iter()
+        .map(|reading| {
+            let out = seqflow()
+                .args(["stats", "-t", "2", reading, bad.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            String::from_utf8(out.stderr).unwrap()
+        })
+        .collect();
+    assert_eq!(errors[0], errors[1]);
+    assert!(errors[0].contains("'read1500'") && errors[0].lines().count() == 1, "{}", errors[0]);
+}
+
+#[test]
+fn windows_that_begin_at_a_false_record_start_still_give_the_right_table() {
+    // Qualities beginning with '@' before sequences beginning with '+' (letters stats does not
+    // check) make quality lines look like record starts: a window may begin at one. Its parse
+    // fails, and the file is read again the serial way.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = Vec::new();
+    for i in 0..3000 {
+        text.extend(format!("@r{i}\n+CGTACGT\n+r{i}\n@IIIIII{}\n", i % 10).bytes());
+    }
+    let file = write(dir.path(), "odd.fq", &text);
+    let file = file.to_str().unwrap();
+    let reference = stdout_of(&["stats", "-a", "-T", "--no-mmap", file]);
+    for batch_size in ["1K", "1500", "4K"] {
+        let args = ["stats", "-a", "-T", "--batch-size", batch_size, file];
+        assert_eq!(stdout_of(&args), reference, "{args:?}");
+    }
+}

@@ -5,7 +5,9 @@
 //! allocations, so a pool of batches bounds the memory of a whole pipeline.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use memmap2::Advice;
 
 use crate::error::{Error, Position, Result};
 use crate::validate::Validation;
@@ -113,6 +115,21 @@ pub struct Batch {
     pub(crate) byte_offset: u64,
     /// Sequence number of this batch in its input, from 0.
     pub(crate) index: u64,
+    /// Set while the batch is a window of a mapped FASTQ file whose records are still to be
+    /// found: [`Batch::parse`] finds them, on the consumer's thread.
+    pub(crate) unparsed: Option<Unparsed>,
+    /// The spans' line numbers count from the batch's first line (1) rather than from the
+    /// input's: the input's line of the batch's first byte is counted only when asked for.
+    pub(crate) relative_lines: bool,
+    /// Input line number of `start`, once counted (with `relative_lines`).
+    pub(crate) first_line: OnceLock<u64>,
+}
+
+/// What [`Batch::parse`] needs to know about a window the reader did not parse.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unparsed {
+    /// [`ReaderOptions::max_record_len`](crate::ReaderOptions::max_record_len).
+    pub(crate) max_record_len: usize,
 }
 
 impl Default for Batch {
@@ -129,12 +146,16 @@ impl Default for Batch {
             source: Arc::from(""),
             byte_offset: 0,
             index: 0,
+            unparsed: None,
+            relative_lines: false,
+            first_line: OnceLock::new(),
         }
     }
 }
 
 impl Batch {
-    /// Number of records in the batch.
+    /// Number of records in the batch (none until [`parse`](Self::parse) for a batch from
+    /// [`Reader::read_window`](crate::Reader::read_window)).
     pub fn len(&self) -> usize {
         self.spans.len()
     }
@@ -205,8 +226,73 @@ impl Batch {
         Ok(())
     }
 
+    /// Finds the records of a batch that [`Reader::read_window`](crate::Reader::read_window)
+    /// handed out unparsed, checking their structure and length as the reader does; returns
+    /// the number of records. Does nothing to a batch already parsed.
+    ///
+    /// A window starts where the reader judged a record to begin. When the input is
+    /// malformed near that point the judgement can be wrong, and the error returned here then
+    /// describes the misread text rather than the input's first fault: re-reading the input
+    /// with [`Reader::read_batch`](crate::Reader::read_batch) gives the exact first error.
+    /// For well-formed input (sequence lines that do not begin with `+`) it is always right,
+    /// and a wrong judgement is never silent: it shows as an error in this batch or the one
+    /// before it.
+    ///
+    /// # Errors
+    /// Malformed records and records longer than the reader's `max_record_len`.
+    pub fn parse(&mut self) -> Result<usize> {
+        let Some(unparsed) = self.unparsed.take() else { return Ok(self.len()) };
+        if let Some(map) = &self.mapped {
+            // Map the window's pages in one call rather than one fault per few pages.
+            let from = self.start / PAGE * PAGE;
+            let _ = map.advise_range(Advice::PopulateRead, from, self.end - from);
+        }
+        self.relative_lines = true;
+        let scanned = crate::scan::fastq(self, true, 1);
+        if scanned.is_err() {
+            // Scan again with the input's line numbers, for the error's position.
+            let first_line = self.first_line();
+            self.spans.clear();
+            self.joined.clear();
+            self.wrapped.clear();
+            self.relative_lines = false;
+            crate::scan::fastq(self, true, first_line)?;
+            return scanned.map(|_| 0);
+        }
+        debug_assert!(scanned.is_ok_and(|end| end.consumed == self.end), "eof scans take all");
+        let limit = unparsed.max_record_len;
+        for span in &self.spans {
+            if self.record_end(span) - (span.head.0 - 1) > limit {
+                let position = self.position_of(span, span.head.0 - 1);
+                return Err(Error::RecordTooLong { position, limit });
+            }
+        }
+        Ok(self.len())
+    }
+
+    /// True for a batch from [`Reader::read_window`](crate::Reader::read_window) that still
+    /// needs [`parse`](Self::parse).
+    pub fn is_unparsed(&self) -> bool {
+        self.unparsed.is_some()
+    }
+
+    /// Input line number of the batch's first byte (counted from the start of the input, once,
+    /// for a batch parsed by a consumer).
+    fn first_line(&self) -> u64 {
+        *self.first_line.get_or_init(|| 1 + lines_between(self.text(), 0, self.start))
+    }
+
+    /// Input line number of a span's line `line`.
+    #[inline]
+    pub(crate) fn input_line(&self, line: u64) -> u64 {
+        if self.relative_lines { self.first_line() + line - 1 } else { line }
+    }
+
     /// Empties the batch, keeping its allocations.
     pub(crate) fn clear(&mut self) {
+        self.unparsed = None;
+        self.relative_lines = false;
+        self.first_line = OnceLock::new();
         self.spans.clear();
         self.joined.clear();
         self.wrapped.clear();
@@ -258,7 +344,7 @@ impl Batch {
             .then(|| String::from_utf8_lossy(id_of(&self.text()[span.head.0..span.head.1])));
         Position {
             source: Arc::clone(&self.source),
-            line: span.line + lines_between(self.text(), span.head.0, at),
+            line: self.input_line(span.line) + lines_between(self.text(), span.head.0, at),
             byte: self.byte_offset + (at - self.start) as u64,
             record: record.map(|r| r.into_owned()),
         }
@@ -406,7 +492,7 @@ impl<'a> Record<'a> {
     /// 1-based line number of the header line in the input (for a piece whose header was in
     /// an earlier batch, the line of the piece's first byte).
     pub fn line(&self) -> u64 {
-        self.span.line
+        self.batch.input_line(self.span.line)
     }
 
     /// True for a whole record; false for a piece of a FASTA record longer than a batch (only

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::{Advice, Mmap, UncheckedAdvice};
 
-use crate::batch::{Batch, Format};
+use crate::batch::{Batch, Format, Unparsed};
 use crate::compression::{self, Compression, MAGIC_LEN};
 use crate::error::{Error, Position, Result};
 use crate::scan;
@@ -113,6 +113,18 @@ impl MappedFile {
         Some(MappedFile { map: Arc::new(map), file, pos: 0, seen: 0 })
     }
 
+    /// Fails when the file is now shorter than the map: reading the pages past its end would
+    /// fault.
+    fn check_length(&self, source: &Arc<str>) -> Result<()> {
+        let len = self.map.len();
+        let now = self.file.metadata().map_err(|e| Error::io(source, e))?.len();
+        if now < len as u64 {
+            let message = format!("the file shrank from {len} to {now} bytes while being read");
+            return Err(Error::io(source, io::Error::other(message)));
+        }
+        Ok(())
+    }
+
     /// Drops the page table entries of every page a batch touched once the batch comes back:
     /// the pages stay in the page cache, but the process's resident set no longer grows with
     /// the file.
@@ -209,6 +221,11 @@ pub struct Reader {
     raw_bytes: Arc<AtomicU64>,
     /// The mapped file, when the input is read in place.
     mapped: Option<MappedFile>,
+    /// `carry_line` is out of date: windows were handed out unparsed since it was set.
+    lines_unknown: bool,
+    /// [`Reader::read_window`] found a place where it could not tell where a record starts,
+    /// and reads on with [`Reader::read_batch`].
+    windows_off: bool,
 }
 
 impl Reader {
@@ -289,6 +306,8 @@ impl Reader {
             finished: false,
             raw_bytes,
             mapped: None,
+            lines_unknown: false,
+            windows_off: false,
         })
     }
 
@@ -331,6 +350,13 @@ impl Reader {
         batch.clear();
         if self.finished {
             return Ok(0);
+        }
+        if self.lines_unknown {
+            if let Some(mapped) = &self.mapped {
+                self.carry_line =
+                    1 + memchr::memchr_iter(b'\n', &mapped.map[..mapped.pos]).count() as u64;
+            }
+            self.lines_unknown = false;
         }
         batch.source = Arc::clone(&self.source);
         batch.byte_offset = self.carry_offset;
@@ -392,6 +418,93 @@ impl Reader {
         }
         batch.validate(&self.options.validation)?;
         Ok(batch.len())
+    }
+
+    /// Like [`read_batch`](Self::read_batch), but may leave finding the records to the
+    /// consumer, which calls [`Batch::parse`] on its own thread: then the parse, the larger
+    /// part of reading, runs in parallel instead of on the reader's thread. Returns false when
+    /// the input is exhausted.
+    ///
+    /// Only a mapped, four-line FASTQ file read without [`ReaderOptions::validation`] is
+    /// handed out in windows, and never its first batch (which settles the format). The reader
+    /// ends each window where the [`read_batch`](Self::read_batch) batch would end: at the
+    /// first record that does not end inside the batch size, recognised as a four-line record
+    /// (a `@` line, one line, a `+` line, a line as long as the second). Where no such record
+    /// is found near the window's end (wrapped records, a record longer than the window) it
+    /// reads on with `read_batch` for the rest of the input. Each window's parse ends exactly at
+    /// the window's end or fails, so a misjudged start cannot go unnoticed (see
+    /// [`Batch::parse`]).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use seqflow_seqio::{Batch, Reader, ReaderOptions};
+    /// let mut file = tempfile::NamedTempFile::new().unwrap();
+    /// for i in 0..1000 {
+    ///     writeln!(file, "@read{i}\nACGTACGT\n+\nIIIIIIII").unwrap();
+    /// }
+    /// let options = ReaderOptions { batch_size: 4096, ..ReaderOptions::default() };
+    /// let mut reader = Reader::from_path(file.path(), options)?;
+    /// let (mut batch, mut reads) = (Batch::default(), 0);
+    /// while reader.read_window(&mut batch)? {
+    ///     reads += batch.parse()?; // on a worker thread, in a pipeline
+    /// }
+    /// assert_eq!(reads, 1000);
+    /// # Ok::<(), seqflow_seqio::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`read_batch`](Self::read_batch) for the batches it parses itself; for a window, only
+    /// I/O errors (the file shrank).
+    pub fn read_window(&mut self, batch: &mut Batch) -> Result<bool> {
+        let windowed = self.mapped.is_some()
+            && !self.windows_off
+            && !self.finished
+            && self.batches > 0
+            && self.format == Some(Format::Fastq)
+            && self.piece.is_none()
+            && !self.options.validation.is_active();
+        if !windowed {
+            return Ok(self.read_batch(batch)? > 0);
+        }
+        let mapped = self.mapped.as_mut().expect("checked");
+        mapped.release(batch);
+        batch.clear();
+        mapped.check_length(&self.source)?;
+        let (start, len) = (mapped.pos, mapped.map.len());
+        if scan::skip_blank_lines(&mapped.map, start) >= len {
+            self.finished = true; // blank lines only are left
+            return Ok(false);
+        }
+        let limit = mapped.seen.saturating_add(self.options.batch_size);
+        let end = if limit >= len {
+            len
+        } else {
+            // A window must hold a record: before one that does not fit in the batch size,
+            // `read_batch` widens its window instead (so do the rest of the input with it).
+            match scan::fastq_boundary(&mapped.map, start, limit) {
+                Some(end) if end > scan::skip_blank_lines(&mapped.map, start) => end,
+                _ => {
+                    self.windows_off = true;
+                    return Ok(self.read_batch(batch)? > 0);
+                }
+            }
+        };
+        let seen = limit.min(len);
+        self.raw_bytes.fetch_add((seen - mapped.seen) as u64, Ordering::Relaxed);
+        (mapped.seen, mapped.pos) = (seen, end);
+        batch.mapped = Some(Arc::clone(&mapped.map));
+        (batch.start, batch.end) = (start, end);
+        batch.source = Arc::clone(&self.source);
+        batch.byte_offset = self.carry_offset;
+        batch.index = self.batches;
+        batch.format = Format::Fastq;
+        batch.unparsed = Some(Unparsed { max_record_len: self.options.max_record_len });
+        self.carry_offset += (end - start) as u64;
+        self.batches += 1;
+        self.lines_unknown = true;
+        self.finished = end == len;
+        self.eof = self.finished;
+        Ok(true)
     }
 
     /// Enforces `max_record_len` on every record of the batch (whole records, and the pieces
@@ -458,12 +571,8 @@ impl Reader {
     /// never costs its full size.
     fn fill(&mut self, batch: &mut Batch, mut filled: usize, limit: usize) -> Result<usize> {
         if let Some(mapped) = &mut self.mapped {
+            mapped.check_length(&self.source)?;
             let len = mapped.map.len();
-            let now = mapped.file.metadata().map_err(|e| Error::io(&self.source, e))?.len();
-            if now < len as u64 {
-                let message = format!("the file shrank from {len} to {now} bytes while being read");
-                return Err(Error::io(&self.source, io::Error::other(message)));
-            }
             let end = limit.clamp(filled, len);
             // Map the window's pages in one call rather than one fault per few pages.
             let from = filled / PAGE_SIZE * PAGE_SIZE;

@@ -135,6 +135,82 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
     Ok(ScanEnd { consumed: pos, lines: line - first_line })
 }
 
+/// Where a batch that starts at the record at `start` and reads input up to `limit` ends: at
+/// the start of the first record that does not end by `limit` (its line break at `limit - 1`
+/// or earlier), as [`fastq`] finds it. Looks for a four-line record among the few lines up to
+/// `limit` and walks on from there; `None` when the lines there are not four-line records.
+///
+/// Only a guess on its own: a quality line that begins with `@` followed by a sequence line
+/// that begins with `+` looks like a record start too. The parse of the batch that ends
+/// here confirms it (it must end exactly here).
+pub(crate) fn fastq_boundary(buf: &[u8], start: usize, limit: usize) -> Option<usize> {
+    /// Lines looked at before `limit`: a four-line record starts among any four.
+    const LINES_BACK: usize = 8;
+    /// Records walked past the one found before giving up (blank lines count).
+    const STEPS: usize = 8;
+    let mut search_end = limit.min(buf.len());
+    for _ in 0..LINES_BACK {
+        let line = memchr::memrchr(b'\n', &buf[start..search_end]).map_or(start, |i| start + i + 1);
+        if let Some(mut end) = four_line_record_end(buf, line) {
+            let mut at = line;
+            for _ in 0..STEPS {
+                if end > limit {
+                    return Some(at);
+                }
+                // Blank lines go with the batch they end in, as in `fastq`.
+                at = end;
+                while let Some(blank_end) = blank_line_end(buf, at) {
+                    if blank_end > limit {
+                        return Some(at);
+                    }
+                    at = blank_end;
+                }
+                end = four_line_record_end(buf, at)?;
+            }
+            return None;
+        }
+        if line == start {
+            return None;
+        }
+        search_end = line - 1;
+    }
+    None
+}
+
+/// End (past its last line break) of the four-line FASTQ record at `at`, if one is there.
+fn four_line_record_end(buf: &[u8], at: usize) -> Option<usize> {
+    if buf.get(at) != Some(&b'@') {
+        return None;
+    }
+    let line_end = |from: usize| memchr::memchr(b'\n', buf.get(from..)?).map(|i| from + i);
+    let e1 = line_end(at)?;
+    let e2 = line_end(e1 + 1)?;
+    if buf.get(e2 + 1) != Some(&b'+') {
+        return None;
+    }
+    let e3 = line_end(e2 + 1)?;
+    let qual_end = e3 + e2 - e1;
+    (buf.get(qual_end) == Some(&b'\n') && !has_newline(&buf[e3 + 1..qual_end]))
+        .then_some(qual_end + 1)
+}
+
+/// The first line at or after the line start `at` that is not blank.
+pub(crate) fn skip_blank_lines(buf: &[u8], mut at: usize) -> usize {
+    while let Some(end) = blank_line_end(buf, at) {
+        at = end;
+    }
+    at
+}
+
+/// End of the blank line (empty, or a lone `\r`) at `at`, if it is one.
+fn blank_line_end(buf: &[u8], at: usize) -> Option<usize> {
+    match buf.get(at..at + 2) {
+        Some([b'\n', _]) => Some(at + 1),
+        Some(b"\r\n") => Some(at + 2),
+        _ => (buf.get(at) == Some(&b'\n')).then_some(at + 1),
+    }
+}
+
 /// Where the batch keeps wrapped FASTQ records.
 struct Side<'a> {
     joined: &'a mut Vec<u8>,
