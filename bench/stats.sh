@@ -10,9 +10,10 @@
 #   `gzip -k` / `bgzip -k -@2` -- slow, so not automatic).
 #
 #   bench/stats.sh --reader [RUNS] FILE
-#   the reader's own figure: `cat FILE > /dev/null` against `seqflow stats -a -t 2` with the
-#   file mapped (default) and read with read(2) (`--no-mmap`), the file in page cache,
-#   alternating runs, medians and ratios to cat. Raw: bench/results/<UTC date>/reader.csv.
+#   the reader's own figure: `cat FILE > /dev/null` against `seqflow stats -t 2` (default
+#   columns: lengths only, the parse in the workers) and `seqflow stats -a -t 2` with the file
+#   mapped (default) and read with read(2) (`--no-mmap`), the file in page cache, alternating
+#   runs, medians and ratios to cat. Raw: bench/results/<UTC date>/reader.csv.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ "${1:-}" = "--reader" ]; then
@@ -36,18 +37,19 @@ if [ "${1:-}" = "--reader" ]; then
     }
     for run in $(seq 1 "$runs"); do
         timed cat cat "$file"
-        timed stats-mmap "$seqflow" stats -a -q -t 2 "$file"
-        timed stats-read "$seqflow" stats -a -q -t 2 --no-mmap "$file"
+        timed stats "$seqflow" stats -q -t 2 "$file"
+        timed stats-a-mmap "$seqflow" stats -a -q -t 2 "$file"
+        timed stats-a-read "$seqflow" stats -a -q -t 2 --no-mmap "$file"
     done
     python3 - "$csv" "$file" <<'PY'
 import csv, os, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 size = os.path.getsize(sys.argv[2])
 med = {t: statistics.median(float(r["wall_s"]) for r in rows if r["tool"] == t)
-       for t in ("cat", "stats-mmap", "stats-read")}
+       for t in ("cat", "stats", "stats-a-mmap", "stats-a-read")}
 for tool, wall in med.items():
-    print(f"{tool:<11} {wall:7.3f} s {size / wall / 1e9:6.2f} GB/s  {med['cat'] / wall * 100:5.1f}% of cat")
-print(f"raw: {sys.argv[1]} ({len(rows) // 3} runs each, medians; GB = 1e9 bytes)")
+    print(f"{tool:<12} {wall:7.3f} s {size / wall / 1e9:6.2f} GB/s  {med['cat'] / wall * 100:5.1f}% of cat")
+print(f"raw: {sys.argv[1]} ({len(rows) // 4} runs each, medians; GB = 1e9 bytes)")
 PY
     exit 0
 fi

@@ -7,8 +7,6 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use memmap2::Advice;
-
 use crate::error::{Error, Position, Result};
 use crate::validate::Validation;
 
@@ -242,11 +240,9 @@ impl Batch {
     /// Malformed records and records longer than the reader's `max_record_len`.
     pub fn parse(&mut self) -> Result<usize> {
         let Some(unparsed) = self.unparsed.take() else { return Ok(self.len()) };
-        if let Some(map) = &self.mapped {
-            // Map the window's pages in one call rather than one fault per few pages.
-            let from = self.start / PAGE * PAGE;
-            let _ = map.advise_range(Advice::PopulateRead, from, self.end - from);
-        }
+        // No `MADV_POPULATE_READ` here (the serial path's fill has one): page by page through
+        // GUP it cost more system time than the faults it saves, which map up to 16 cached
+        // pages each (stats on 1 GB: 0.18 s wall, 0.16 s system with it; 0.14 s, 0.12 s without).
         self.relative_lines = true;
         let scanned = crate::scan::fastq(self, true, 1);
         if scanned.is_err() {
