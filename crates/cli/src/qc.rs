@@ -9,7 +9,8 @@
 //! way for the same `--batch-size`), so N runs over the same files are the shards.
 //!
 //! Peak memory: `2 × (threads + channel_depth + 3) × batch_size` for the batches in circulation
-//! (one pool per mate), plus per worker 4.7 KiB of cycle counters per cycle and mate (3.7 KiB
+//! (one pool per mate; for a mapped file these are resident file pages, up to 4 MiB more per
+//! batch: releases cover whole 2 MiB blocks, see `seqflow-seqio`), plus per worker 4.7 KiB of cycle counters per cycle and mate (3.7 KiB
 //! of 64-bit totals and a 1 KiB row of 16-bit counters: 700 KiB for 150-base reads, 4.6 MiB at
 //! the 1,000-cycle cap), the duplication sample (≤ 131,072 entries in a table of 24-byte slots
 //! at most half full: ≤ 6 MiB) and the overrepresented sample (≤ 8,192 sequences of ≤ 150

@@ -20,7 +20,10 @@
 //!
 //! A regular uncompressed file is mapped and parsed in place (see `ReaderOptions::mmap` in
 //! `seqflow-seqio`): its batches own no buffer, and the pages of a batch are unmapped when the
-//! batch comes back, so the file's pages count in the resident set only while in flight.
+//! batch comes back, so the file's pages count in the resident set only while in flight: up to
+//! `batch_size + 4 MiB` per mapped batch (its range is released in whole 2 MiB blocks), not
+//! more than the bound's `3 × batch_size + 8 KiB` for batches of 2 MiB and up, ≤ 2 MiB more per
+//! batch below that.
 //! `--no-mmap` reads it with read(2) instead.
 //!
 //! A mapped four-line FASTQ file is not even parsed on the reader's thread: it only cuts the

@@ -138,10 +138,13 @@ impl MappedFile {
     /// been read through the page cache in large folios).
     ///
     /// For the same reason the range is widened to whole [`FAULT_AROUND`] blocks: a fault maps
-    /// the cached pages of the aligned 64 KiB block around it, which may reach into a
-    /// neighbour's range that was already released; only this batch's release comes after
-    /// its own faults (measured: peak RSS 61, 65 and 68 MB for 0.5, 2.15 and 4.3 GB without
-    /// the widening).
+    /// the cached pages around it — the aligned 64 KiB block, or the whole large folio that
+    /// holds the page, up to 2 MiB — which may reach into a neighbour's range that was already
+    /// released; only this batch's release comes after its own faults. (Measured: peak RSS 61,
+    /// 65 and 68 MB for 0.5, 2.15 and 4.3 GB with no widening; with 64 KiB blocks flat while
+    /// the reader's thread faulted the pages, but 60 and 72-84 MB for 0.14 and 2.15 GB once
+    /// workers fault their own windows, see `Reader::read_window`.) A neighbour still reading
+    /// in the widened range takes a fault, one per folio.
     fn release(&self, batch: &Batch) {
         let same = batch.mapped.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.map));
         if !same || batch.end <= batch.start {
@@ -159,9 +162,10 @@ impl MappedFile {
     }
 }
 
-/// Block of pages a page fault maps at once where they are cached (Linux's default
-/// `fault_around_bytes`); releases are widened to whole blocks.
-const FAULT_AROUND: usize = 64 << 10;
+/// Largest block of pages a page fault maps at once where they are cached: a whole folio of
+/// the page cache, at most a PMD's 2 MiB (64 KiB, Linux's default `fault_around_bytes`, for
+/// small folios); releases are widened to whole blocks.
+const FAULT_AROUND: usize = 2 << 20;
 
 /// Page size for `madvise` ranges (4 KiB on every platform this runs on; a larger real page
 /// size only makes the advice round to fewer pages, never to a wrong range).

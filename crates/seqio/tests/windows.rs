@@ -303,3 +303,30 @@ fn a_misjudged_window_start_fails_instead_of_reading_other_records() {
     }
     assert!(caught > 0, "some window began at a false record start and was caught");
 }
+
+#[test]
+fn long_reads_go_out_in_windows_too() {
+    // Records of 5-30 kb: finding a window's end reads ever more bytes around it.
+    let records: Vec<Shape> = (0..120)
+        .map(|i| {
+            let len = 5_000 + (i * 7_919) % 25_000; // records shorter than the batch size
+            Shape {
+                name: format!("long{i}"),
+                seq: (0..len).map(|j| b"ACGT"[(i + j * 7) % 4]).collect(),
+                qual: (0..len).map(|j| b'!' + ((i * 3 + j) % 60) as u8).collect(),
+                wrap: 0,
+                repeat_title: false,
+                crlf: false,
+                blank_after: false,
+            }
+        })
+        .collect();
+    let file = file_with(&render(&records));
+    for batch_size in [64 << 10, 200 << 10] {
+        let (windows, windowed) = read(file.path(), batch_size, true);
+        let (batches, _) = read(file.path(), batch_size, false);
+        let batches = batches.unwrap();
+        assert_eq!(windowed, batches.len() - 1, "batch size {batch_size}");
+        assert_eq!(windows.unwrap(), batches);
+    }
+}
