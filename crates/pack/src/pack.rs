@@ -26,7 +26,7 @@ use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::sync::Arc;
 
-use memmap2::{Advice, Mmap, UncheckedAdvice};
+use memmap2::{Advice, Mmap};
 
 use seqflow_container::{
     AUTO_MIN_CHUNK, AUTO_SAMPLE, BgzfChunk, BgzfCompressor, BgzfWriter, FrameCompressor,
@@ -306,28 +306,13 @@ impl MappedInput {
         Ok(())
     }
 
-    /// Drops the page-table entries of every page `range` touches, widened to whole 64 KiB
-    /// fault-around blocks: they stay in the page cache and fault back in unchanged if read
-    /// again. Edge pages go too, although a neighbouring chunk may still read them (a fault,
-    /// nothing worse): a kept edge page pins its whole 2 MiB page-cache folio in the resident
-    /// set once a fault maps the folio at once, and a fault maps the cached pages of its
-    /// 64 KiB block, which may reach into a neighbour already released (see `seqio`'s reader).
+    /// Drops the page-table entries of every page `range` touched (widened to whole blocks,
+    /// see `seqflow_mapped::release`): they stay in the page cache and fault back in unchanged
+    /// if read again.
     fn release(&self, range: Range<usize>) {
-        let from = range.start / FAULT_AROUND * FAULT_AROUND;
-        let to = range.end.next_multiple_of(FAULT_AROUND).min(self.map.len());
-        if to > from {
-            // SAFETY: a read-only, unmodified file mapping (see `seqio`'s reader, which does
-            // the same).
-            let _ = unsafe {
-                self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from)
-            };
-        }
+        seqflow_mapped::release(&self.map, range);
     }
 }
-
-/// Block of pages a page fault maps at once where they are cached (Linux's default
-/// `fault_around_bytes`).
-const FAULT_AROUND: usize = 64 << 10;
 
 /// The input with the bytes read ahead of it to choose the chunk size put back in front.
 type Resampled<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
@@ -513,15 +498,22 @@ mod tests {
     fn a_mapped_file_that_shrinks_is_an_error_not_a_crash() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("input");
-        std::fs::write(&path, vec![b'A'; 3 * FAULT_AROUND]).unwrap();
+        std::fs::write(&path, vec![b'A'; 3 * seqflow_mapped::RELEASE_BLOCK]).unwrap();
         let file = File::open(&path).unwrap();
         let mapped = MappedInput::open(&file).unwrap();
         mapped.check_len().unwrap();
-        mapped.release(10..2 * FAULT_AROUND + 10);
-        assert_eq!(mapped.map[FAULT_AROUND], b'A', "released pages read back from the file");
+        mapped.release(10..2 * seqflow_mapped::RELEASE_BLOCK + 10);
+        assert_eq!(
+            mapped.map[seqflow_mapped::RELEASE_BLOCK],
+            b'A',
+            "released pages read back from the file"
+        );
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(100).unwrap();
         let e = mapped.check_len().unwrap_err().to_string();
-        assert!(e.contains(&format!("shrank from {} to 100 bytes", 3 * FAULT_AROUND)), "{e}");
+        assert!(
+            e.contains(&format!("shrank from {} to 100 bytes", 3 * seqflow_mapped::RELEASE_BLOCK)),
+            "{e}"
+        );
         // Empty files and non-files are read, not mapped.
         std::fs::write(&path, b"").unwrap();
         assert!(MappedInput::open(&File::open(&path).unwrap()).is_none());

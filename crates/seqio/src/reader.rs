@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use memmap2::{Advice, Mmap, UncheckedAdvice};
+use memmap2::{Advice, Mmap};
 
 use crate::batch::{Batch, Format, Unparsed};
 use crate::compression::{self, Compression, MAGIC_LEN};
@@ -135,37 +135,16 @@ impl MappedFile {
     /// whole folio with one page-table entry, and a kept edge page was faulted in by the next
     /// batch after the last release that covered its folio, leaving 2 MiB resident for good
     /// (measured: 59 MB peak RSS on 2 GB after a fresh write, 150-250 MB once the file had
-    /// been read through the page cache in large folios).
-    ///
-    /// For the same reason the range is widened to whole [`FAULT_AROUND`] blocks: a fault maps
-    /// the cached pages around it — the aligned 64 KiB block, or the whole large folio that
-    /// holds the page, up to 2 MiB — which may reach into a neighbour's range that was already
-    /// released; only this batch's release comes after its own faults. (Measured: peak RSS 61,
-    /// 65 and 68 MB for 0.5, 2.15 and 4.3 GB with no widening; with 64 KiB blocks flat while
-    /// the reader's thread faulted the pages, but 60 and 72-84 MB for 0.14 and 2.15 GB once
-    /// workers fault their own windows, see `Reader::read_window`.) A neighbour still reading
-    /// in the widened range takes a fault, one per folio.
+    /// been read through the page cache in large folios). For the same reason the range is
+    /// widened to whole 2 MiB blocks (`seqflow_mapped::release`; with 64 KiB blocks peak RSS
+    /// still grew with the file: qc 58 MB on 0.14 GB, 72-84 MB on 2.15 GB).
     fn release(&self, batch: &Batch) {
         let same = batch.mapped.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.map));
-        if !same || batch.end <= batch.start {
-            return;
-        }
-        let from = batch.start / FAULT_AROUND * FAULT_AROUND;
-        let to = batch.end.next_multiple_of(FAULT_AROUND).min(self.map.len());
-        if to > from {
-            // SAFETY: a read-only, unmodified file mapping: dropped pages fault back in from
-            // the page cache with the same contents on the next access, if there is one.
-            let _ = unsafe {
-                self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from)
-            };
+        if same {
+            seqflow_mapped::release(&self.map, batch.start..batch.end);
         }
     }
 }
-
-/// Largest block of pages a page fault maps at once where they are cached: a whole folio of
-/// the page cache, at most a PMD's 2 MiB (64 KiB, Linux's default `fault_around_bytes`, for
-/// small folios); releases are widened to whole blocks.
-const FAULT_AROUND: usize = 2 << 20;
 
 /// Page size for `madvise` ranges (4 KiB on every platform this runs on; a larger real page
 /// size only makes the advice round to fewer pages, never to a wrong range).
