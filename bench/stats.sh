@@ -13,7 +13,8 @@
 #   the reader's own figure: `cat FILE > /dev/null` against `seqflow stats -t 2` (default
 #   columns: lengths only, the parse in the workers) and `seqflow stats -a -t 2` with the file
 #   mapped (default) and read with read(2) (`--no-mmap`), the file in page cache, alternating
-#   runs, medians and ratios to cat. Raw: bench/results/<UTC date>/reader.csv.
+#   runs, medians and ratios to cat (and the median of the per-round ratios). Raw:
+#   bench/results/<UTC date>/reader-<UTC time>.csv.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ "${1:-}" = "--reader" ]; then
@@ -24,7 +25,7 @@ if [ "${1:-}" = "--reader" ]; then
     seqflow="$root/target/release/seqflow"
     out="$root/bench/results/$(date -u +%Y-%m-%d)"
     mkdir -p "$out"
-    csv="$out/reader.csv"
+    csv="$out/reader-$(date -u +%Y%m%dT%H%MZ).csv"
     echo "tool,run,wall_s" > "$csv"
     cat "$file" > /dev/null
     # Same answer both ways before any timing.
@@ -47,8 +48,14 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 size = os.path.getsize(sys.argv[2])
 med = {t: statistics.median(float(r["wall_s"]) for r in rows if r["tool"] == t)
        for t in ("cat", "stats", "stats-a-mmap", "stats-a-read")}
+# Per round: the tools ran back to back, so the ratio within a round is the least noisy figure.
+runs = {}
+for r in rows:
+    runs.setdefault(r["run"], {})[r["tool"]] = float(r["wall_s"])
 for tool, wall in med.items():
-    print(f"{tool:<12} {wall:7.3f} s {size / wall / 1e9:6.2f} GB/s  {med['cat'] / wall * 100:5.1f}% of cat")
+    pairs = statistics.median(t["cat"] / t[tool] * 100 for t in runs.values())
+    print(f"{tool:<12} {wall:7.3f} s {size / wall / 1e9:6.2f} GB/s  {med['cat'] / wall * 100:5.1f}% of cat"
+          f"  (per-round median {pairs:5.1f}%)")
 print(f"raw: {sys.argv[1]} ({len(rows) // 4} runs each, medians; GB = 1e9 bytes)")
 PY
     exit 0
