@@ -10,11 +10,12 @@
 //!
 //! Peak memory: `2 × (threads + channel_depth + 3) × batch_size` for the batches in circulation
 //! (one pool per mate; for a mapped file these are resident file pages, up to 4 MiB more per
-//! batch: releases cover whole 2 MiB blocks, see `seqflow-seqio`), plus per worker 4.7 KiB of cycle counters per cycle and mate (3.7 KiB
-//! of 64-bit totals and a 1 KiB row of 16-bit counters: 700 KiB for 150-base reads, 4.6 MiB at
-//! the 1,000-cycle cap), the duplication sample (≤ 131,072 entries in a table of 24-byte slots
-//! at most half full: ≤ 6 MiB) and the overrepresented sample (≤ 8,192 sequences of ≤ 150
-//! bases ≈ 3 MiB per mate). None of it grows with the input.
+//! batch: releases cover whole 2 MiB blocks, see `seqflow-seqio`), plus per worker 4.7 KiB of
+//! cycle counters per cycle and mate (3.7 KiB of 64-bit totals and a 1 KiB row of 16-bit
+//! counters: 700 KiB for 150-base reads, 4.6 MiB at the 1,000-cycle cap), the duplication
+//! sample (≤ 131,072 entries in a table of 24-byte slots at most half full: ≤ 6 MiB) and the
+//! overrepresented sample (≤ 8,192 sequences of ≤ 150 bases ≈ 3 MiB per mate). None of it
+//! grows with the input.
 //!
 //! With `--device gpu` (or `auto` on a machine with a hardware GPU) the per-cycle counters
 //! (per mate, cycle, base class and Phred value: per-position quality and base content) are
@@ -510,7 +511,9 @@ fn qc_pass(
         |_| QcAccumulator::new(paired),
         |acc, job| {
             let mut job = job.into_inner();
-            if let Some(batch) = Arc::get_mut(&mut job.read1.0).filter(|b| b.is_unparsed()) {
+            if job.read1.0.is_unparsed() {
+                // A window is sent whole to one worker, its range set here: never skip it.
+                let batch = Arc::get_mut(&mut job.read1.0).expect("a window has one owner");
                 job.read1.1 = 0..batch.parse()?;
             }
             if on_device {

@@ -140,8 +140,8 @@ pub(crate) fn fastq(batch: &mut Batch, eof: bool, first_line: u64) -> Result<Sca
 /// or earlier), as [`fastq`] finds it. Looks for a four-line record among the few lines up to
 /// `limit` and walks on from there; `None` when the lines there are not four-line records.
 ///
-/// Only a guess on its own: a quality line that begins with `@` followed by a sequence line
-/// that begins with `+` looks like a record start too. The parse of the batch that ends
+/// Only a guess on its own: a quality line that begins with `@`, two lines before a sequence
+/// line that begins with `+`, looks like a record start too. The parse of the batch that ends
 /// here confirms it (it must end exactly here).
 pub(crate) fn fastq_boundary(buf: &[u8], start: usize, limit: usize) -> Option<usize> {
     /// Lines looked at before `limit`: a four-line record starts among any four.
