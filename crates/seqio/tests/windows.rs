@@ -330,3 +330,34 @@ fn long_reads_go_out_in_windows_too() {
         assert_eq!(windows.unwrap(), batches);
     }
 }
+
+#[test]
+fn a_record_over_the_length_limit_in_a_window_is_the_same_error() {
+    let mut text = Vec::new();
+    for i in 0..400 {
+        let len = if i == 300 { 80 } else { 20 };
+        text.extend(format!("@r{i}\n{}\n+\n{}\n", "A".repeat(len), "I".repeat(len)).bytes());
+    }
+    let file = file_with(&text);
+    let read_limited = |windows: bool| {
+        let options =
+            ReaderOptions { batch_size: 1024, max_record_len: 100, ..ReaderOptions::default() };
+        let mut reader = Reader::from_path(file.path(), options).unwrap();
+        let mut batch = Batch::default();
+        loop {
+            let more = if windows {
+                reader.read_window(&mut batch).and_then(|more| batch.parse().map(|_| more))
+            } else {
+                reader.read_batch(&mut batch).map(|n| n > 0)
+            };
+            match more {
+                Ok(true) => {}
+                Ok(false) => return String::new(),
+                Err(err) => return err.to_string(),
+            }
+        }
+    };
+    let error = read_limited(true);
+    assert_eq!(error, read_limited(false));
+    assert!(error.contains("'r300'") && error.contains("line 1201"), "{error}");
+}
