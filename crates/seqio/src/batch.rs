@@ -378,7 +378,7 @@ fn nth_char(buf: &[u8], from: usize, i: usize) -> usize {
 }
 
 /// Number of line breaks in `buf[from..to]`.
-fn lines_between(buf: &[u8], from: usize, to: usize) -> u64 {
+pub(crate) fn lines_between(buf: &[u8], from: usize, to: usize) -> u64 {
     memchr::memchr_iter(b'\n', &buf[from..to.max(from)]).count() as u64
 }
 

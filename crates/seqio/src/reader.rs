@@ -336,8 +336,7 @@ impl Reader {
         }
         if self.lines_unknown {
             if let Some(mapped) = &self.mapped {
-                self.carry_line =
-                    1 + memchr::memchr_iter(b'\n', &mapped.map[..mapped.pos]).count() as u64;
+                self.carry_line = 1 + crate::batch::lines_between(&mapped.map, 0, mapped.pos);
             }
             self.lines_unknown = false;
         }
