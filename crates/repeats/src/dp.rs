@@ -8,8 +8,14 @@
 //! row's best cell, so a copy whose indels accumulate stays inside the band.
 //!
 //! Two users: [`crate::family`] extends a consensus against many copies at once, trying each of
-//! the four bases for the next column ([`BandRow::advance`]); [`align_outward`] re-aligns one copy
-//! to a finished consensus to find where the copy ends.
+//! the four bases for the next column ([`advance_all`] into [`FourRows`]); [`align_outward`]
+//! re-aligns one copy to a finished consensus to find where the copy ends.
+//!
+//! A row stores only `h` and `f` (a row's `e` depends on its own cells alone), with dead
+//! sentinel cells on both sides of the band, so a cell's predecessors never need a range check.
+//! Dead cells hold values near [`NEG`] that may drift by a few points per row; they can never
+//! reach a live score, and every row keeps a live cell (the best cell's diagonal successor
+//! stays in the band), so no decision ever rests on a dead value.
 
 use crate::flank::Flank;
 use crate::params::Scoring;
@@ -18,20 +24,31 @@ use seqflow_genome::Genome;
 /// Widest band the fixed-size rows hold (half-width 16).
 pub(crate) const MAX_BAND: usize = 16;
 const MAX_WIDTH: usize = 2 * MAX_BAND + 1;
+/// Stored cells of a row: slot `t` of the band at index `t + 1`, one dead sentinel before the
+/// band and two after it (a cell's diagonal predecessor is at most one slot to either side, its
+/// vertical one a slot further right).
+const STORED: usize = MAX_WIDTH + 3;
 /// "Impossible" score, far enough from `i32::MIN` that adding penalties cannot overflow.
 pub(crate) const NEG: i32 = i32::MIN / 4;
 
-/// One row of the banded alignment of a consensus with a copy.
+/// `N` rows of the banded alignment of a consensus with a copy that share their `f` states and
+/// band: the rows for `N` candidate consensus bases after the same row. Lane `b` of `h[i]` is
+/// row `b`'s cell at index `i`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct BandRow {
-    h: [i32; MAX_WIDTH],
-    e: [i32; MAX_WIDTH],
-    f: [i32; MAX_WIDTH],
+pub(crate) struct Rows<const N: usize> {
+    h: [[i32; N]; STORED],
+    f: [i32; STORED],
     /// Copy bases consumed minus consensus bases consumed at the band's middle cell.
     center: i64,
     /// Consensus bases consumed.
     row: usize,
 }
+
+/// One row of the banded alignment of a consensus with a copy.
+pub(crate) type BandRow = Rows<1>;
+
+/// The four rows after one row, for consensus bases A, C, G and T ([`advance_all`]).
+pub(crate) type FourRows = Rows<4>;
 
 /// The best cell of a row: its score and the copy bases consumed there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,23 +59,22 @@ pub(crate) struct Cell {
     slot: usize,
 }
 
+impl<const N: usize> Rows<N> {
+    /// Rows with every cell dead.
+    fn dead(center: i64, row: usize) -> Self {
+        Rows { h: [[NEG; N]; STORED], f: [NEG; STORED], center, row }
+    }
+}
+
 impl BandRow {
     /// Row 0: nothing consumed (score 0); cells to the right have skipped copy bases.
     pub(crate) fn origin(scoring: &Scoring) -> Self {
         assert!(scoring.band <= MAX_BAND, "band {} exceeds {MAX_BAND}", scoring.band);
-        let mut row = BandRow {
-            h: [NEG; MAX_WIDTH],
-            e: [NEG; MAX_WIDTH],
-            f: [NEG; MAX_WIDTH],
-            center: 0,
-            row: 0,
-        };
-        row.h[scoring.band] = 0;
+        let mut row = BandRow::dead(0, 0);
+        row.h[scoring.band + 1] = [0];
         for t in scoring.band + 1..2 * scoring.band + 1 {
             let skipped = (t - scoring.band) as i32;
-            let score = scoring.gap_open + scoring.gap_extend * (skipped - 1);
-            row.e[t] = score;
-            row.h[t] = score;
+            row.h[t + 1] = [scoring.gap_open + scoring.gap_extend * (skipped - 1)];
         }
         row
     }
@@ -66,14 +82,8 @@ impl BandRow {
     /// A row after `row` consensus bases whose only live cell has consumed `copy_len` copy
     /// bases with `score`: restarts a copy on a diagonal found again after it was lost.
     pub(crate) fn anchored(scoring: &Scoring, row: usize, copy_len: usize, score: i32) -> Self {
-        let mut anchored = BandRow {
-            h: [NEG; MAX_WIDTH],
-            e: [NEG; MAX_WIDTH],
-            f: [NEG; MAX_WIDTH],
-            center: copy_len as i64 - row as i64,
-            row,
-        };
-        anchored.h[scoring.band] = score;
+        let mut anchored = BandRow::dead(copy_len as i64 - row as i64, row);
+        anchored.h[scoring.band + 1] = [score];
         anchored
     }
 
@@ -92,12 +102,12 @@ impl BandRow {
         let width = 2 * scoring.band + 1;
         let mut slot = 0;
         for t in 1..width {
-            if self.h[t] > self.h[slot] {
+            if self.h[t + 1][0] > self.h[slot + 1][0] {
                 slot = t;
             }
         }
         let copy_len = (self.center_copy_len() + slot as i64 - scoring.band as i64).max(0);
-        Cell { score: self.h[slot], copy_len: copy_len as usize, slot }
+        Cell { score: self.h[slot + 1][0], copy_len: copy_len as usize, slot }
     }
 
     /// Computes into `out` the next row, in which the consensus base is `base`, against the
@@ -111,112 +121,99 @@ impl BandRow {
         steer: Cell,
         out: &mut BandRow,
     ) -> Cell {
-        let band = scoring.band as i64;
-        let width = 2 * scoring.band + 1;
-        let shift = (steer.slot as i64 - band).signum();
-        out.row = self.row + 1;
-        out.center = self.center + shift;
-        let first_copy_len = out.row as i64 + out.center - band;
-        let (mut left_h, mut left_e) = (NEG, NEG);
-        let mut best = Cell { score: NEG, copy_len: 0, slot: scoring.band };
-        for t in 0..width {
-            let copy_len = first_copy_len + t as i64;
-            if copy_len < 0 {
-                out.h[t] = NEG;
-                out.e[t] = NEG;
-                out.f[t] = NEG;
-                continue;
-            }
-            // Diagonal predecessor (row - 1, copy_len - 1) sits at slot t + shift of `self`;
-            // the vertical one (row - 1, copy_len) one slot further.
-            let diagonal = t as i64 + shift;
-            let matched = if copy_len >= 1 && (0..width as i64).contains(&diagonal) {
-                let copy_base = copy.get(copy_len as usize - 1).copied().unwrap_or(u8::MAX);
-                let pair = if copy_base == base { scoring.match_score } else { scoring.mismatch };
-                let diag_h = self.h[diagonal as usize];
-                if diag_h > NEG { diag_h + pair } else { NEG }
-            } else {
-                NEG
-            };
-            let vertical = diagonal + 1;
-            let f = if (0..width as i64).contains(&vertical) {
-                let v = vertical as usize;
-                (self.h[v] + scoring.gap_open).max(self.f[v] + scoring.gap_extend)
-            } else {
-                NEG
-            };
-            let e = (left_h + scoring.gap_open).max(left_e + scoring.gap_extend);
-            let h = matched.max(e).max(f).max(NEG);
-            out.h[t] = h;
-            out.e[t] = e.max(NEG);
-            out.f[t] = f.max(NEG);
-            (left_h, left_e) = (h, e.max(NEG));
-            if h > best.score {
-                best = Cell { score: h, copy_len: copy_len as usize, slot: t };
-            }
+        step(self, copy, scoring, steer, [base], out)[0]
+    }
+}
+
+impl FourRows {
+    /// Rows with every cell dead, to be filled by [`advance_all`].
+    pub(crate) fn empty() -> Self {
+        FourRows::dead(0, 0)
+    }
+
+    /// The row of consensus base `base`.
+    pub(crate) fn pick(&self, base: usize) -> BandRow {
+        let mut row = BandRow::dead(self.center, self.row);
+        for (one, four) in row.h.iter_mut().zip(&self.h) {
+            *one = [four[base]];
         }
-        best
+        row.f = self.f;
+        row
     }
 }
 
 /// The four rows [`BandRow::advance`] would give for consensus bases A, C, G and T, computed in
 /// one pass: the predecessors and the copy base of each cell are looked up once, and the four
-/// candidates move together (the inner arrays of four let the compiler use vector lanes).
-/// Returns each row's best cell.
+/// candidates move together in the lanes of one array. Returns each row's best cell.
 pub(crate) fn advance_all(
     row: &BandRow,
     copy: &[u8],
     scoring: &Scoring,
     steer: Cell,
-    out: &mut [BandRow; 4],
+    out: &mut FourRows,
 ) -> [Cell; 4] {
-    let band = scoring.band as i64;
-    let width = 2 * scoring.band + 1;
-    let shift = (steer.slot as i64 - band).signum();
-    let next_row = row.row + 1;
-    let center = row.center + shift;
-    let first_copy_len = next_row as i64 + center - band;
-    let mut left_h = [NEG; 4];
-    let mut left_e = [NEG; 4];
-    let mut best = [Cell { score: NEG, copy_len: 0, slot: scoring.band }; 4];
-    for o in out.iter_mut() {
-        o.row = next_row;
-        o.center = center;
+    step(row, copy, scoring, steer, [0, 1, 2, 3], out)
+}
+
+/// The rows after `row` for each of the consensus `bases`, into the lanes of `out`, with each
+/// row's best cell (first one on ties).
+fn step<const N: usize>(
+    row: &BandRow,
+    copy: &[u8],
+    scoring: &Scoring,
+    steer: Cell,
+    bases: [u8; N],
+    out: &mut Rows<N>,
+) -> [Cell; N] {
+    let band = scoring.band;
+    let width = 2 * band + 1;
+    let (gap_open, gap_extend) = (scoring.gap_open, scoring.gap_extend);
+    let shift = (steer.slot as i64 - band as i64).signum();
+    out.row = row.row + 1;
+    out.center = row.center + shift;
+    let first_copy_len = out.row as i64 + out.center - band as i64;
+
+    // The copy base consumed by a diagonal step into each slot (u8::MAX, never equal to a
+    // consensus base, where the copy has none).
+    let mut copy_bases = [u8::MAX; MAX_WIDTH];
+    let lo = (1 - first_copy_len).clamp(0, width as i64) as usize;
+    let hi = (copy.len() as i64 + 1 - first_copy_len).clamp(lo as i64, width as i64) as usize;
+    if lo < hi {
+        let from = (first_copy_len + lo as i64 - 1) as usize;
+        copy_bases[lo..hi].copy_from_slice(&copy[from..from + (hi - lo)]);
     }
+    // Slot t's diagonal predecessor is the previous row's slot t + shift (stored at
+    // t + shift + 1), its vertical one the slot after that.
+    let diagonal_from = (shift + 1) as usize;
+    let vertical_from = diagonal_from + 1;
     for t in 0..width {
-        let copy_len = first_copy_len + t as i64;
-        if copy_len < 0 {
-            for o in out.iter_mut() {
-                (o.h[t], o.e[t], o.f[t]) = (NEG, NEG, NEG);
-            }
-            continue;
-        }
-        let diagonal = t as i64 + shift;
-        let (diag_h, copy_base) = if copy_len >= 1 && (0..width as i64).contains(&diagonal) {
-            let base = copy.get(copy_len as usize - 1).copied().unwrap_or(u8::MAX);
-            (row.h[diagonal as usize], base)
-        } else {
-            (NEG, u8::MAX)
-        };
-        let vertical = diagonal + 1;
-        let f = if (0..width as i64).contains(&vertical) {
-            let v = vertical as usize;
-            (row.h[v] + scoring.gap_open).max(row.f[v] + scoring.gap_extend).max(NEG)
-        } else {
-            NEG
-        };
-        for b in 0..4 {
-            let pair = if copy_base == b as u8 { scoring.match_score } else { scoring.mismatch };
-            let matched = if diag_h > NEG { diag_h + pair } else { NEG };
-            let e = (left_h[b] + scoring.gap_open).max(left_e[b] + scoring.gap_extend).max(NEG);
-            let h = matched.max(e).max(f);
-            let o = &mut out[b];
-            (o.h[t], o.e[t], o.f[t]) = (h, e, f);
+        let v = vertical_from + t;
+        out.f[t + 1] = (row.h[v][0] + gap_open).max(row.f[v] + gap_extend).max(NEG);
+    }
+    let (match_score, mismatch) = (scoring.match_score, scoring.mismatch);
+    let mut left_h = [NEG; N];
+    let mut left_e = [NEG; N];
+    for (t, &copy_base) in copy_bases[..width].iter().enumerate() {
+        let diagonal = row.h[diagonal_from + t][0];
+        let f = out.f[t + 1];
+        let cell = &mut out.h[t + 1];
+        for b in 0..N {
+            let pair = if copy_base == bases[b] { match_score } else { mismatch };
+            let e = (left_h[b] + gap_open).max(left_e[b] + gap_extend).max(NEG);
+            let h = (diagonal + pair).max(e).max(f);
+            cell[b] = h;
             (left_h[b], left_e[b]) = (h, e);
-            if h > best[b].score {
-                best[b] = Cell { score: h, copy_len: copy_len as usize, slot: t };
+        }
+    }
+    let mut best = [Cell { score: NEG, copy_len: 0, slot: 0 }; N];
+    for (b, cell) in best.iter_mut().enumerate() {
+        for t in 0..width {
+            if t == 0 || out.h[t + 1][b] > cell.score {
+                cell.score = out.h[t + 1][b];
+                cell.slot = t;
             }
         }
+        cell.copy_len = (first_copy_len + cell.slot as i64).max(0) as usize;
     }
     best
 }
@@ -299,28 +296,127 @@ mod tests {
         assert_eq!((r.consensus_len, r.copy_len, r.score), (27, 30, 27 - 7));
     }
 
-    #[test]
-    fn advance_all_gives_the_rows_of_advance() {
-        let scoring = Scoring::default();
-        let copy = codes(b"ACGTTAGCATTACGGATCAGGAC");
-        let consensus = codes(b"ACGTAGCATTTACGGTCAGGACC");
-        let mut row = BandRow::origin(&scoring);
-        let mut steer = row.best(&scoring);
-        for &next_base in &consensus {
-            let mut all = [row; 4];
-            let cells = advance_all(&row, &copy, &scoring, steer, &mut all);
-            for base in 0..4u8 {
+    /// The direct formulation of one row (every predecessor range-checked, dead cells exactly
+    /// [`NEG`]): the reference the padded kernel must agree with on every live cell.
+    struct Reference {
+        h: [i32; MAX_WIDTH],
+        f: [i32; MAX_WIDTH],
+        center: i64,
+        row: usize,
+    }
+
+    impl Reference {
+        fn origin(scoring: &Scoring) -> Self {
+            let mut h = [NEG; MAX_WIDTH];
+            h[scoring.band] = 0;
+            for skipped in 1..=scoring.band {
+                h[scoring.band + skipped] =
+                    scoring.gap_open + scoring.gap_extend * (skipped as i32 - 1);
+            }
+            Reference { h, f: [NEG; MAX_WIDTH], center: 0, row: 0 }
+        }
+
+        fn advance(&self, base: u8, copy: &[u8], scoring: &Scoring, steer_slot: usize) -> Self {
+            let band = scoring.band as i64;
+            let width = 2 * scoring.band + 1;
+            let shift = (steer_slot as i64 - band).signum();
+            let (row, center) = (self.row + 1, self.center + shift);
+            let mut next = Reference { h: [NEG; MAX_WIDTH], f: [NEG; MAX_WIDTH], center, row };
+            let (mut left_h, mut left_e) = (NEG, NEG);
+            for t in 0..width {
+                let copy_len = row as i64 + center - band + t as i64;
+                if copy_len < 0 {
+                    continue;
+                }
+                let diagonal = t as i64 + shift;
+                let inside = |slot: i64| (0..width as i64).contains(&slot);
+                let matched =
+                    if copy_len >= 1 && inside(diagonal) && self.h[diagonal as usize] > NEG {
+                        let copy_base = copy.get(copy_len as usize - 1).copied().unwrap_or(u8::MAX);
+                        let pair =
+                            if copy_base == base { scoring.match_score } else { scoring.mismatch };
+                        self.h[diagonal as usize] + pair
+                    } else {
+                        NEG
+                    };
+                let f = if inside(diagonal + 1) {
+                    let v = (diagonal + 1) as usize;
+                    (self.h[v] + scoring.gap_open).max(self.f[v] + scoring.gap_extend).max(NEG)
+                } else {
+                    NEG
+                };
+                let e = (left_h + scoring.gap_open).max(left_e + scoring.gap_extend).max(NEG);
+                let h = matched.max(e).max(f);
+                (next.h[t], next.f[t]) = (h, f);
+                (left_h, left_e) = (h, e);
+            }
+            next
+        }
+
+        /// First best slot and its score.
+        fn best(&self, scoring: &Scoring) -> (usize, i32) {
+            let width = 2 * scoring.band + 1;
+            let slot = (1..width).fold(0, |s, t| if self.h[t] > self.h[s] { t } else { s });
+            (slot, self.h[slot])
+        }
+    }
+
+    /// Live cells equal; dead ones stay far below any live score.
+    fn same_cells(padded: &BandRow, reference: &Reference, width: usize) {
+        assert_eq!((padded.center, padded.row), (reference.center, reference.row));
+        for t in 0..width {
+            for (got, want) in
+                [(padded.h[t + 1][0], reference.h[t]), (padded.f[t + 1], reference.f[t])]
+            {
+                if want > NEG {
+                    assert_eq!(got, want, "slot {t}");
+                } else {
+                    assert!(got < NEG / 2, "slot {t}: dead cell at {got}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// The padded kernel (and each lane of `advance_all`) against the direct formulation,
+        /// for any band, any copy (short ones included: the flank may end) and N bases (code 4).
+        #[test]
+        fn kernel_agrees_with_the_direct_formulation(
+            band in 1usize..=MAX_BAND,
+            consensus in proptest::collection::vec(0u8..4, 1..120),
+            copy in proptest::collection::vec(0u8..5, 0..140),
+            anchor in proptest::option::of((0usize..40, -10i32..30)),
+        ) {
+            let scoring = Scoring { band, ..Scoring::default() };
+            let width = 2 * band + 1;
+            let (mut row, mut reference) = match anchor {
+                None => (BandRow::origin(&scoring), Reference::origin(&scoring)),
+                Some((copy_len, score)) => {
+                    let mut reference = Reference::origin(&scoring);
+                    reference.h = [NEG; MAX_WIDTH];
+                    reference.h[band] = score;
+                    reference.center = copy_len as i64;
+                    (BandRow::anchored(&scoring, 0, copy_len, score), reference)
+                }
+            };
+            let mut steer = row.best(&scoring);
+            for &base in &consensus {
+                let (slot, score) = reference.best(&scoring);
+                proptest::prop_assert_eq!((steer.slot, steer.score), (slot, score));
+                let mut four = FourRows::empty();
+                let cells = advance_all(&row, &copy, &scoring, steer, &mut four);
                 let mut one = row;
                 let cell = row.advance(base, &copy, &scoring, steer, &mut one);
-                let b = usize::from(base);
-                assert_eq!(cell, cells[b]);
-                assert_eq!(
-                    (one.h, one.e, one.f, one.center),
-                    (all[b].h, all[b].e, all[b].f, all[b].center)
-                );
+                reference = reference.advance(base, &copy, &scoring, steer.slot);
+                same_cells(&one, &reference, width);
+                let picked = four.pick(usize::from(base));
+                same_cells(&picked, &reference, width);
+                proptest::prop_assert_eq!(cell, cells[usize::from(base)]);
+                proptest::prop_assert_eq!(cell, one.best(&scoring));
+                row = one;
+                steer = cell;
             }
-            row = all[usize::from(next_base)];
-            steer = cells[usize::from(next_base)];
         }
     }
 

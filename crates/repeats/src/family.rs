@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use seqflow_genome::{Genome, canonical};
 
-use crate::dp::{BandRow, Cell, advance_all, align_outward};
+use crate::dp::{BandRow, Cell, FourRows, advance_all, align_outward};
 use crate::flank::Flank;
 use crate::index::{Occurrence, SeedIndex};
 use crate::params::{Params, Scoring};
@@ -259,7 +259,7 @@ fn extend_consensus(flanks: &mut [Flank], genome: &Genome, params: &Params) -> V
     let start =
         Track { row: origin, steer: origin.best(scoring), best: 0, recent: [0; SUPPORT_WINDOW] };
     let mut tracks = vec![start; flanks.len()];
-    let mut candidates = vec![[origin; 4]; flanks.len()];
+    let mut candidates = vec![FourRows::empty(); flanks.len()];
     let mut cells = vec![[start.steer; 4]; flanks.len()];
     let mut chosen = Vec::new();
     let required = required_gain(params.min_improvement, flanks.len());
@@ -283,7 +283,7 @@ fn extend_consensus(flanks: &mut [Flank], genome: &Genome, params: &Params) -> V
         let (mut total, mut support) = (0i64, 0usize);
         for (c, track) in tracks.iter_mut().enumerate() {
             let cell = cells[c][base];
-            track.row = candidates[c][base];
+            track.row = candidates[c].pick(base);
             track.steer = cell;
             track.best = track.best.max(cell.score);
             let contribution = cell.score.max(track.best + scoring.cap_penalty);
