@@ -190,17 +190,25 @@ fn step<const N: usize>(
         let v = vertical_from + t;
         out.f[t + 1] = (row.h[v][0] + gap_open).max(row.f[v] + gap_extend).max(NEG);
     }
+    // Each cell's best without a gap in the consensus (independent across the band), then the
+    // one sequential part: gaps in the consensus run along the row.
     let (match_score, mismatch) = (scoring.match_score, scoring.mismatch);
-    let mut left_h = [NEG; N];
-    let mut left_e = [NEG; N];
     for (t, &copy_base) in copy_bases[..width].iter().enumerate() {
         let diagonal = row.h[diagonal_from + t][0];
         let f = out.f[t + 1];
-        let cell = &mut out.h[t + 1];
+        for (cell, &base) in out.h[t + 1].iter_mut().zip(&bases) {
+            let pair = if copy_base == base { match_score } else { mismatch };
+            *cell = (diagonal + pair).max(f);
+        }
+    }
+    // A dead cell's `e` may sink a few points below NEG within a row; it never reaches a live
+    // score, and `h` stays at least NEG through `f`.
+    let mut left_h = [NEG; N];
+    let mut left_e = [NEG; N];
+    for cell in &mut out.h[1..=width] {
         for b in 0..N {
-            let pair = if copy_base == bases[b] { match_score } else { mismatch };
-            let e = (left_h[b] + gap_open).max(left_e[b] + gap_extend).max(NEG);
-            let h = (diagonal + pair).max(e).max(f);
+            let e = (left_h[b] + gap_open).max(left_e[b] + gap_extend);
+            let h = cell[b].max(e);
             cell[b] = h;
             (left_h[b], left_e[b]) = (h, e);
         }
