@@ -325,6 +325,69 @@ mod tests {
         assert!(hit.span_a > 560 && hit.span_a <= 600, "{hit:?}");
     }
 
+    /// The rule applied one family at a time against the kept ones, as it reads.
+    fn sequential(consensi: &[Vec<u8>]) -> Vec<usize> {
+        let test = Test { consensi, identity: 0.8, coverage: 0.8 };
+        let mut order: Vec<usize> = (0..consensi.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(consensi[i].len()), i));
+        let mut owners: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+        let mut kept = Vec::new();
+        for i in order {
+            let redundant = [false, true].into_iter().any(|reverse| {
+                let query = &consensi[i];
+                let oriented = if reverse { reverse_complement(query) } else { query.clone() };
+                best_diagonals(&oriented, &owners, |_| true).into_iter().any(|(f, diagonal, n)| {
+                    n * EXPECTED_SHARED_DIVISOR >= consensi[f as usize].len().min(query.len())
+                        && test.passes(i, Candidate { family: f, reverse, diagonal })
+                })
+            });
+            if !redundant {
+                for (pos, kmer) in kmers(&consensi[i]) {
+                    owners.entry(kmer).or_default().push((i as u32, pos as u32));
+                }
+                kept.push(i);
+            }
+        }
+        kept.sort_unstable();
+        kept
+    }
+
+    #[test]
+    fn any_thread_count_keeps_what_the_sequential_rule_keeps() {
+        // Chains of pieces: a piece of a piece (close to the second, farther from the first)
+        // makes a family's first match a dropped one, which the ordered resolution must see.
+        for seed in 0..12 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut consensi: Vec<Vec<u8>> = Vec::new();
+            for _ in 0..6 {
+                let len = rng.random_range(300..900);
+                let root = random(&mut rng, len);
+                consensi.push(root.clone());
+                let mut current = root;
+                for _ in 0..4 {
+                    let len = current.len();
+                    let from = rng.random_range(0..len / 5);
+                    let to = len - rng.random_range(0..len / 5);
+                    let mut piece = {
+                        let rate = rng.random_range(0.03..0.15);
+                        mutate(&mut rng, &current[from..to], rate)
+                    };
+                    if rng.random_bool(0.5) {
+                        piece = reverse_complement(&piece);
+                    }
+                    consensi.push(piece.clone());
+                    current = piece;
+                }
+            }
+            let want = sequential(&consensi);
+            for threads in [1, 2, 3] {
+                let got = non_redundant(&consensi, 0.8, 0.8, threads).unwrap();
+                assert_eq!(got, want, "seed {seed}, {threads} threads");
+            }
+            assert!(want.len() < consensi.len() && want.len() > 6, "seed {seed}: {want:?}");
+        }
+    }
+
     #[test]
     fn redundant_families_collapse_to_the_longest_on_either_strand() {
         let mut rng = StdRng::seed_from_u64(8);
