@@ -226,6 +226,13 @@ fn step<const N: usize>(
     best
 }
 
+/// The most a row's best score can exceed the previous row's: one diagonal step's best score
+/// (gaps only lose while their penalties are not positive; `None` if one is, and no bound holds).
+pub(crate) fn max_row_gain(scoring: &Scoring) -> Option<i64> {
+    (scoring.gap_open <= 0 && scoring.gap_extend <= 0)
+        .then(|| i64::from(scoring.match_score.max(scoring.mismatch).max(0)))
+}
+
 /// Where a copy's alignment to one side of a consensus ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Reach {
@@ -239,6 +246,10 @@ pub(crate) struct Reach {
 
 /// Aligns `consensus` (one side of a consensus, read outward from the seed) with a copy's flank
 /// and returns the best-scoring end; gives up `stop_after` rows past the best.
+///
+/// It also stops as soon as no row it would still compute can beat the best: a row's best score
+/// exceeds the previous row's by at most [`max_row_gain`], so the answer is the same as running
+/// to the end of the rule, without the rows of a copy that has plainly ended.
 pub(crate) fn align_outward(
     consensus: &[u8],
     flank: &mut Flank,
@@ -250,14 +261,23 @@ pub(crate) fn align_outward(
     let mut next = row;
     let mut steer = row.best(scoring);
     let mut reach = Reach { score: 0, copy_len: 0, consensus_len: 0 };
+    let gain = max_row_gain(scoring);
     for (i, &base) in consensus.iter().enumerate() {
         let copy = flank.bases(genome, row.next_flank_need(scoring));
         steer = row.advance(base, copy, scoring, steer, &mut next);
         std::mem::swap(&mut row, &mut next);
+        let rows = i + 1;
         if steer.score > reach.score {
-            reach = Reach { score: steer.score, copy_len: steer.copy_len, consensus_len: i + 1 };
+            reach = Reach { score: steer.score, copy_len: steer.copy_len, consensus_len: rows };
         }
-        if i + 1 - reach.consensus_len >= stop_after {
+        if rows - reach.consensus_len >= stop_after {
+            break;
+        }
+        // Rows still to come: up to `stop_after` past the best, within the consensus.
+        let left = (reach.consensus_len + stop_after).min(consensus.len()) - rows;
+        if let Some(gain) = gain
+            && i64::from(steer.score) + gain * left as i64 <= i64::from(reach.score)
+        {
             break;
         }
     }
@@ -425,6 +445,47 @@ mod tests {
                 row = one;
                 steer = cell;
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Stopping when no later row can beat the best gives what running the rule to its end
+        /// gives: a copy that matches the consensus for a while, then random bases.
+        #[test]
+        fn early_stop_changes_no_reach(
+            consensus in proptest::collection::vec(0u8..4, 1..400),
+            kept in 0usize..400,
+            tail in proptest::collection::vec(0u8..4, 0..300),
+            stop_after in 1usize..120,
+        ) {
+            let mut copy = vec![0u8];
+            copy.extend(consensus.iter().take(kept).copied());
+            copy.extend(tail);
+            let letters: Vec<u8> = copy.iter().map(|&c| b"ACGT"[usize::from(c)]).collect();
+            let mut builder = GenomeBuilder::new();
+            builder.push_contig("c", &letters).unwrap();
+            let genome = builder.build();
+            let scoring = Scoring::default();
+            let (_, mut flank) = Flank::around(&genome, Occurrence::new(0, false), 1);
+            let got = align_outward(&consensus, &mut flank, &genome, &scoring, stop_after);
+            let (_, mut flank) = Flank::around(&genome, Occurrence::new(0, false), 1);
+            let mut row = BandRow::origin(&scoring);
+            let mut next = row;
+            let mut steer = row.best(&scoring);
+            let mut want = Reach { score: 0, copy_len: 0, consensus_len: 0 };
+            for (i, &base) in consensus.iter().enumerate() {
+                let bases = flank.bases(&genome, row.next_flank_need(&scoring));
+                steer = row.advance(base, bases, &scoring, steer, &mut next);
+                std::mem::swap(&mut row, &mut next);
+                if steer.score > want.score {
+                    want = Reach { score: steer.score, copy_len: steer.copy_len, consensus_len: i + 1 };
+                }
+                if i + 1 - want.consensus_len >= stop_after {
+                    break;
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
         }
     }
 
