@@ -351,12 +351,33 @@ impl Genome {
     pub fn codes_into(&self, range: std::ops::Range<u64>, out: &mut Vec<u8>) {
         assert!(range.end <= self.len, "range {range:?} past the end ({})", self.len);
         let base = out.len();
-        out.extend(range.clone().map(|p| self.packed_base(p)));
+        self.unpack_into(range.clone(), out);
         let first = self.n_runs.partition_point(|r| r.end() <= range.start);
         for run in self.n_runs[first..].iter().take_while(|r| r.start < range.end) {
             let from = (run.start.max(range.start) - range.start) as usize;
             let to = (run.end().min(range.end) - range.start) as usize;
             out[base + from..base + to].fill(N_CODE);
+        }
+    }
+
+    /// Appends the 2-bit codes of `range` (N runs not applied): single bases up to a byte
+    /// boundary, then four bases per packed byte.
+    fn unpack_into(&self, range: std::ops::Range<u64>, out: &mut Vec<u8>) {
+        let mut pos = range.start;
+        while pos < range.end && pos % 4 != 0 {
+            out.push(self.packed_base(pos));
+            pos += 1;
+        }
+        let whole = (range.end - pos) / 4;
+        let bytes = &self.packed[(pos / 4) as usize..(pos / 4 + whole) as usize];
+        out.reserve(bytes.len() * 4 + 3);
+        for &byte in bytes {
+            out.extend_from_slice(&[byte & 3, (byte >> 2) & 3, (byte >> 4) & 3, byte >> 6]);
+        }
+        pos += whole * 4;
+        while pos < range.end {
+            out.push(self.packed_base(pos));
+            pos += 1;
         }
     }
 
@@ -583,6 +604,24 @@ mod tests {
                 prop_assert!(run.len > 0);
                 prop_assert_eq!(g.contig_of(run.start), g.contig_of(run.end() - 1));
             }
+        }
+
+        #[test]
+        fn codes_of_any_range_are_the_bases_one_by_one(
+            seqs in contigs_strategy(),
+            from in 0..400u64,
+            len in 0..200u64,
+            prefix in 0..3usize,
+        ) {
+            let g = build(&seqs);
+            let start = from.min(g.len());
+            let end = (start + len).min(g.len());
+            let mut codes = vec![9u8; prefix];
+            g.codes_into(start..end, &mut codes);
+            let want: Vec<u8> = std::iter::repeat_n(9u8, prefix)
+                .chain((start..end).map(|p| g.base(p).unwrap_or(N_CODE)))
+                .collect();
+            prop_assert_eq!(codes, want);
         }
 
         #[test]
