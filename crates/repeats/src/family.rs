@@ -187,18 +187,53 @@ pub(crate) const PROBE_COPIES: usize = 64;
 /// column-by-column extension. Most seeds of a genome are such chance matches.
 fn any_flanks_agree(flanks: &mut [Flank], genome: &Genome) -> bool {
     let n = flanks.len().min(PROBE_COPIES);
-    let probes: Vec<Vec<u8>> =
-        flanks[..n].iter_mut().map(|f| f.bases(genome, PROBE + 3).to_vec()).collect();
-    let agree = |a: &[u8], b: &[u8]| {
-        (0..=3).any(|shift| {
-            let matches = |x: &[u8], y: &[u8]| {
-                x.iter().zip(y).take(PROBE).filter(|(p, q)| p == q && **p < 4).count()
-            };
-            matches(&a[shift.min(a.len())..], b) >= PROBE_MATCHES
-                || matches(a, &b[shift.min(b.len())..]) >= PROBE_MATCHES
+    let probes: Vec<Probe> =
+        flanks[..n].iter_mut().map(|f| Probe::new(f.bases(genome, PROBE + MAX_SHIFT))).collect();
+    (0..n).any(|i| (i + 1..n).any(|j| probes[i].agrees(&probes[j])))
+}
+
+/// Largest shift (small indel) at which [`any_flanks_agree`] compares two flanks.
+const MAX_SHIFT: usize = 3;
+
+/// The first bases of a flank, packed so that two flanks compare in a few word operations:
+/// for each shift `s`, the [`PROBE`] bases from `s` on as 2-bit codes (base `i` at bits `2i`)
+/// and the positions that hold a base (bit `2i` set; N and past the flank's end clear).
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    codes: [u64; MAX_SHIFT + 1],
+    present: [u64; MAX_SHIFT + 1],
+}
+
+impl Probe {
+    fn new(bases: &[u8]) -> Probe {
+        let mut probe = Probe { codes: [0; MAX_SHIFT + 1], present: [0; MAX_SHIFT + 1] };
+        for shift in 0..=MAX_SHIFT {
+            let shifted = bases.get(shift..).unwrap_or_default();
+            for (i, &code) in shifted.iter().take(PROBE).enumerate() {
+                if code < 4 {
+                    probe.codes[shift] |= u64::from(code) << (2 * i);
+                    probe.present[shift] |= 1 << (2 * i);
+                }
+            }
+        }
+        probe
+    }
+
+    /// Positions where this probe from `shift` and `other` from `other_shift` hold the same base.
+    fn matches(&self, shift: usize, other: &Probe, other_shift: usize) -> u32 {
+        let differ = self.codes[shift] ^ other.codes[other_shift];
+        let same = !(differ | (differ >> 1));
+        (same & self.present[shift] & other.present[other_shift]).count_ones()
+    }
+
+    /// Whether the two flanks match at least [`PROBE_MATCHES`] times over [`PROBE`] bases at
+    /// some shift of either against the other.
+    fn agrees(&self, other: &Probe) -> bool {
+        let enough = PROBE_MATCHES as u32;
+        (0..=MAX_SHIFT).any(|shift| {
+            self.matches(shift, other, 0) >= enough || self.matches(0, other, shift) >= enough
         })
-    };
-    (0..n).any(|i| (i + 1..n).any(|j| agree(&probes[i], &probes[j])))
+    }
 }
 
 /// Whether a seed with these copies (at most [`PROBE_COPIES`] of them, else it is assumed
@@ -466,6 +501,44 @@ mod tests {
 
     fn seed_copies(index: &SeedIndex, kmer: u64) -> Vec<Occurrence> {
         index.find(kmer).map_or_else(Vec::new, |seed| index.occurrences(seed).to_vec())
+    }
+
+    /// The packed comparison against the comparison it replaces, base by base: random flanks,
+    /// related ones (with a shifted start), short ones (a contig end) and N bases.
+    #[test]
+    fn packed_probes_agree_as_base_by_base_comparison() {
+        let naive = |a: &[u8], b: &[u8]| {
+            let matches = |x: &[u8], y: &[u8]| {
+                x.iter().zip(y).take(PROBE).filter(|(p, q)| p == q && **p < 4).count()
+            };
+            (0..=MAX_SHIFT).any(|shift| {
+                matches(&a[shift.min(a.len())..], b) >= PROBE_MATCHES
+                    || matches(a, &b[shift.min(b.len())..]) >= PROBE_MATCHES
+            })
+        };
+        let mut rng = StdRng::seed_from_u64(11);
+        let (mut agreeing, mut total) = (0, 0);
+        for _ in 0..20_000 {
+            let len_a = rng.random_range(0..=PROBE + MAX_SHIFT);
+            let a: Vec<u8> = (0..len_a).map(|_| rng.random_range(0..5u8)).collect();
+            let mut b: Vec<u8> = if rng.random_bool(0.5) && len_a > 4 {
+                let from = rng.random_range(0..4).min(len_a);
+                a[from..]
+                    .iter()
+                    .map(|&c| if rng.random_bool(0.3) { 4 - c % 4 } else { c })
+                    .collect()
+            } else {
+                (0..rng.random_range(0..=PROBE + MAX_SHIFT))
+                    .map(|_| rng.random_range(0..5u8))
+                    .collect()
+            };
+            b.truncate(PROBE + MAX_SHIFT);
+            let want = naive(&a, &b);
+            assert_eq!(Probe::new(&a).agrees(&Probe::new(&b)), want, "{a:?} {b:?}");
+            agreeing += usize::from(want);
+            total += 1;
+        }
+        assert!(agreeing > total / 20 && agreeing < total / 2, "{agreeing} of {total}");
     }
 
     #[test]
