@@ -8,7 +8,7 @@
 //! row's best cell, so a copy whose indels accumulate stays inside the band.
 //!
 //! Two users: [`crate::family`] extends a consensus against many copies at once, trying each of
-//! the four bases for the next column ([`advance_all`] into [`FourRows`]); [`align_outward`]
+//! the four bases for the next column ([`advance_all`] into [`FourRows`], then [`FourRows::pick_into`]); [`align_outward`]
 //! re-aligns one copy to a finished consensus to find where the copy ends.
 //!
 //! A row stores only `h` and `f` (a row's `e` depends on its own cells alone), with dead
@@ -131,14 +131,16 @@ impl FourRows {
         FourRows::dead(0, 0)
     }
 
-    /// The row of consensus base `base`.
-    pub(crate) fn pick(&self, base: usize) -> BandRow {
-        let mut row = BandRow::dead(self.center, self.row);
-        for (one, four) in row.h.iter_mut().zip(&self.h) {
+    /// Makes `row` the row of consensus base `base`, copying only the cells of the band: `row`
+    /// must be a row of `scoring`'s band (its cells outside the band are dead, as every row's
+    /// are).
+    pub(crate) fn pick_into(&self, base: usize, scoring: &Scoring, row: &mut BandRow) {
+        let end = 2 * scoring.band + 2;
+        for (one, four) in row.h[1..end].iter_mut().zip(&self.h[1..end]) {
             *one = [four[base]];
         }
-        row.f = self.f;
-        row
+        row.f[1..end].copy_from_slice(&self.f[1..end]);
+        (row.center, row.row) = (self.center, self.row);
     }
 }
 
@@ -257,14 +259,15 @@ pub(crate) fn align_outward(
     scoring: &Scoring,
     stop_after: usize,
 ) -> Reach {
-    let mut row = BandRow::origin(scoring);
-    let mut next = row;
+    let (mut rows, mut other_rows) = (BandRow::origin(scoring), BandRow::origin(scoring));
+    // Swapped by reference after each row (a row is a few hundred bytes).
+    let (mut row, mut next) = (&mut rows, &mut other_rows);
     let mut steer = row.best(scoring);
     let mut reach = Reach { score: 0, copy_len: 0, consensus_len: 0 };
     let gain = max_row_gain(scoring);
     for (i, &base) in consensus.iter().enumerate() {
         let copy = flank.bases(genome, row.next_flank_need(scoring));
-        steer = row.advance(base, copy, scoring, steer, &mut next);
+        steer = row.advance(base, copy, scoring, steer, next);
         std::mem::swap(&mut row, &mut next);
         let rows = i + 1;
         if steer.score > reach.score {
@@ -438,7 +441,8 @@ mod tests {
                 let cell = row.advance(base, &copy, &scoring, steer, &mut one);
                 reference = reference.advance(base, &copy, &scoring, steer.slot);
                 same_cells(&one, &reference, width);
-                let picked = four.pick(usize::from(base));
+                let mut picked = row;
+                four.pick_into(usize::from(base), &scoring, &mut picked);
                 same_cells(&picked, &reference, width);
                 proptest::prop_assert_eq!(cell, cells[usize::from(base)]);
                 proptest::prop_assert_eq!(cell, one.best(&scoring));

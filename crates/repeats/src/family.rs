@@ -318,7 +318,7 @@ fn extend_consensus(flanks: &mut [Flank], genome: &Genome, params: &Params) -> V
         let (mut total, mut support) = (0i64, 0usize);
         for (c, track) in tracks.iter_mut().enumerate() {
             let cell = cells[c][base];
-            track.row = candidates[c].pick(base);
+            candidates[c].pick_into(base, scoring, &mut track.row);
             track.steer = cell;
             track.best = track.best.max(cell.score);
             let contribution = cell.score.max(track.best + scoring.cap_penalty);

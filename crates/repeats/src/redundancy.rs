@@ -228,68 +228,109 @@ pub(crate) struct LocalHit {
     pub(crate) span_b: usize,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Path {
-    score: i32,
-    matches: u32,
-    columns: u32,
-    start_a: u32,
-    start_b: u32,
+/// Cells of one band row, a field per array (slot `t` at index `t`; index `WIDTH` is a sentinel
+/// that stays empty). A cell's best path into it: score, matches and columns so far, and where
+/// it started. An empty cell has score 0 (no path worth extending); its other fields are stale.
+#[derive(Debug, Clone)]
+struct BandCells {
+    score: [i32; WIDTH + 1],
+    matches: [u32; WIDTH + 1],
+    columns: [u32; WIDTH + 1],
+    start_a: [u32; WIDTH + 1],
+    start_b: [u32; WIDTH + 1],
 }
 
-/// Banded Smith-Waterman of `a` (rows) against `b` (columns) around `diagonal`.
+/// Cells across the band.
+const WIDTH: usize = (2 * BAND + 1) as usize;
+
+impl BandCells {
+    fn empty() -> Self {
+        BandCells {
+            score: [0; WIDTH + 1],
+            matches: [0; WIDTH + 1],
+            columns: [0; WIDTH + 1],
+            start_a: [0; WIDTH + 1],
+            start_b: [0; WIDTH + 1],
+        }
+    }
+}
+
+/// Banded Smith-Waterman of `a` (rows) against `b` (columns) around `diagonal` (match +1,
+/// mismatch −1, gap −2). Each row is computed in two passes: the diagonal and vertical steps
+/// of every cell (independent across the band), then the horizontal steps, which run along the
+/// row. Ties keep the diagonal step, then the vertical one; the best hit is the first cell
+/// reaching the top score.
 pub(crate) fn banded_local(a: &[u8], b: &[u8], diagonal: i64) -> LocalHit {
-    let width = (2 * BAND + 1) as usize;
-    let empty = Path::default();
-    let mut prev = vec![empty; width];
-    let mut cur = vec![empty; width];
+    let (mut rows, mut other_rows) = (BandCells::empty(), BandCells::empty());
+    // Swapped by reference after each row: the rows themselves are 2.4 kB each.
+    let (mut prev, mut cur) = (&mut rows, &mut other_rows);
     let mut best = LocalHit::default();
-    // Cell (i, t): row i of a (1-based, bases consumed), column j = i + diagonal + t - BAND.
     for i in 1..=a.len() {
-        for t in 0..width {
-            let j = i as i64 + diagonal + t as i64 - BAND;
-            cur[t] = empty;
-            if j < 1 || j > b.len() as i64 {
-                continue;
+        // Slot t is column j = first_j + t (1-based, bases of b consumed); cells with j
+        // outside 1..=b.len() stay empty.
+        let first_j = i as i64 + diagonal - BAND;
+        let lo = (1 - first_j).clamp(0, WIDTH as i64) as usize;
+        let hi = (b.len() as i64 + 1 - first_j).clamp(lo as i64, WIDTH as i64) as usize;
+        cur.score[..lo].fill(0);
+        cur.score[hi..WIDTH].fill(0);
+        if lo < hi {
+            let base = a[i - 1];
+            let from_b = (first_j + lo as i64 - 1) as usize;
+            let row_start = i as u32 - 1;
+            for (t, &other) in (lo..hi).zip(&b[from_b..from_b + (hi - lo)]) {
+                let same = base == other;
+                let (mut score, mut matches, mut columns, mut start_a, mut start_b) =
+                    if prev.score[t] > 0 {
+                        (
+                            prev.score[t],
+                            prev.matches[t],
+                            prev.columns[t],
+                            prev.start_a[t],
+                            prev.start_b[t],
+                        )
+                    } else {
+                        (0, 0, 0, row_start, (first_j + t as i64 - 1) as u32)
+                    };
+                score += if same { 1 } else { -1 };
+                matches += u32::from(same);
+                columns += 1;
+                // Gap in b (a base of a alone): from (i - 1, j), one slot right in the previous
+                // row (the sentinel past the band is empty).
+                if prev.score[t + 1] - 2 > score {
+                    score = prev.score[t + 1] - 2;
+                    matches = prev.matches[t + 1];
+                    columns = prev.columns[t + 1] + 1;
+                    start_a = prev.start_a[t + 1];
+                    start_b = prev.start_b[t + 1];
+                }
+                cur.score[t] = score;
+                cur.matches[t] = matches;
+                cur.columns[t] = columns;
+                cur.start_a[t] = start_a;
+                cur.start_b[t] = start_b;
             }
-            let j = j as usize;
-            let same = a[i - 1] == b[j - 1];
-            let start = Path {
-                score: 0,
-                matches: 0,
-                columns: 0,
-                start_a: i as u32 - 1,
-                start_b: j as u32 - 1,
-            };
-            let diag = if prev[t].score > 0 { prev[t] } else { start };
-            let mut path = Path {
-                score: diag.score + if same { 1 } else { -1 },
-                matches: diag.matches + u32::from(same),
-                columns: diag.columns + 1,
-                ..diag
-            };
-            // Gap in b (a base of a alone): from (i - 1, j), one slot right in the previous row.
-            if t + 1 < width && prev[t + 1].score - 2 > path.score {
-                let p = prev[t + 1];
-                path = Path { score: p.score - 2, columns: p.columns + 1, ..p };
-            }
-            // Gap in a: from (i, j - 1), one slot left in this row.
-            if t > 0 && cur[t - 1].score - 2 > path.score {
-                let p = cur[t - 1];
-                path = Path { score: p.score - 2, columns: p.columns + 1, ..p };
-            }
-            if path.score <= 0 {
-                continue;
-            }
-            cur[t] = path;
-            if path.score > best.score {
-                best = LocalHit {
-                    score: path.score,
-                    matches: path.matches,
-                    columns: path.columns,
-                    span_a: i - path.start_a as usize,
-                    span_b: j - path.start_b as usize,
-                };
+            for t in lo..hi {
+                // Gap in a: from (i, j - 1), one slot left in this row (never from an empty
+                // cell: -2 loses to any step above).
+                if t > lo && cur.score[t - 1] - 2 > cur.score[t] {
+                    cur.score[t] = cur.score[t - 1] - 2;
+                    cur.matches[t] = cur.matches[t - 1];
+                    cur.columns[t] = cur.columns[t - 1] + 1;
+                    cur.start_a[t] = cur.start_a[t - 1];
+                    cur.start_b[t] = cur.start_b[t - 1];
+                }
+                if cur.score[t] <= 0 {
+                    cur.score[t] = 0;
+                } else if cur.score[t] > best.score {
+                    let j = (first_j + t as i64) as usize;
+                    best = LocalHit {
+                        score: cur.score[t],
+                        matches: cur.matches[t],
+                        columns: cur.columns[t],
+                        span_a: i - cur.start_a[t] as usize,
+                        span_b: j - cur.start_b[t] as usize,
+                    };
+                }
             }
         }
         std::mem::swap(&mut prev, &mut cur);
@@ -310,6 +351,102 @@ mod tests {
         seq.iter()
             .map(|&c| if rng.random_bool(rate) { (c + rng.random_range(1..4)) % 4 } else { c })
             .collect()
+    }
+
+    #[derive(Debug, Clone, Copy, Default)]
+    struct Path {
+        score: i32,
+        matches: u32,
+        columns: u32,
+        start_a: u32,
+        start_b: u32,
+    }
+
+    /// The cell-by-cell form the two-pass rows replaced.
+    fn reference_local(a: &[u8], b: &[u8], diagonal: i64) -> LocalHit {
+        let width = (2 * BAND + 1) as usize;
+        let empty = Path::default();
+        let mut prev = vec![empty; width];
+        let mut cur = vec![empty; width];
+        let mut best = LocalHit::default();
+        // Cell (i, t): row i of a (1-based, bases consumed), column j = i + diagonal + t - BAND.
+        for i in 1..=a.len() {
+            for t in 0..width {
+                let j = i as i64 + diagonal + t as i64 - BAND;
+                cur[t] = empty;
+                if j < 1 || j > b.len() as i64 {
+                    continue;
+                }
+                let j = j as usize;
+                let same = a[i - 1] == b[j - 1];
+                let start = Path {
+                    score: 0,
+                    matches: 0,
+                    columns: 0,
+                    start_a: i as u32 - 1,
+                    start_b: j as u32 - 1,
+                };
+                let diag = if prev[t].score > 0 { prev[t] } else { start };
+                let mut path = Path {
+                    score: diag.score + if same { 1 } else { -1 },
+                    matches: diag.matches + u32::from(same),
+                    columns: diag.columns + 1,
+                    ..diag
+                };
+                // Gap in b (a base of a alone): from (i - 1, j), one slot right in the previous row.
+                if t + 1 < width && prev[t + 1].score - 2 > path.score {
+                    let p = prev[t + 1];
+                    path = Path { score: p.score - 2, columns: p.columns + 1, ..p };
+                }
+                // Gap in a: from (i, j - 1), one slot left in this row.
+                if t > 0 && cur[t - 1].score - 2 > path.score {
+                    let p = cur[t - 1];
+                    path = Path { score: p.score - 2, columns: p.columns + 1, ..p };
+                }
+                if path.score <= 0 {
+                    continue;
+                }
+                cur[t] = path;
+                if path.score > best.score {
+                    best = LocalHit {
+                        score: path.score,
+                        matches: path.matches,
+                        columns: path.columns,
+                        span_a: i - path.start_a as usize,
+                        span_b: j - path.start_b as usize,
+                    };
+                }
+            }
+            std::mem::swap(&mut prev, &mut cur);
+        }
+        best
+    }
+
+    #[test]
+    fn two_pass_rows_give_the_cell_by_cell_hit() {
+        let mut rng = StdRng::seed_from_u64(21);
+        for round in 0..400 {
+            let (len_a, before, after) =
+                (rng.random_range(0..300), rng.random_range(0..60), rng.random_range(0..60));
+            let rate = rng.random_range(0.0..0.4);
+            let a = random(&mut rng, len_a);
+            let from = rng.random_range(0..=a.len());
+            let mut b = random(&mut rng, before);
+            b.extend(mutate(&mut rng, &a[from..], rate));
+            b.extend(random(&mut rng, after));
+            if rng.random_bool(0.3) {
+                // Indels: drop or repeat a few bases.
+                let at = rng.random_range(0..=b.len());
+                let piece: Vec<u8> = b[at..(at + 4).min(b.len())].to_vec();
+                b.splice(at..at, piece);
+            }
+            let diagonal = rng.random_range(-120..120);
+            assert_eq!(
+                banded_local(&a, &b, diagonal),
+                reference_local(&a, &b, diagonal),
+                "round {round}"
+            );
+        }
     }
 
     #[test]
