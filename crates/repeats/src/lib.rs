@@ -280,18 +280,13 @@ pub fn find_repeats(
     let started = Instant::now();
     let consensi: Vec<Vec<u8>> =
         discovery.families.iter().map(|d| d.family.consensus.clone()).collect();
-    // The seed table is sorted beside redundancy removal.
+    // The seed table is sorted beside redundancy removal, which runs on one thread.
     let by_count = |mut seeds: Vec<SeedSummary>| {
         seeds.sort_by_key(|s| (std::cmp::Reverse(s.count), s.kmer));
         seeds
     };
     let non_redundant = || {
-        redundancy::non_redundant(
-            &consensi,
-            params.redundancy_identity,
-            params.redundancy_coverage,
-            params.threads,
-        )
+        redundancy::non_redundant(&consensi, params.redundancy_identity, params.redundancy_coverage)
     };
     let (kept, seeds) = if params.threads > 1 {
         std::thread::scope(|scope| {
@@ -302,7 +297,6 @@ pub fn find_repeats(
     } else {
         (non_redundant(), by_count(seeds))
     };
-    let kept = kept?;
     let redundant_families = consensi.len() - kept.len();
     let kept_consensi: Vec<Vec<u8>> = kept.iter().map(|&i| consensi[i].clone()).collect();
     times.redundancy = started.elapsed().as_secs_f64();

@@ -5,20 +5,8 @@
 //! anchors a banded local alignment (match +1, mismatch −1, gap −2) that carries, in every cell,
 //! the matches and columns of the best path into it, so identity and coverage come without a
 //! traceback.
-//!
-//! Families are visited longest first and a family is dropped when it is redundant with one
-//! kept before it, so whether one is kept depends on the decisions before it. The alignments
-//! do not: workers test each family against every longer one it shares k-mers with, in a fixed
-//! order, and stop at the first that passes; the ordered sink then keeps or drops families in
-//! turn, and only when that first match was itself dropped does it test the family's remaining
-//! candidates among the kept ones. The result is the sequential rule's, for any thread count.
 
 use std::collections::HashMap;
-use std::ops::Range;
-
-use seqflow_pipeline::{Cost, Emitter, Pipeline};
-
-use crate::Error;
 
 /// Length of the k-mers that propose candidate pairs.
 const PAIR_K: usize = 11;
@@ -29,147 +17,41 @@ const MIN_SHARED: usize = 2;
 const EXPECTED_SHARED_DIVISOR: usize = 60;
 /// Half-width of the band around the anchoring diagonal.
 const BAND: i64 = 48;
-/// Families (in visiting order) per work item.
-const FAMILIES_PER_ITEM: usize = 4;
 
 /// Indices of the families to keep, given consensi as 2-bit codes in discovery order: families
 /// are visited longest first (ties: earlier first) and dropped when redundant with one kept.
-/// The same for any `threads`.
-pub(crate) fn non_redundant(
-    consensi: &[Vec<u8>],
-    identity: f64,
-    coverage: f64,
-    threads: usize,
-) -> Result<Vec<usize>, Error> {
+pub(crate) fn non_redundant(consensi: &[Vec<u8>], identity: f64, coverage: f64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..consensi.len()).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(consensi[i].len()), i));
-    let mut rank = vec![0usize; consensi.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r;
-    }
-    let mut owners: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    for &i in &order {
-        for (pos, kmer) in kmers(&consensi[i]) {
-            owners.entry(kmer).or_default().push((i as u32, pos as u32));
-        }
-    }
-    let test = Test { consensi, identity, coverage };
-    let pipeline = Pipeline::builder()
-        .workers(threads)
-        .channel_depth(2 * threads.max(1))
-        .reorder_window(8 * threads.max(1))
-        .build();
-    let mut kept = vec![false; consensi.len()];
-    pipeline
-        .run_ordered(
-            |emit: &mut Emitter<Ranks>| -> Result<(), Error> {
-                for start in (0..order.len()).step_by(FAMILIES_PER_ITEM) {
-                    let end = (start + FAMILIES_PER_ITEM).min(order.len());
-                    if emit.send(Ranks(start..end)).is_err() {
-                        break;
-                    }
-                }
-                Ok(())
-            },
-            |_| (),
-            |_: &mut (), ranks: Ranks| -> Result<Vec<Speculation>, Error> {
-                Ok(ranks.0.map(|r| test.speculate(order[r], &owners, &rank)).collect())
-            },
-            |speculations: Vec<Speculation>| -> Result<(), Error> {
-                for speculation in speculations {
-                    kept[speculation.family] = !test.resolve(&speculation, &kept);
-                }
-                Ok(())
-            },
-        )
-        .map_err(Error::from_pipeline)?;
-    Ok((0..consensi.len()).filter(|&i| kept[i]).collect())
-}
-
-/// Consecutive positions of the visiting order: one work item.
-struct Ranks(Range<usize>);
-
-impl Cost for Ranks {
-    fn cost(&self) -> usize {
-        1
-    }
-}
-
-/// One family's candidates (longer families it might be redundant with, each with its strand
-/// and anchoring diagonal) in testing order, and the first that passed, if any: every one
-/// before it failed.
-struct Speculation {
-    family: usize,
-    candidates: Vec<Candidate>,
-    first_pass: Option<usize>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    family: u32,
-    reverse: bool,
-    diagonal: i64,
-}
-
-/// The redundancy criterion over a set of consensi.
-struct Test<'a> {
-    consensi: &'a [Vec<u8>],
-    identity: f64,
-    coverage: f64,
-}
-
-impl Test<'_> {
-    /// Lists `family`'s candidates among the families visited before it and tests them in
-    /// order up to the first that passes.
-    fn speculate(
-        &self,
-        family: usize,
-        owners: &HashMap<u32, Vec<(u32, u32)>>,
-        rank: &[usize],
-    ) -> Speculation {
-        let query = &self.consensi[family];
-        let mut candidates = Vec::new();
-        for reverse in [false, true] {
+    let mut kept: Vec<usize> = Vec::new();
+    let mut kmer_owners: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    for i in order {
+        let query = &consensi[i];
+        let redundant = [false, true].into_iter().any(|reverse| {
             let oriented = if reverse { reverse_complement(query) } else { query.clone() };
-            let before = |other: u32| rank[other as usize] < rank[family];
-            for (other, diagonal, shared) in best_diagonals(&oriented, owners, before) {
-                let target = &self.consensi[other as usize];
+            best_diagonals(&oriented, &kmer_owners).into_iter().any(|(family, diagonal, shared)| {
+                let target = &consensi[family as usize];
                 // 80% identity over 80% of the shorter one leaves, in expectation, about 7% of
                 // its 11-mers intact on one diagonal; far fewer shared k-mers cannot qualify.
-                if shared * EXPECTED_SHARED_DIVISOR >= target.len().min(oriented.len()) {
-                    candidates.push(Candidate { family: other, reverse, diagonal });
+                if shared * EXPECTED_SHARED_DIVISOR < target.len().min(oriented.len()) {
+                    return false;
                 }
+                let hit = banded_local(target, &oriented, diagonal);
+                let shorter = target.len().min(oriented.len()) as f64;
+                hit.columns > 0
+                    && hit.matches as f64 >= identity * hit.columns as f64
+                    && hit.span_a.min(hit.span_b) as f64 >= coverage * shorter
+            })
+        });
+        if !redundant {
+            for (pos, kmer) in kmers(query) {
+                kmer_owners.entry(kmer).or_default().push((i as u32, pos as u32));
             }
-        }
-        let first_pass = candidates.iter().position(|&c| self.passes(family, c));
-        Speculation { family, candidates, first_pass }
-    }
-
-    /// Whether the family of `speculation` is redundant with one of the `kept` families.
-    fn resolve(&self, speculation: &Speculation, kept: &[bool]) -> bool {
-        let is_kept = |c: &Candidate| kept[c.family as usize];
-        match speculation.first_pass {
-            None => false,
-            Some(first) if is_kept(&speculation.candidates[first]) => true,
-            Some(first) => speculation.candidates[first + 1..]
-                .iter()
-                .filter(|c| is_kept(c))
-                .any(|&c| self.passes(speculation.family, c)),
+            kept.push(i);
         }
     }
-
-    /// Whether `family` is at least `identity` identical to the candidate over at least
-    /// `coverage` of the shorter of the two, aligned around the candidate's diagonal.
-    fn passes(&self, family: usize, candidate: Candidate) -> bool {
-        let query = &self.consensi[family];
-        let oriented = if candidate.reverse { reverse_complement(query) } else { query.clone() };
-        let target = &self.consensi[candidate.family as usize];
-        let hit = banded_local(target, &oriented, candidate.diagonal);
-        let shorter = target.len().min(oriented.len()) as f64;
-        hit.columns > 0
-            && hit.matches as f64 >= self.identity * hit.columns as f64
-            && hit.span_a.min(hit.span_b) as f64 >= self.coverage * shorter
-    }
+    kept.sort_unstable();
+    kept
 }
 
 /// The 2-bit reverse complement of a code sequence.
@@ -185,21 +67,13 @@ fn kmers(codes: &[u8]) -> impl Iterator<Item = (usize, u32)> + '_ {
         .map(|(pos, w)| (pos, w.iter().fold(0u32, |kmer, &c| (kmer << 2) | u32::from(c))))
 }
 
-/// For each family sharing k-mers with `query` that `include` admits, its most populated diagonal
+/// For each kept family sharing k-mers with `query`, its most populated diagonal
 /// (`query position − family position`) and its number of hits, if at least `MIN_SHARED`.
-fn best_diagonals(
-    query: &[u8],
-    owners: &HashMap<u32, Vec<(u32, u32)>>,
-    include: impl Fn(u32) -> bool,
-) -> Vec<(u32, i64, usize)> {
+fn best_diagonals(query: &[u8], owners: &HashMap<u32, Vec<(u32, u32)>>) -> Vec<(u32, i64, usize)> {
     let mut hits: Vec<(u32, i64)> = Vec::new();
     for (pos, kmer) in kmers(query) {
         if let Some(list) = owners.get(&kmer) {
-            hits.extend(
-                list.iter()
-                    .filter(|&&(family, _)| include(family))
-                    .map(|&(family, at)| (family, pos as i64 - i64::from(at))),
-            );
+            hits.extend(list.iter().map(|&(family, at)| (family, pos as i64 - i64::from(at))));
         }
     }
     hits.sort_unstable();
@@ -462,69 +336,6 @@ mod tests {
         assert!(hit.span_a > 560 && hit.span_a <= 600, "{hit:?}");
     }
 
-    /// The rule applied one family at a time against the kept ones, as it reads.
-    fn sequential(consensi: &[Vec<u8>]) -> Vec<usize> {
-        let test = Test { consensi, identity: 0.8, coverage: 0.8 };
-        let mut order: Vec<usize> = (0..consensi.len()).collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(consensi[i].len()), i));
-        let mut owners: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-        let mut kept = Vec::new();
-        for i in order {
-            let redundant = [false, true].into_iter().any(|reverse| {
-                let query = &consensi[i];
-                let oriented = if reverse { reverse_complement(query) } else { query.clone() };
-                best_diagonals(&oriented, &owners, |_| true).into_iter().any(|(f, diagonal, n)| {
-                    n * EXPECTED_SHARED_DIVISOR >= consensi[f as usize].len().min(query.len())
-                        && test.passes(i, Candidate { family: f, reverse, diagonal })
-                })
-            });
-            if !redundant {
-                for (pos, kmer) in kmers(&consensi[i]) {
-                    owners.entry(kmer).or_default().push((i as u32, pos as u32));
-                }
-                kept.push(i);
-            }
-        }
-        kept.sort_unstable();
-        kept
-    }
-
-    #[test]
-    fn any_thread_count_keeps_what_the_sequential_rule_keeps() {
-        // Chains of pieces: a piece of a piece (close to the second, farther from the first)
-        // makes a family's first match a dropped one, which the ordered resolution must see.
-        for seed in 0..12 {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let mut consensi: Vec<Vec<u8>> = Vec::new();
-            for _ in 0..6 {
-                let len = rng.random_range(300..900);
-                let root = random(&mut rng, len);
-                consensi.push(root.clone());
-                let mut current = root;
-                for _ in 0..4 {
-                    let len = current.len();
-                    let from = rng.random_range(0..len / 5);
-                    let to = len - rng.random_range(0..len / 5);
-                    let mut piece = {
-                        let rate = rng.random_range(0.03..0.15);
-                        mutate(&mut rng, &current[from..to], rate)
-                    };
-                    if rng.random_bool(0.5) {
-                        piece = reverse_complement(&piece);
-                    }
-                    consensi.push(piece.clone());
-                    current = piece;
-                }
-            }
-            let want = sequential(&consensi);
-            for threads in [1, 2, 3] {
-                let got = non_redundant(&consensi, 0.8, 0.8, threads).unwrap();
-                assert_eq!(got, want, "seed {seed}, {threads} threads");
-            }
-            assert!(want.len() < consensi.len() && want.len() > 6, "seed {seed}: {want:?}");
-        }
-    }
-
     #[test]
     fn redundant_families_collapse_to_the_longest_on_either_strand() {
         let mut rng = StdRng::seed_from_u64(8);
@@ -533,7 +344,7 @@ mod tests {
         let distant = mutate(&mut rng, &long[100..1100], 0.35);
         let unrelated = random(&mut rng, 900);
         let part = long[0..400].to_vec(); // all of the shorter one matches: redundant
-        let kept = non_redundant(&[close, long, distant, unrelated, part], 0.8, 0.8, 2).unwrap();
+        let kept = non_redundant(&[close, long, distant, unrelated, part], 0.8, 0.8);
         assert_eq!(kept, vec![1, 2, 3]);
     }
 }
