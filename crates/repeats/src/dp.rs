@@ -8,14 +8,16 @@
 //! row's best cell, so a copy whose indels accumulate stays inside the band.
 //!
 //! Two users: [`crate::family`] extends a consensus against many copies at once, trying each of
-//! the four bases for the next column ([`advance_all`] into [`FourRows`], then [`FourRows::pick_into`]); [`align_outward`]
-//! re-aligns one copy to a finished consensus to find where the copy ends.
+//! the four bases for the next column ([`advance_all`] into [`FourRows`], then
+//! [`FourRows::pick_into`]); [`align_outward`] re-aligns one copy to a finished consensus to find
+//! where the copy ends.
 //!
 //! A row stores only `h` and `f` (a row's `e` depends on its own cells alone), with dead
 //! sentinel cells on both sides of the band, so a cell's predecessors never need a range check.
-//! Dead cells hold values near [`NEG`] that may drift by a few points per row; they can never
-//! reach a live score, and every row keeps a live cell (the best cell's diagonal successor
-//! stays in the band), so no decision ever rests on a dead value.
+//! Dead cells are not pinned to [`NEG`]: they never fall below it and rise by at most one match
+//! per row, so over any feasible number of rows (a consensus side is at most a few million
+//! bases) they stay hundreds of millions below every live score. Every row keeps a live cell
+//! (the best cell's diagonal successor stays in the band), so no decision rests on a dead value.
 
 use crate::flank::Flank;
 use crate::params::Scoring;
@@ -483,7 +485,8 @@ mod tests {
                 steer = row.advance(base, bases, &scoring, steer, &mut next);
                 std::mem::swap(&mut row, &mut next);
                 if steer.score > want.score {
-                    want = Reach { score: steer.score, copy_len: steer.copy_len, consensus_len: i + 1 };
+                    let (score, copy_len) = (steer.score, steer.copy_len);
+                    want = Reach { score, copy_len, consensus_len: i + 1 };
                 }
                 if i + 1 - want.consensus_len >= stop_after {
                     break;
