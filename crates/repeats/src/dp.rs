@@ -66,6 +66,12 @@ impl<const N: usize> Rows<N> {
     fn dead(center: i64, row: usize) -> Self {
         Rows { h: [[NEG; N]; STORED], f: [NEG; STORED], center, row }
     }
+
+    /// The slot of lane `lane`'s best cell in a band of `width` slots (first one on ties).
+    fn best_slot(&self, lane: usize, width: usize) -> usize {
+        (1..width)
+            .fold(0, |best, t| if self.h[t + 1][lane] > self.h[best + 1][lane] { t } else { best })
+    }
 }
 
 impl BandRow {
@@ -101,13 +107,7 @@ impl BandRow {
 
     /// The best cell of this row (first one on ties).
     pub(crate) fn best(&self, scoring: &Scoring) -> Cell {
-        let width = 2 * scoring.band + 1;
-        let mut slot = 0;
-        for t in 1..width {
-            if self.h[t + 1][0] > self.h[slot + 1][0] {
-                slot = t;
-            }
-        }
+        let slot = self.best_slot(0, 2 * scoring.band + 1);
         let copy_len = (self.center_copy_len() + slot as i64 - scoring.band as i64).max(0);
         Cell { score: self.h[slot + 1][0], copy_len: copy_len as usize, slot }
     }
@@ -217,17 +217,11 @@ fn step<const N: usize>(
             (left_h[b], left_e[b]) = (h, e);
         }
     }
-    let mut best = [Cell { score: NEG, copy_len: 0, slot: 0 }; N];
-    for (b, cell) in best.iter_mut().enumerate() {
-        for t in 0..width {
-            if t == 0 || out.h[t + 1][b] > cell.score {
-                cell.score = out.h[t + 1][b];
-                cell.slot = t;
-            }
-        }
-        cell.copy_len = (first_copy_len + cell.slot as i64).max(0) as usize;
-    }
-    best
+    std::array::from_fn(|lane| {
+        let slot = out.best_slot(lane, width);
+        let copy_len = (first_copy_len + slot as i64).max(0) as usize;
+        Cell { score: out.h[slot + 1][lane], copy_len, slot }
+    })
 }
 
 /// The most a row's best score can exceed the previous row's: one diagonal step's best score
