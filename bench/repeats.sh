@@ -18,7 +18,9 @@
 # REPrise is not run here (its source is on GitHub, not a package registry); its figures on the
 # same chromosomes are quoted from the issue in docs/benchmarks.md.
 set -euo pipefail
-old_binary=$(realpath -e "${2:-/dev/null}")
+old_binary=${2:-}
+[[ -z $old_binary || -x $old_binary ]] || { echo "$old_binary: not an executable file" >&2; exit 2; }
+[[ -n $old_binary ]] && old_binary=$(realpath "$old_binary")
 cd "$(dirname "$0")/.."
 what=${1:-all}
 data=bench/data/repeats
