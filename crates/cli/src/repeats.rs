@@ -416,11 +416,12 @@ fn verbose_lines(summary: &Summary<'_>) -> Vec<String> {
         ),
         format!(
             "index (k = {}): {} k-mers scanned, {} skipped as low complexity, {} tandem copies \
-             collapsed; {} seeds kept with {} copies; {} bucket passes, largest bucket {}",
+             collapsed; {} chance matches dropped, {} seeds kept with {} copies; {} bucket              passes, largest bucket {}",
             summary.k,
             index.kmers_scanned,
             index.low_complexity_skipped,
             index.tandem_collapsed,
+            index.filtered_out,
             index.distinct_kept,
             index.occurrences_kept,
             index.buckets,

@@ -34,8 +34,8 @@ use seqflow_pipeline::{Cost, Emitter, Pipeline, Report};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::family::{Family, build_family, may_extend};
-use crate::index::{Occurrence, Seed, SeedIndex};
+use crate::family::{Family, build_family};
+use crate::index::{Occurrence, SeedIndex};
 use crate::params::Params;
 
 /// Fewest copies at one relative placement (and at least a tenth of the seed's copies) that
@@ -57,7 +57,8 @@ const OFFSET_TOLERANCE: i64 = 16;
 /// Counters of the discovery phase.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DiscoveryStats {
-    /// Seeds left after dropping those whose copies share nothing beside them.
+    /// Seeds discovery starts from: the index's seeds, which exclude those whose copies share
+    /// nothing beside them (equal to the index's `distinct_kept`).
     pub viable_seeds: u64,
     /// Rounds run.
     pub rounds: u64,
@@ -145,10 +146,9 @@ pub(crate) fn discover(
     let mut pending = RoundDone::default();
     let mut committable = 0u64; // rounds up to this one may be committed
     let started = std::time::Instant::now();
-    let heap: BinaryHeap<(u32, Reverse<u64>)> = viable_seeds(genome, index, params.threads)
-        .into_iter()
-        .map(|s| (s.count, Reverse(s.kmer)))
-        .collect();
+    // The index holds only seeds that may extend (`SeedIndex::build_filtered`).
+    let heap: BinaryHeap<(u32, Reverse<u64>)> =
+        index.seeds().iter().map(|s| (s.count, Reverse(s.kmer))).collect();
     stats.viable_seeds = heap.len() as u64;
     // Seeds still in the source's heap, for progress only (the result never reads it).
     let seeds_left = AtomicU64::new(stats.viable_seeds);
@@ -267,27 +267,6 @@ pub(crate) fn discover(
     stats.recounted = source_stats.recounted;
     families.truncate(params.max_families);
     Ok(Discovery { families, stats, report: outcome.report })
-}
-
-/// The seeds that [`may_extend`], checked on `threads` threads (a chance k-mer whose copies
-/// share nothing beside it is most of a genome's seeds; dropping them here keeps them out of
-/// the rounds).
-fn viable_seeds<'a>(genome: &Genome, index: &'a SeedIndex, threads: usize) -> Vec<&'a Seed> {
-    let seeds = index.seeds();
-    let chunk = seeds.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = seeds
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter(|s| may_extend(genome, index.k(), index.occurrences(s)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("seed probe panicked")).collect()
-    })
 }
 
 /// Waits for the committer to finish a round and re-queues its rejected seeds; `Some(stop)`,

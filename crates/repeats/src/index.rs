@@ -28,7 +28,8 @@
 //!    genome order), so no per-thread copy is made. Then threads take runs of sub-bins, sort
 //!    each sub-bin by k-mer with a stable LSD radix sort (so occurrences stay in position
 //!    order; about twice as fast as `sort_unstable` on a `u128` key here), walk runs of equal
-//!    k-mers, collapse tandem copies and keep the frequent ones.
+//!    k-mers, collapse tandem copies and keep the frequent ones that the caller's filter
+//!    accepts ([`SeedIndex::build_filtered`]; discovery drops chance matches there).
 //! 4. The seeds are finally sorted by k-mer (buckets follow hash order); their occurrences stay
 //!    where they are.
 //!
@@ -43,7 +44,8 @@
 //!   buffer as large as the largest sub-bin it sorts (16 bytes × about 1/1024 of the valid
 //!   k-mers: 16 MB per thread for 1 Gbp);
 //! - the result, which grows across buckets: 8 bytes per kept occurrence plus 24 bytes per kept
-//!   seed ([`SeedIndex::heap_bytes`]).
+//!   seed ([`SeedIndex::heap_bytes`]); what a filter turns down is dropped as its bucket is
+//!   collected and never held.
 //!
 //! With the default 1 GiB a 1 Gbp genome takes about 15 bucket passes plus the counting scan
 //! (each pass re-reads the whole genome, so scanning dominates with many passes). A single
@@ -316,6 +318,9 @@ pub struct IndexStats {
     pub occurrences_kept: u64,
     /// Occurrences dropped as tandem copies (of all k-mers, kept or not).
     pub tandem_collapsed: u64,
+    /// Frequent k-mers the caller's filter turned down ([`SeedIndex::build_filtered`]); not
+    /// in `distinct_kept`.
+    pub filtered_out: u64,
     /// Bucket passes over the genome (the counting scan not included).
     pub buckets: usize,
     /// Bytes of entries in the largest bucket.
@@ -352,11 +357,45 @@ impl SeedIndex {
         config: &IndexConfig,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<SeedIndex, IndexError> {
+        Self::build_filtered(genome, config, &|_| true, progress)
+    }
+
+    /// [`SeedIndex::build_with_progress`] keeping only the frequent k-mers whose occurrences
+    /// (after tandem collapse, in position order) `keep` accepts. The filter runs on each
+    /// bucket as it is collected, so what it turns down never takes memory in the result (on
+    /// a simulated 1 Gbp genome, two thirds of the frequent 16-mers are chance matches that
+    /// discovery would drop anyway).
+    ///
+    /// ```
+    /// use seqflow_genome::GenomeBuilder;
+    /// use seqflow_repeats::index::{IndexConfig, SeedIndex};
+    ///
+    /// let unit = b"GATTACACGTTGCAGG";
+    /// let spacer = [b'N'; 600];
+    /// let mut builder = GenomeBuilder::new();
+    /// builder.push_contig("chr1", &[&unit[..], &spacer, unit, &spacer, unit, &spacer, unit].concat())?;
+    /// let genome = builder.build();
+    /// let config = IndexConfig { k: 12, ..IndexConfig::default() };
+    /// // Only k-mers with an occurrence on the reverse strand.
+    /// let index = SeedIndex::build_filtered(&genome, &config, &|occ| occ.iter().any(|o| o.is_reverse()), &mut |_, _| {})?;
+    /// assert!(index.seeds().iter().all(|s| index.occurrences(s).iter().any(|o| o.is_reverse())));
+    /// assert_eq!(index.seeds().len() as u64 + index.stats().filtered_out, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SeedIndex::build`].
+    pub fn build_filtered(
+        genome: &Genome,
+        config: &IndexConfig,
+        keep: &(dyn Fn(&[Occurrence]) -> bool + Sync),
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<SeedIndex, IndexError> {
         let k = config.k;
         if !(1..=MAX_K).contains(&k) {
             return Err(IndexError::InvalidK { k });
         }
-        let builder = Builder::new(genome, config);
+        let builder = Builder::new(genome, config, keep);
         let counts = builder.count();
         let mut stats = IndexStats {
             kmers_scanned: counts.kmers_scanned,
@@ -488,18 +527,24 @@ impl Counts {
 struct Builder<'a> {
     genome: &'a Genome,
     config: &'a IndexConfig,
+    /// The caller's filter on a frequent k-mer's occurrences.
+    keep: &'a (dyn Fn(&[Occurrence]) -> bool + Sync),
     /// The genome slice each thread scans.
     chunks: Vec<Range<u64>>,
     complexity: ComplexityFilter,
 }
 
 impl<'a> Builder<'a> {
-    fn new(genome: &'a Genome, config: &'a IndexConfig) -> Self {
+    fn new(
+        genome: &'a Genome,
+        config: &'a IndexConfig,
+        keep: &'a (dyn Fn(&[Occurrence]) -> bool + Sync),
+    ) -> Self {
         let threads = config.threads.max(1) as u64;
         let len = genome.len();
         let chunks = (0..threads).map(|t| len * t / threads..len * (t + 1) / threads).collect();
         let complexity = ComplexityFilter::new(config.k, config.min_entropy);
-        Builder { genome, config, chunks, complexity }
+        Builder { genome, config, keep, chunks, complexity }
     }
 
     /// Calls `keep(canonical, occurrence)` for the k-mers of a chunk whose canonical form is in
@@ -647,7 +692,7 @@ impl<'a> Builder<'a> {
             }
             parts.push(sizes);
         }
-        let config = self.config;
+        let (config, keep) = (self.config, self.keep);
         let results: Vec<Collected> = std::thread::scope(|scope| {
             let mut rest = entries;
             let handles: Vec<_> = parts
@@ -655,7 +700,7 @@ impl<'a> Builder<'a> {
                 .map(|sizes| {
                     let (part, tail) = std::mem::take(&mut rest).split_at_mut(sizes.iter().sum());
                     rest = tail;
-                    scope.spawn(move || collect_part(part, &sizes, config))
+                    scope.spawn(move || collect_part(part, &sizes, config, keep))
                 })
                 .collect();
             handles
@@ -670,6 +715,7 @@ impl<'a> Builder<'a> {
             );
             positions.extend(part.positions);
             stats.tandem_collapsed += part.collapsed;
+            stats.filtered_out += part.filtered_out;
         }
     }
 }
@@ -679,12 +725,19 @@ struct Collected {
     seeds: Vec<Seed>,
     positions: Vec<Occurrence>,
     collapsed: u64,
+    filtered_out: u64,
 }
 
 /// Sorts each sub-bin (of `sizes` entries, consecutive in `entries`) and keeps the frequent
-/// k-mers after tandem collapse.
-fn collect_part(entries: &mut [u128], sizes: &[usize], config: &IndexConfig) -> Collected {
-    let mut out = Collected { seeds: Vec::new(), positions: Vec::new(), collapsed: 0 };
+/// k-mers, after tandem collapse, that `keep` accepts.
+fn collect_part(
+    entries: &mut [u128],
+    sizes: &[usize],
+    config: &IndexConfig,
+    keep: &(dyn Fn(&[Occurrence]) -> bool + Sync),
+) -> Collected {
+    let mut out =
+        Collected { seeds: Vec::new(), positions: Vec::new(), collapsed: 0, filtered_out: 0 };
     let mut scratch = Vec::new();
     let mut rest = entries;
     for &size in sizes {
@@ -712,11 +765,14 @@ fn collect_part(entries: &mut [u128], sizes: &[usize], config: &IndexConfig) -> 
                 *strand = Some(pos);
             }
             let count = out.positions.len() - first;
-            if count >= config.min_freq as usize {
+            if count < config.min_freq as usize {
+                out.positions.truncate(first);
+            } else if !keep(&out.positions[first..]) {
+                out.filtered_out += 1;
+                out.positions.truncate(first);
+            } else {
                 let count = u32::try_from(count).expect("fewer than 2^32 occurrences of a k-mer");
                 out.seeds.push(Seed { kmer, count, first, len: count });
-            } else {
-                out.positions.truncate(first);
             }
         }
     }

@@ -63,6 +63,8 @@ mod tandem;
 use std::time::Instant;
 
 use seqflow_genome::{BASES, Bitmask, Genome};
+
+use crate::index::Occurrence;
 use seqflow_pipeline::Report;
 use serde::Serialize;
 
@@ -251,18 +253,12 @@ pub fn find_repeats(
         memory_bytes: params.memory_bytes,
         threads: params.threads,
     };
-    let index = SeedIndex::build_with_progress(genome, &config, &mut |passes_done, passes| {
+    // A chance k-mer whose copies share nothing beside it cannot grow into a family; dropping
+    // it while the index is built keeps it out of memory (most seeds of a large genome).
+    let viable = |copies: &[Occurrence]| family::may_extend(genome, k, copies);
+    let index = SeedIndex::build_filtered(genome, &config, &viable, &mut |passes_done, passes| {
         progress(Progress::Indexing { passes_done, passes });
     })?;
-    let seeds: Vec<SeedSummary> = index
-        .seeds()
-        .iter()
-        .map(|s| SeedSummary {
-            kmer: s.kmer,
-            count: s.count,
-            first_pos: index.occurrences(s)[0].pos(),
-        })
-        .collect();
     times.index = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -272,8 +268,19 @@ pub fn find_repeats(
             progress(Progress::Discovering { families, seeds_left: left, seeds: all });
         })?;
     let index_stats = index.stats().clone();
-    drop(index);
     drop(mask);
+    // Taken only now, so that the seed table (24 bytes a seed: 345 MB for a simulated 1 Gbp
+    // genome) is not held beside discovery's heap and mask.
+    let seeds: Vec<SeedSummary> = index
+        .seeds()
+        .iter()
+        .map(|s| SeedSummary {
+            kmer: s.kmer,
+            count: s.count,
+            first_pos: index.occurrences(s)[0].pos(),
+        })
+        .collect();
+    drop(index);
     times.discovery = started.elapsed().as_secs_f64();
 
     progress(Progress::Merging);

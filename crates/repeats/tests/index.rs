@@ -200,6 +200,32 @@ fn k_32_and_k_1() {
     }
 }
 
+/// A filter sees each frequent k-mer's occurrences after tandem collapse, exactly what the
+/// unfiltered index holds, and the result is the unfiltered index minus what it turned down,
+/// for any thread count and bucket size.
+#[test]
+fn filtered_index_is_the_index_minus_what_the_filter_drops() {
+    let genome = planted_genome(5, 4, 20_000);
+    // Decided on the occurrences themselves: wrong if the filter saw another list (uncollapsed,
+    // another k-mer's, or a truncated one) than the index keeps.
+    let keep = |occs: &[Occurrence]| occs.iter().map(|o| o.pos()).sum::<u64>() % 3 != 0;
+    for (threads, memory_bytes) in [(1, 1 << 30), (3, 16 << 10)] {
+        let config = IndexConfig { k: 10, threads, memory_bytes, ..IndexConfig::default() };
+        let all = flatten(&SeedIndex::build(&genome, &config).unwrap());
+        let filtered = SeedIndex::build_filtered(&genome, &config, &keep, &mut |_, _| {}).unwrap();
+        let want: Vec<_> = all.iter().filter(|(_, occs)| keep(occs)).cloned().collect();
+        assert!(want.len() > 50 && want.len() < all.len(), "{} of {}", want.len(), all.len());
+        assert_eq!(flatten(&filtered), want);
+        let stats = filtered.stats();
+        assert_eq!(stats.distinct_kept, want.len() as u64);
+        assert_eq!(stats.filtered_out, (all.len() - want.len()) as u64);
+        assert_eq!(stats.occurrences_kept, want.iter().map(|(_, o)| o.len() as u64).sum::<u64>());
+        for (kmer, occs) in &all {
+            assert_eq!(filtered.find(*kmer).is_some(), keep(occs));
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
