@@ -232,6 +232,13 @@ impl Genome {
         Some(self.packed_base(pos))
     }
 
+    /// Loads the packed byte holding `pos` and discards it: called for several scattered
+    /// positions before they are decoded, their cache misses overlap instead of coming one
+    /// after another. Does nothing past the end.
+    pub fn warm(&self, pos: u64) {
+        std::hint::black_box(self.packed.get((pos / 4) as usize).copied());
+    }
+
     /// The code stored at `pos`, without checking N runs (N positions are stored as A).
     fn packed_base(&self, pos: u64) -> u8 {
         (self.packed[(pos / 4) as usize] >> ((pos % 4) * 2)) & 3

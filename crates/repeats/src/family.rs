@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use seqflow_genome::{Genome, canonical};
+use seqflow_genome::{Genome, N_CODE, canonical};
 
 use crate::dp::{BandRow, Cell, FourRows, advance_all, align_outward};
 use crate::flank::Flank;
@@ -188,12 +188,43 @@ pub(crate) const PROBE_COPIES: usize = 64;
 fn any_flanks_agree(flanks: &mut [Flank], genome: &Genome) -> bool {
     let n = flanks.len().min(PROBE_COPIES);
     let probes: Vec<Probe> =
-        flanks[..n].iter_mut().map(|f| Probe::new(f.bases(genome, PROBE + MAX_SHIFT))).collect();
-    (0..n).any(|i| (i + 1..n).any(|j| probes[i].agrees(&probes[j])))
+        flanks[..n].iter_mut().map(|f| Probe::new(f.bases(genome, PROBE_SPAN))).collect();
+    any_pair_agrees(&probes)
+}
+
+/// Whether some two of `probes` agree ([`Probe::agrees`]).
+fn any_pair_agrees(probes: &[Probe]) -> bool {
+    (0..probes.len()).any(|i| (i + 1..probes.len()).any(|j| probes[i].agrees(&probes[j])))
 }
 
 /// Largest shift (small indel) at which [`any_flanks_agree`] compares two flanks.
 const MAX_SHIFT: usize = 3;
+/// Flank bases a [`Probe`] reads: [`PROBE`] from every shift up to [`MAX_SHIFT`].
+const PROBE_SPAN: usize = PROBE + MAX_SHIFT;
+
+/// The probes of both flanks of a seed copy, `(left, right)` in the seed frame (as
+/// [`Flank::around`] reads them), from one decode of the copy and [`PROBE_SPAN`] bases on each
+/// side, clipped to its contig; `window` is scratch space.
+fn probes_around(
+    genome: &Genome,
+    copy: Occurrence,
+    k: usize,
+    window: &mut Vec<u8>,
+) -> (Probe, Probe) {
+    let pos = copy.pos();
+    let contig = &genome.contigs()[genome.contig_of(pos).expect("occurrence inside the genome")];
+    let from = pos.saturating_sub(PROBE_SPAN as u64).max(contig.start);
+    let to = (pos + (k + PROBE_SPAN) as u64).min(contig.end());
+    window.clear();
+    genome.codes_into(from..to, window);
+    let (before, rest) = window.split_at((pos - from) as usize);
+    let after = &rest[k..];
+    // Both flanks outward from the seed, complemented on the reverse strand.
+    let oriented = |code: u8| if copy.is_reverse() && code < N_CODE { 3 - code } else { code };
+    let leftward = Probe::from_outward(before.iter().rev().map(|&c| oriented(c)));
+    let rightward = Probe::from_outward(after.iter().map(|&c| oriented(c)));
+    if copy.is_reverse() { (rightward, leftward) } else { (leftward, rightward) }
+}
 
 /// The first bases of a flank, packed so that two flanks compare in a few word operations:
 /// for each shift `s`, the [`PROBE`] bases from `s` on as 2-bit codes (base `i` at bits `2i`)
@@ -206,17 +237,25 @@ struct Probe {
 
 impl Probe {
     fn new(bases: &[u8]) -> Probe {
-        let mut probe = Probe { codes: [0; MAX_SHIFT + 1], present: [0; MAX_SHIFT + 1] };
-        for shift in 0..=MAX_SHIFT {
-            let shifted = bases.get(shift..).unwrap_or_default();
-            for (i, &code) in shifted.iter().take(PROBE).enumerate() {
-                if code < 4 {
-                    probe.codes[shift] |= u64::from(code) << (2 * i);
-                    probe.present[shift] |= 1 << (2 * i);
-                }
+        Probe::from_outward(bases.iter().copied())
+    }
+
+    /// The probe of a flank given as its codes read outward (only the first [`PROBE_SPAN`]
+    /// are read): all of them packed once, and the probe from shift `s` is that word moved
+    /// down by `s` bases and cut to [`PROBE`] bases.
+    fn from_outward(bases: impl Iterator<Item = u8>) -> Probe {
+        let (mut codes, mut present) = (0u64, 0u64);
+        for (i, code) in bases.take(PROBE_SPAN).enumerate() {
+            if code < 4 {
+                codes |= u64::from(code) << (2 * i);
+                present |= 1 << (2 * i);
             }
         }
-        probe
+        let cut = (1u64 << (2 * PROBE)) - 1;
+        Probe {
+            codes: std::array::from_fn(|shift| (codes >> (2 * shift)) & cut),
+            present: std::array::from_fn(|shift| (present >> (2 * shift)) & cut),
+        }
     }
 
     /// Positions where this probe from `shift` and `other` from `other_shift` hold the same base.
@@ -243,9 +282,14 @@ pub(crate) fn may_extend(genome: &Genome, k: usize, copies: &[Occurrence]) -> bo
     if copies.len() > PROBE_COPIES {
         return true;
     }
-    let (mut lefts, mut rights): (Vec<Flank>, Vec<Flank>) =
-        copies.iter().map(|&copy| Flank::around(genome, copy, k)).unzip();
-    any_flanks_agree(&mut lefts, genome) || any_flanks_agree(&mut rights, genome)
+    // Load every copy's bytes first, so that their cache misses overlap.
+    for copy in copies {
+        genome.warm(copy.pos());
+    }
+    let mut window = Vec::with_capacity(2 * PROBE_SPAN + k);
+    let (lefts, rights): (Vec<Probe>, Vec<Probe>) =
+        copies.iter().map(|&copy| probes_around(genome, copy, k, &mut window)).unzip();
+    any_pair_agrees(&lefts) || any_pair_agrees(&rights)
 }
 
 /// At most `max` copies, evenly spaced through `copies` (all of them if there are few).
@@ -539,6 +583,49 @@ mod tests {
             total += 1;
         }
         assert!(agreeing > total / 20 && agreeing < total / 2, "{agreeing} of {total}");
+    }
+
+    /// The probes `may_extend` builds from one decoded window are those of the flanks the
+    /// family extension reads: every position of short contigs with N runs, both strands, copies
+    /// touching either contig end.
+    #[test]
+    fn window_probes_are_the_probes_of_the_flanks() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut builder = GenomeBuilder::new();
+        for c in 0..6 {
+            let len = rng.random_range(0..90);
+            let mut seq = random_bases(&mut rng, len);
+            for _ in 0..rng.random_range(0..3) {
+                if !seq.is_empty() {
+                    let at = rng.random_range(0..seq.len());
+                    let end = (at + rng.random_range(1..8)).min(seq.len());
+                    seq[at..end].fill(b'N');
+                }
+            }
+            builder.push_contig(&format!("c{c}"), &seq).unwrap();
+        }
+        let genome = builder.build();
+        let k = 5;
+        let mut window = Vec::new();
+        let mut checked = 0;
+        for contig in genome.contigs() {
+            for pos in contig.start..contig.end().saturating_sub(k as u64 - 1) {
+                for reverse in [false, true] {
+                    let copy = Occurrence::new(pos, reverse);
+                    let (mut left, mut right) = Flank::around(&genome, copy, k);
+                    let (got_left, got_right) = probes_around(&genome, copy, k, &mut window);
+                    let want_left = Probe::new(left.bases(&genome, PROBE_SPAN));
+                    let want_right = Probe::new(right.bases(&genome, PROBE_SPAN));
+                    assert_eq!(
+                        (got_left.codes, got_left.present, got_right.codes, got_right.present),
+                        (want_left.codes, want_left.present, want_right.codes, want_right.present),
+                        "position {pos}, reverse {reverse}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "{checked}");
     }
 
     #[test]
