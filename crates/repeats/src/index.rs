@@ -13,21 +13,23 @@
 //! or not, so a whole head-to-tail tandem array collapses to its first copy.
 //!
 //! # How it is built
-//! No table of all k-mers is ever held. Canonical k-mers are hashed (multiplicative hashing,
-//! high bits) into 1024 *sub-bins*; hashing rather than taking a prefix keeps the sub-bins
-//! even although repeats make some prefixes far more frequent than others.
+//! No table of all k-mers is ever held. Canonical k-mers are hashed (an invertible mix of their
+//! 2k bits, high bits) into 1024 *sub-bins*; hashing rather than taking a prefix keeps the
+//! sub-bins even although repeats make some prefixes far more frequent than others.
+//! Because the hash inverts, an entry stores only the hash bits below the sub-bin beside the
+//! [`Occurrence`]: 8 bytes when they fit in 64 bits (k = 16 at 1 Gbp: 22 + 31 bits; k = 18 at
+//! 12 Gbp: 26 + 35), else 16 bytes (the whole k-mer and the occurrence).
 //!
 //! 1. A counting scan tallies, per scanning thread and per sub-bin, the k-mers that pass the
 //!    complexity filter.
 //! 2. Consecutive sub-bins are grouped greedily into *buckets* of at most
-//!    [`IndexConfig::memory_bytes`] of entries (16 bytes each: the canonical k-mer and the
-//!    [`Occurrence`]).
+//!    [`IndexConfig::memory_bytes`] of entries.
 //! 3. For each bucket, the genome is scanned again; every thread scans one contiguous slice of
 //!    the genome and writes each entry straight to its final place (the counts of step 1 give
 //!    each thread a disjoint slot range inside every sub-bin, and the threads' ranges follow
 //!    genome order), so no per-thread copy is made. Then threads take runs of sub-bins, sort
 //!    each sub-bin by k-mer with a stable LSD radix sort (so occurrences stay in position
-//!    order; about twice as fast as `sort_unstable` on a `u128` key here), walk runs of equal
+//!    order; about twice as fast as `sort_unstable` on a `u128` entry), walk runs of equal
 //!    k-mers, collapse tandem copies and keep the frequent ones that the caller's filter
 //!    accepts ([`SeedIndex::build_filtered`]; discovery drops chance matches there).
 //! 4. The seeds are finally sorted by k-mer (buckets follow hash order); their occurrences stay
@@ -37,17 +39,17 @@
 //!
 //! # Memory
 //! While building, on top of the genome itself:
-//! - the bucket working set: 16 bytes per entry of the bucket being processed, at most
+//! - the bucket working set: 8 (or 16) bytes per entry of the bucket being processed, at most
 //!   `memory_bytes` ([`IndexStats::peak_bucket_bytes`] records the largest; one buffer is
 //!   allocated for the largest bucket and reused);
 //! - per thread: 8 KiB of sub-bin counts, 64 KiB of staged entries, and a radix-sort scratch
-//!   buffer as large as the largest sub-bin it sorts (16 bytes × about 1/1024 of the valid
-//!   k-mers: 16 MB per thread for 1 Gbp);
+//!   buffer as large as the largest sub-bin it sorts (8 bytes × about 1/1024 of the valid
+//!   k-mers: 8 MB per thread for 1 Gbp);
 //! - the result, which grows across buckets: 8 bytes per kept occurrence plus 24 bytes per kept
 //!   seed ([`SeedIndex::heap_bytes`]); what a filter turns down is dropped as its bucket is
 //!   collected and never held.
 //!
-//! With the default 1 GiB a 1 Gbp genome takes about 15 bucket passes plus the counting scan
+//! With 1 GiB a 1 Gbp genome takes 8 bucket passes plus the counting scan
 //! (each pass re-reads the whole genome, so scanning dominates with many passes). A single
 //! sub-bin larger than `memory_bytes` is an error ([`IndexError::MemoryTooSmall`]), never an
 //! out-of-memory kill.
@@ -81,12 +83,10 @@ use serde::Serialize;
 const SUB_BIN_BITS: u32 = 10;
 /// Number of hash sub-bins.
 const SUB_BINS: usize = 1 << SUB_BIN_BITS;
-/// Entries staged per sub-bin before they are written to the bucket (one cache line).
-const STAGE: usize = 4;
+/// Bytes staged per sub-bin before they are written to the bucket (one cache line).
+const STAGE_BYTES: usize = 64;
 /// Sub-bins with fewer entries are sorted by comparison rather than radix sort.
 const SMALL_BIN: usize = 64;
-/// Bytes per bucket entry: the canonical k-mer and the packed occurrence.
-const ENTRY_BYTES: usize = size_of::<u128>();
 
 /// Settings of [`SeedIndex::build`].
 #[derive(Debug, Clone, PartialEq)]
@@ -396,39 +396,11 @@ impl SeedIndex {
             return Err(IndexError::InvalidK { k });
         }
         let builder = Builder::new(genome, config, keep);
-        let counts = builder.count();
-        let mut stats = IndexStats {
-            kmers_scanned: counts.kmers_scanned,
-            low_complexity_skipped: counts.low_complexity_skipped,
-            ..IndexStats::default()
-        };
-        let totals = counts.totals();
-        let buckets = plan_buckets(&totals, config.memory_bytes)?;
-        stats.buckets = buckets.len();
-        let passes = 1 + buckets.len();
-        progress(1, passes);
-        let mut seeds = Vec::new();
-        let mut positions = Vec::new();
-        // One allocation for the largest bucket, reused by every pass. `vec![0; n]` takes
-        // zeroed pages from the allocator without writing them, so the pages are first touched
-        // by the filling threads, in parallel, not zeroed here on one thread.
-        let bucket_len = |b: &Range<usize>| totals[b.clone()].iter().sum::<u64>() as usize;
-        let largest = buckets.iter().map(bucket_len).max().unwrap_or(0);
-        let mut buffer = vec![0u128; largest];
-        for (done, bucket) in buckets.into_iter().enumerate() {
-            let entries = &mut buffer[..bucket_len(&bucket)];
-            builder.fill(&counts.per_thread, bucket.clone(), entries);
-            stats.peak_bucket_bytes = stats.peak_bucket_bytes.max(entries.len() * ENTRY_BYTES);
-            builder.collect(entries, &counts, bucket, &mut seeds, &mut positions, &mut stats);
-            progress(2 + done, passes);
+        if builder.layout.narrow {
+            builder.build::<u64>(progress)
+        } else {
+            builder.build::<u128>(progress)
         }
-        drop(buffer);
-        seeds.sort_unstable_by_key(|s: &Seed| s.kmer);
-        seeds.shrink_to_fit();
-        positions.shrink_to_fit();
-        stats.distinct_kept = seeds.len() as u64;
-        stats.occurrences_kept = positions.len() as u64;
-        Ok(SeedIndex { k, seeds, positions, stats })
     }
 
     /// The k-mer length.
@@ -467,22 +439,161 @@ impl SeedIndex {
     }
 }
 
-/// The hash sub-bin of a canonical k-mer.
-fn sub_bin(kmer: u64) -> usize {
-    let h = kmer.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let h = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    (h >> (64 - SUB_BIN_BITS)) as usize
+/// Multipliers of [`Layout::mix`] (odd, so invertible modulo any power of two) and their
+/// inverses modulo 2^64.
+const MIX: [u64; 2] = [0x9E37_79B9_7F4A_7C15, 0xBF58_476D_1CE4_E5B9];
+const UNMIX: [u64; 2] = [inverse(MIX[0]), inverse(MIX[1])];
+
+/// The inverse of an odd number modulo 2^64 (Newton's iteration; each step doubles the bits).
+const fn inverse(odd: u64) -> u64 {
+    let mut inv = odd;
+    let mut i = 0;
+    while i < 5 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inv)));
+        i += 1;
+    }
+    inv
+}
+
+/// How k-mers map to sub-bins and how bucket entries are packed, for one k and genome length.
+///
+/// A canonical k-mer is hashed by an invertible mix of its 2k bits ([`Layout::mix`]); the
+/// high [`SUB_BIN_BITS`] of the hash are its sub-bin. Inside a sub-bin those bits are known,
+/// so an entry needs only the other `2k − 10` bits of the hash beside the occurrence: when
+/// they fit in 64 bits together (`narrow`: k = 16 and 1 Gbp take 22 + 31) an entry is a `u64`
+/// (8 bytes), otherwise a `u128` holding the whole k-mer (16 bytes).
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    k: usize,
+    /// `2k` low bits set.
+    mask: u64,
+    /// Bits of the hash below the sub-bin (0 if `2k` is at most [`SUB_BIN_BITS`]).
+    rest_bits: u32,
+    /// Bits of a packed occurrence (`pos << 1 | reverse`, pos below the genome length).
+    occ_bits: u32,
+    /// Whether entries are `u64`.
+    narrow: bool,
+}
+
+impl Layout {
+    fn new(k: usize, genome_len: u64) -> Layout {
+        let bits = 2 * k as u32;
+        let rest_bits = bits.saturating_sub(SUB_BIN_BITS);
+        let occ_bits = u64::BITS - (2 * genome_len).leading_zeros();
+        let mask = if k == 32 { u64::MAX } else { (1 << bits) - 1 };
+        let narrow = bits >= SUB_BIN_BITS && rest_bits + occ_bits <= u64::BITS;
+        Layout { k, mask, rest_bits, occ_bits, narrow }
+    }
+
+    /// An invertible hash of a canonical k-mer within its 2k bits: xor-shift by k (its own
+    /// inverse at half the width), multiply by an odd constant, twice.
+    fn mix(&self, kmer: u64) -> u64 {
+        let k = self.k as u32;
+        let mut x = kmer ^ (kmer >> k);
+        x = x.wrapping_mul(MIX[0]) & self.mask;
+        x ^= x >> k;
+        x.wrapping_mul(MIX[1]) & self.mask
+    }
+
+    /// The k-mer whose [`Layout::mix`] is `hash`.
+    fn unmix(&self, hash: u64) -> u64 {
+        let k = self.k as u32;
+        let mut x = hash.wrapping_mul(UNMIX[1]) & self.mask;
+        x ^= x >> k;
+        x = x.wrapping_mul(UNMIX[0]) & self.mask;
+        x ^ (x >> k)
+    }
+
+    /// The sub-bin of a hash.
+    fn sub_bin(&self, hash: u64) -> usize {
+        let bits = 2 * self.k as u32;
+        if bits >= SUB_BIN_BITS {
+            (hash >> self.rest_bits) as usize
+        } else {
+            (hash << (SUB_BIN_BITS - bits)) as usize
+        }
+    }
+}
+
+/// A bucket entry: a canonical k-mer (or the part of its hash the sub-bin does not give) and
+/// an occurrence, ordered by k-mer first.
+trait Entry: Copy + Default + Ord + Send + Sync {
+    /// Bytes per entry.
+    const BYTES: usize;
+    /// The entry of the k-mer with hash `hash` at `occ`.
+    fn pack(layout: &Layout, kmer: u64, hash: u64, occ: Occurrence) -> Self;
+    /// What identifies the k-mer within its sub-bin (the sort key).
+    fn key(self, layout: &Layout) -> u64;
+    /// Bits of [`Entry::key`] that can be set.
+    fn key_bits(layout: &Layout) -> u32;
+    /// The canonical k-mer of an entry of sub-bin `sub_bin`.
+    fn kmer(self, layout: &Layout, sub_bin: usize) -> u64;
+    /// The occurrence.
+    fn occurrence(self, layout: &Layout) -> Occurrence;
+}
+
+impl Entry for u64 {
+    const BYTES: usize = 8;
+
+    fn pack(layout: &Layout, _: u64, hash: u64, occ: Occurrence) -> Self {
+        let rest = hash & ((1 << layout.rest_bits) - 1);
+        rest.checked_shl(layout.occ_bits).unwrap_or(0) | occ.0
+    }
+
+    fn key(self, layout: &Layout) -> u64 {
+        self.checked_shr(layout.occ_bits).unwrap_or(0)
+    }
+
+    fn key_bits(layout: &Layout) -> u32 {
+        layout.rest_bits
+    }
+
+    fn kmer(self, layout: &Layout, sub_bin: usize) -> u64 {
+        layout.unmix(((sub_bin as u64) << layout.rest_bits) | self.key(layout))
+    }
+
+    fn occurrence(self, layout: &Layout) -> Occurrence {
+        Occurrence(self & u64::MAX.checked_shr(u64::BITS - layout.occ_bits).unwrap_or(0))
+    }
+}
+
+impl Entry for u128 {
+    const BYTES: usize = 16;
+
+    fn pack(_: &Layout, kmer: u64, _: u64, occ: Occurrence) -> Self {
+        (u128::from(kmer) << 64) | u128::from(occ.0)
+    }
+
+    fn key(self, _: &Layout) -> u64 {
+        (self >> 64) as u64
+    }
+
+    fn key_bits(layout: &Layout) -> u32 {
+        2 * layout.k as u32
+    }
+
+    fn kmer(self, layout: &Layout, _: usize) -> u64 {
+        self.key(layout)
+    }
+
+    fn occurrence(self, _: &Layout) -> Occurrence {
+        Occurrence(self as u64)
+    }
 }
 
 /// Groups consecutive sub-bins into buckets of at most `memory_bytes` of entries; empty
 /// sub-bins at the end join the last bucket, and an empty genome has no bucket.
-fn plan_buckets(totals: &[u64], memory_bytes: usize) -> Result<Vec<Range<usize>>, IndexError> {
-    let capacity = (memory_bytes / ENTRY_BYTES) as u64;
+fn plan_buckets(
+    totals: &[u64],
+    memory_bytes: usize,
+    entry_bytes: usize,
+) -> Result<Vec<Range<usize>>, IndexError> {
+    let capacity = (memory_bytes / entry_bytes) as u64;
     // The largest sub-bin decides: reporting the first one that does not fit would ask for a
     // budget that then fails again on a larger one.
     let largest = totals.iter().copied().max().unwrap_or(0);
     if largest > capacity {
-        let needed = usize::try_from(largest).unwrap_or(usize::MAX).saturating_mul(ENTRY_BYTES);
+        let needed = usize::try_from(largest).unwrap_or(usize::MAX).saturating_mul(entry_bytes);
         return Err(IndexError::MemoryTooSmall { memory_bytes, needed });
     }
     let mut buckets = Vec::new();
@@ -529,6 +640,7 @@ struct Builder<'a> {
     config: &'a IndexConfig,
     /// The caller's filter on a frequent k-mer's occurrences.
     keep: &'a (dyn Fn(&[Occurrence]) -> bool + Sync),
+    layout: Layout,
     /// The genome slice each thread scans.
     chunks: Vec<Range<u64>>,
     complexity: ComplexityFilter,
@@ -544,24 +656,65 @@ impl<'a> Builder<'a> {
         let len = genome.len();
         let chunks = (0..threads).map(|t| len * t / threads..len * (t + 1) / threads).collect();
         let complexity = ComplexityFilter::new(config.k, config.min_entropy);
-        Builder { genome, config, keep, chunks, complexity }
+        Builder { genome, config, keep, chunks, complexity, layout: Layout::new(config.k, len) }
     }
 
-    /// Calls `keep(canonical, occurrence)` for the k-mers of a chunk whose canonical form is in
-    /// sub-bins `bins` and passes the complexity filter, and `skipped` for those in `bins` that
-    /// do not.
+    /// Counts, plans the buckets and collects them with entries of type `E`.
+    fn build<E: Entry>(
+        &self,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<SeedIndex, IndexError> {
+        let counts = self.count();
+        let mut stats = IndexStats {
+            kmers_scanned: counts.kmers_scanned,
+            low_complexity_skipped: counts.low_complexity_skipped,
+            ..IndexStats::default()
+        };
+        let totals = counts.totals();
+        let buckets = plan_buckets(&totals, self.config.memory_bytes, E::BYTES)?;
+        stats.buckets = buckets.len();
+        let passes = 1 + buckets.len();
+        progress(1, passes);
+        let mut seeds = Vec::new();
+        let mut positions = Vec::new();
+        // One allocation for the largest bucket, reused by every pass. `vec![0; n]` takes
+        // zeroed pages from the allocator without writing them, so the pages are first touched
+        // by the filling threads, in parallel, not zeroed here on one thread.
+        let bucket_len = |b: &Range<usize>| totals[b.clone()].iter().sum::<u64>() as usize;
+        let largest = buckets.iter().map(bucket_len).max().unwrap_or(0);
+        let mut buffer = vec![E::default(); largest];
+        for (done, bucket) in buckets.into_iter().enumerate() {
+            let entries = &mut buffer[..bucket_len(&bucket)];
+            self.fill(&counts.per_thread, bucket.clone(), entries);
+            stats.peak_bucket_bytes = stats.peak_bucket_bytes.max(entries.len() * E::BYTES);
+            self.collect(entries, &counts, bucket, &mut seeds, &mut positions, &mut stats);
+            progress(2 + done, passes);
+        }
+        drop(buffer);
+        seeds.sort_unstable_by_key(|s: &Seed| s.kmer);
+        seeds.shrink_to_fit();
+        positions.shrink_to_fit();
+        stats.distinct_kept = seeds.len() as u64;
+        stats.occurrences_kept = positions.len() as u64;
+        Ok(SeedIndex { k: self.config.k, seeds, positions, stats })
+    }
+
+    /// Calls `keep(sub-bin − bins.start, canonical, hash, occurrence)` for the k-mers of a chunk
+    /// whose canonical form is in sub-bins `bins` and passes the complexity filter, and
+    /// `skipped` for those in `bins` that do not.
     fn scan(
         &self,
         chunk: Range<u64>,
         bins: Range<usize>,
-        mut keep: impl FnMut(usize, u64, Occurrence),
+        mut keep: impl FnMut(usize, u64, u64, Occurrence),
         mut skipped: impl FnMut(),
     ) {
         let k = self.config.k;
         let width = bins.len();
         for (pos, kmer) in self.genome.kmers(chunk, k) {
             let canon = canonical(kmer, k);
-            let bin = sub_bin(canon).wrapping_sub(bins.start);
+            let hash = self.layout.mix(canon);
+            let bin = self.layout.sub_bin(hash).wrapping_sub(bins.start);
             if bin >= width {
                 continue;
             }
@@ -569,7 +722,7 @@ impl<'a> Builder<'a> {
                 skipped();
                 continue;
             }
-            keep(bin, canon, Occurrence::new(pos, canon != kmer));
+            keep(bin, canon, hash, Occurrence::new(pos, canon != kmer));
         }
     }
 
@@ -586,7 +739,7 @@ impl<'a> Builder<'a> {
                         self.scan(
                             chunk.clone(),
                             0..SUB_BINS,
-                            |bin, _, _| {
+                            |bin, _, _, _| {
                                 counts[bin] += 1;
                                 scanned += 1;
                             },
@@ -614,9 +767,9 @@ impl<'a> Builder<'a> {
     /// Scans the genome for the entries of the sub-bins in `bucket`, laid out sub-bin by
     /// sub-bin and, within a sub-bin, thread by thread (so in position order). `entries` has
     /// exactly the bucket's length; every slot is overwritten (what it held does not matter).
-    fn fill(&self, per_thread: &[Vec<u64>], bucket: Range<usize>, entries: &mut [u128]) {
+    fn fill<E: Entry>(&self, per_thread: &[Vec<u64>], bucket: Range<usize>, entries: &mut [E]) {
         // Give each thread its own slot range inside every sub-bin of the bucket.
-        let mut slots: Vec<Vec<&mut [u128]>> = (0..per_thread.len()).map(|_| Vec::new()).collect();
+        let mut slots: Vec<Vec<&mut [E]>> = (0..per_thread.len()).map(|_| Vec::new()).collect();
         let mut rest = entries;
         for s in bucket.clone() {
             for (t, counts) in per_thread.iter().enumerate() {
@@ -626,26 +779,28 @@ impl<'a> Builder<'a> {
             }
         }
         let width = bucket.len();
+        let stage = STAGE_BYTES / E::BYTES;
+        let layout = &self.layout;
         std::thread::scope(|scope| {
             for (chunk, mut slots) in self.chunks.iter().zip(slots) {
                 let bucket = bucket.clone();
                 scope.spawn(move || {
-                    // Entries are staged a cache line (STAGE entries) at a time per sub-bin, so
-                    // the scattered writes touch far fewer lines and pages.
-                    let mut staged = vec![0u128; width * STAGE];
+                    // Entries are staged a cache line at a time per sub-bin, so the scattered
+                    // writes touch far fewer lines and pages.
+                    let mut staged = vec![E::default(); width * stage];
                     let mut staged_len = vec![0usize; width];
                     let mut cursors = vec![0usize; width];
                     self.scan(
                         chunk.clone(),
                         bucket.clone(),
-                        |s, canon, occ| {
+                        |s, canon, hash, occ| {
                             let n = staged_len[s];
-                            staged[s * STAGE + n] = (u128::from(canon) << 64) | u128::from(occ.0);
-                            if n + 1 == STAGE {
+                            staged[s * stage + n] = E::pack(layout, canon, hash, occ);
+                            if n + 1 == stage {
                                 let at = cursors[s];
-                                slots[s][at..at + STAGE]
-                                    .copy_from_slice(&staged[s * STAGE..(s + 1) * STAGE]);
-                                cursors[s] = at + STAGE;
+                                slots[s][at..at + stage]
+                                    .copy_from_slice(&staged[s * stage..(s + 1) * stage]);
+                                cursors[s] = at + stage;
                                 staged_len[s] = 0;
                             } else {
                                 staged_len[s] = n + 1;
@@ -655,7 +810,7 @@ impl<'a> Builder<'a> {
                     );
                     for s in 0..width {
                         let (at, n) = (cursors[s], staged_len[s]);
-                        slots[s][at..at + n].copy_from_slice(&staged[s * STAGE..s * STAGE + n]);
+                        slots[s][at..at + n].copy_from_slice(&staged[s * stage..s * stage + n]);
                         cursors[s] = at + n;
                     }
                     let filled = cursors.iter().zip(&slots).all(|(&c, slot)| c == slot.len());
@@ -667,9 +822,9 @@ impl<'a> Builder<'a> {
 
     /// Sorts the sub-bins of a filled bucket, collapses tandem copies and appends the frequent
     /// k-mers to `seeds` and `positions`, in sub-bin order.
-    fn collect(
+    fn collect<E: Entry>(
         &self,
-        entries: &mut [u128],
+        entries: &mut [E],
         counts: &Counts,
         bucket: Range<usize>,
         seeds: &mut Vec<Seed>,
@@ -692,15 +847,18 @@ impl<'a> Builder<'a> {
             }
             parts.push(sizes);
         }
-        let (config, keep) = (self.config, self.keep);
+        let (config, keep, layout) = (self.config, self.keep, &self.layout);
         let results: Vec<Collected> = std::thread::scope(|scope| {
             let mut rest = entries;
+            let mut bins_before = 0;
             let handles: Vec<_> = parts
                 .into_iter()
                 .map(|sizes| {
                     let (part, tail) = std::mem::take(&mut rest).split_at_mut(sizes.iter().sum());
                     rest = tail;
-                    scope.spawn(move || collect_part(part, &sizes, config, keep))
+                    let first_bin = bucket.start + bins_before;
+                    bins_before += sizes.len();
+                    scope.spawn(move || collect_part(part, first_bin, &sizes, config, layout, keep))
                 })
                 .collect();
             handles
@@ -728,33 +886,35 @@ struct Collected {
     filtered_out: u64,
 }
 
-/// Sorts each sub-bin (of `sizes` entries, consecutive in `entries`) and keeps the frequent
-/// k-mers, after tandem collapse, that `keep` accepts.
-fn collect_part(
-    entries: &mut [u128],
+/// Sorts each sub-bin (of `sizes` entries, consecutive in `entries`, the first one numbered
+/// `first_bin`) and keeps the frequent k-mers, after tandem collapse, that `keep` accepts.
+fn collect_part<E: Entry>(
+    entries: &mut [E],
+    first_bin: usize,
     sizes: &[usize],
     config: &IndexConfig,
+    layout: &Layout,
     keep: &(dyn Fn(&[Occurrence]) -> bool + Sync),
 ) -> Collected {
     let mut out =
         Collected { seeds: Vec::new(), positions: Vec::new(), collapsed: 0, filtered_out: 0 };
     let mut scratch = Vec::new();
     let mut rest = entries;
-    for &size in sizes {
+    for (sub_bin, &size) in (first_bin..).zip(sizes) {
         let (bin, tail) = std::mem::take(&mut rest).split_at_mut(size);
         rest = tail;
         // Both orders are (k-mer, position): an entry's low bits are its occurrence.
         if bin.len() < SMALL_BIN {
             bin.sort_unstable();
         } else {
-            radix_sort_by_kmer(bin, &mut scratch, config.k);
+            radix_sort_by_key(bin, &mut scratch, layout);
         }
-        for group in bin.chunk_by(|a, b| a >> 64 == b >> 64) {
-            let kmer = (group[0] >> 64) as u64;
+        for group in bin.chunk_by(|a, b| a.key(layout) == b.key(layout)) {
+            let kmer = group[0].kmer(layout, sub_bin);
             let first = out.positions.len();
             let mut last = [None::<u64>; 2];
             for &entry in group.iter() {
-                let occ = Occurrence(entry as u64);
+                let occ = entry.occurrence(layout);
                 let strand = &mut last[usize::from(occ.is_reverse())];
                 let pos = occ.pos();
                 if strand.is_some_and(|prev| pos - prev < config.tandem_dist) {
@@ -779,31 +939,34 @@ fn collect_part(
     out
 }
 
-/// Stable LSD radix sort of entries by their k-mer (the high 64 bits), at most 11 bits per
-/// pass; `scratch` is resized to the length of `bin`.
-fn radix_sort_by_kmer(bin: &mut [u128], scratch: &mut Vec<u128>, k: usize) {
-    let bits = 2 * k as u32;
+/// Stable LSD radix sort of entries by their [`Entry::key`], at most 11 bits per pass;
+/// `scratch` is resized to the length of `bin`.
+fn radix_sort_by_key<E: Entry>(bin: &mut [E], scratch: &mut Vec<E>, layout: &Layout) {
+    let bits = E::key_bits(layout);
     let passes = bits.div_ceil(11);
+    if passes == 0 {
+        return;
+    }
     let digit = bits.div_ceil(passes);
     let mask = (1usize << digit) - 1;
     scratch.clear();
-    scratch.resize(bin.len(), 0);
+    scratch.resize(bin.len(), E::default());
     let mut offsets = vec![0usize; mask + 1];
     let mut in_bin = true;
     for pass in 0..passes {
-        let shift = 64 + pass * digit;
-        let (src, dst): (&[u128], &mut [u128]) =
+        let shift = pass * digit;
+        let (src, dst): (&[E], &mut [E]) =
             if in_bin { (&*bin, &mut scratch[..]) } else { (&scratch[..], &mut *bin) };
         offsets.fill(0);
         for &e in src {
-            offsets[(e >> shift) as usize & mask] += 1;
+            offsets[(e.key(layout) >> shift) as usize & mask] += 1;
         }
         let mut sum = 0;
         for o in &mut offsets {
             (*o, sum) = (sum, sum + *o);
         }
         for &e in src {
-            let d = (e >> shift) as usize & mask;
+            let d = (e.key(layout) >> shift) as usize & mask;
             dst[offsets[d]] = e;
             offsets[d] += 1;
         }
@@ -816,17 +979,51 @@ fn radix_sort_by_kmer(bin: &mut [u128], scratch: &mut Vec<u128>, k: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{ENTRY_BYTES, IndexError, plan_buckets};
+    use super::{IndexError, Layout, plan_buckets};
+
+    const ENTRY_BYTES: usize = 16;
+
+    /// The sub-bin hash is a bijection on the k-mer's 2k bits for every k, so an 8-byte entry
+    /// that keeps only the hash bits below the sub-bin gives its k-mer back.
+    #[test]
+    fn the_sub_bin_hash_inverts_for_every_k() {
+        for k in 1..=32 {
+            let layout = Layout::new(k, 1_000_000);
+            let mut x = 0x0123_4567_89AB_CDEFu64;
+            for _ in 0..2_000 {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let kmer = x & layout.mask;
+                let hash = layout.mix(kmer);
+                assert!(hash <= layout.mask && layout.sub_bin(hash) < super::SUB_BINS);
+                assert_eq!(layout.unmix(hash), kmer, "k = {k}");
+            }
+        }
+        // Small k: every k-mer, and the hashes are all different.
+        for k in 1..=7 {
+            let layout = Layout::new(k, 100);
+            let mut seen: Vec<u64> = (0..1u64 << (2 * k)).map(|x| layout.mix(x)).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), 1 << (2 * k));
+        }
+        // 8-byte entries where the hash rest and the occurrence fit: k = 16 at 1 Gbp, not k = 32.
+        assert!(Layout::new(16, 1_000_000_000).narrow);
+        assert!(Layout::new(18, 12_000_000_000).narrow);
+        assert!(!Layout::new(32, 1_000_000).narrow);
+        assert!(!Layout::new(4, 1_000_000).narrow);
+    }
 
     /// The budget the error asks for is enough: it names the largest sub-bin, not the first
     /// one that did not fit (issue #9, item 10).
     #[test]
     fn the_memory_the_error_asks_for_is_enough() {
         let totals = [10, 60, 100, 50];
-        let err = plan_buckets(&totals, 50 * ENTRY_BYTES).unwrap_err();
+        let err = plan_buckets(&totals, 50 * ENTRY_BYTES, ENTRY_BYTES).unwrap_err();
         let IndexError::MemoryTooSmall { needed, .. } = err else { panic!("{err}") };
         assert_eq!(needed, 100 * ENTRY_BYTES);
         assert!(err.to_string().contains(&format!("--memory {}K", needed.div_ceil(1024))));
-        assert!(plan_buckets(&totals, needed).is_ok());
+        assert!(plan_buckets(&totals, needed, ENTRY_BYTES).is_ok());
     }
 }
