@@ -416,7 +416,8 @@ fn verbose_lines(summary: &Summary<'_>) -> Vec<String> {
         ),
         format!(
             "index (k = {}): {} k-mers scanned, {} skipped as low complexity, {} tandem copies \
-             collapsed; {} chance matches dropped, {} seeds kept with {} copies; {} bucket              passes, largest bucket {}",
+             collapsed; {} chance matches dropped, {} seeds kept with {} copies; {} bucket \
+             passes, largest bucket {}",
             summary.k,
             index.kmers_scanned,
             index.low_complexity_skipped,

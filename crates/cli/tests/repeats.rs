@@ -657,6 +657,9 @@ fn verbose_summary_is_in_words_and_no_limit_is_null() {
         stderr.contains("k-mers scanned") && stderr.contains("merged as redundant"),
         "{stderr}"
     );
+    // Words of one sentence split across source lines keep single spaces.
+    assert!(stderr.contains("chance matches dropped") && stderr.contains(" bucket passes, "));
+    assert!(stderr.lines().all(|line| !line.trim_start().contains("  ")), "{stderr}");
     let summary: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(with_suffix(&out, ".summary.json")).unwrap())
             .unwrap();
