@@ -101,20 +101,22 @@ const NEG: i32 = i32::MIN / 4;
 
 /// Traceback bits of one cell: where `h` came from, and whether `e` and `f` extended a gap.
 const FROM_DIAGONAL: u8 = 0;
+// The band kernel picks the traceback choice by multiplying with it.
+const _: () = assert!(FROM_DIAGONAL == 0);
 const FROM_E: u8 = 1;
 const FROM_F: u8 = 2;
-const E_EXTENDS: u8 = 4;
-const F_EXTENDS: u8 = 8;
+const E_EXTENDS: u8 = 1 << 2;
+const F_EXTENDS: u8 = 1 << 3;
 
 /// Reusable buffers of the banded alignment (one per worker).
 #[derive(Debug, Default)]
 pub(crate) struct Aligner {
     h: Vec<i32>,
-    e: Vec<i32>,
     f: Vec<i32>,
     previous_h: Vec<i32>,
     previous_f: Vec<i32>,
     traceback: Vec<u8>,
+    columns: Vec<u8>,
     copy: Vec<u8>,
 }
 
@@ -179,6 +181,11 @@ impl Aligner {
     }
 
     /// One attempt; returns the alignment and whether its path touched the band's edge.
+    ///
+    /// Row buffers are padded: slot `t` of a row is element `t + 1`, and element 0 and those
+    /// past the band hold `NEG`, so a cell reads its diagonal and vertical predecessors at
+    /// `t + shift` and `t + shift + 1` (`shift` = how far the band moved right since the row
+    /// before) without a range check. Cells outside the consensus hold `NEG`.
     fn align_in_band(
         &mut self,
         copy: &[u8],
@@ -188,85 +195,87 @@ impl Aligner {
     ) -> (CopyAlignment, bool) {
         let width = band.width;
         let m = consensus.len() as i64;
-        let inside = |j: i64| (0..=m).contains(&j);
-        for buffer in
-            [&mut self.h, &mut self.e, &mut self.f, &mut self.previous_h, &mut self.previous_f]
-        {
+        let most_shift = (1..=copy.len())
+            .map(|i| band.low(i) - band.low(i - 1))
+            .max()
+            .unwrap_or(0)
+            .clamp(0, width as i64) as usize;
+        let padded = width + 2 + most_shift;
+        for buffer in [&mut self.h, &mut self.f, &mut self.previous_h, &mut self.previous_f] {
             buffer.clear();
-            buffer.resize(width, NEG);
+            buffer.resize(padded, NEG);
         }
         self.traceback.clear();
         self.traceback.resize((copy.len() + 1) * width, 0);
+        // The slots of row `low` that are consensus columns 0..=m.
+        let inside = |low: i64| -> Range<usize> {
+            let first = (-low).clamp(0, width as i64) as usize;
+            let end = (m + 1 - low).clamp(0, width as i64) as usize;
+            first..end.max(first)
+        };
         // Row 0: the alignment may start at any consensus column (free leading deletions).
-        let low = band.low(0);
-        for t in 0..width {
-            if inside(low + t as i64) {
-                self.h[t] = 0;
-            }
+        let mut previous_low = band.low(0);
+        for t in inside(previous_low) {
+            self.h[t + 1] = 0;
         }
+        // Column j of the consensus at `columns[j]`, behind a base no copy base equals, so
+        // the cell of column 0 reads a pair too (its diagonal predecessor is NEG anyway).
+        self.columns.clear();
+        self.columns.push(u8::MAX);
+        self.columns.extend_from_slice(consensus);
+        let (open, extend) = (scoring.gap_open, scoring.gap_extend);
+        let (matched, mismatched) = (scoring.match_score, scoring.mismatch);
         for i in 1..=copy.len() {
             std::mem::swap(&mut self.h, &mut self.previous_h);
             std::mem::swap(&mut self.f, &mut self.previous_f);
-            let previous_low = band.low(i - 1);
             let low = band.low(i);
-            let base = copy[i - 1];
-            let row = &mut self.traceback[i * width..(i + 1) * width];
+            let shift = (low - previous_low) as usize;
+            previous_low = low;
+            // An N in the copy matches nothing.
+            let base = if copy[i - 1] < N_CODE { copy[i - 1] } else { u8::MAX - 1 };
+            let Range { start, end } = inside(low);
+            let (h, f) = (&mut self.h, &mut self.f);
+            h[..=start].fill(NEG);
+            f[..=start].fill(NEG);
+            h[end + 1..].fill(NEG);
+            f[end + 1..].fill(NEG);
+            let n = end - start;
+            let first_column = (low + start as i64) as usize;
+            let columns = &self.columns[first_column..first_column + n];
+            let diagonal_h = &self.previous_h[start + shift..][..n];
+            let above_h = &self.previous_h[start + shift + 1..][..n];
+            let above_f = &self.previous_f[start + shift + 1..][..n];
+            let (row_h, row_f) = (&mut h[start + 1..][..n], &mut f[start + 1..][..n]);
+            let trace = &mut self.traceback[i * width + start..][..n];
             let (mut left_h, mut left_e) = (NEG, NEG);
-            for (t, trace) in row.iter_mut().enumerate() {
-                let j = low + t as i64;
-                if !inside(j) {
-                    (self.h[t], self.e[t], self.f[t]) = (NEG, NEG, NEG);
-                    (left_h, left_e) = (NEG, NEG);
-                    continue;
-                }
-                let previous = |column: i64| -> Option<usize> {
-                    let slot = column - previous_low;
-                    (0..width as i64).contains(&slot).then_some(slot as usize)
-                };
-                let diagonal = match previous(j - 1) {
-                    Some(p) if j >= 1 && self.previous_h[p] > NEG => {
-                        let pair = if base == consensus[j as usize - 1] && base < N_CODE {
-                            scoring.match_score
-                        } else {
-                            scoring.mismatch
-                        };
-                        self.previous_h[p] + pair
-                    }
-                    _ => NEG,
-                };
-                let (f, f_extends) = match previous(j) {
-                    Some(p) => {
-                        let open = self.previous_h[p] + scoring.gap_open;
-                        let extend = self.previous_f[p] + scoring.gap_extend;
-                        if extend > open { (extend, true) } else { (open, false) }
-                    }
-                    None => (NEG, false),
-                };
-                let open = left_h + scoring.gap_open;
-                let extend = left_e + scoring.gap_extend;
-                let (e, e_extends) = if extend > open { (extend, true) } else { (open, false) };
-                let (e, f) = (e.max(NEG), f.max(NEG));
-                let (h, from) = if diagonal >= e && diagonal >= f {
-                    (diagonal, FROM_DIAGONAL)
-                } else if e >= f {
-                    (e, FROM_E)
-                } else {
-                    (f, FROM_F)
-                };
-                *trace = from
-                    | if e_extends { E_EXTENDS } else { 0 }
-                    | if f_extends { F_EXTENDS } else { 0 };
-                (self.h[t], self.e[t], self.f[t]) = (h, e, f);
-                (left_h, left_e) = (h, e);
+            for t in 0..n {
+                // Arithmetic, not a branch: on a diverged copy a branch would be mispredicted.
+                let pair = mismatched + i32::from(columns[t] == base) * (matched - mismatched);
+                let diagonal = if diagonal_h[t] > NEG { diagonal_h[t] + pair } else { NEG };
+                let (f_open, f_extend) = (above_h[t] + open, above_f[t] + extend);
+                let f_extends = f_extend > f_open;
+                let cell_f = f_open.max(f_extend).max(NEG);
+                let (e_open, e_extend) = (left_h + open, left_e + extend);
+                let e_extends = e_extend > e_open;
+                let cell_e = e_open.max(e_extend).max(NEG);
+                let gap = cell_e.max(cell_f);
+                // FROM_DIAGONAL (0) if the diagonal is at least both gaps, else FROM_E (1) if
+                // e is at least f, else FROM_F (2).
+                let gap_from = FROM_E + u8::from(cell_e < cell_f) * (FROM_F - FROM_E);
+                let from = u8::from(diagonal < gap) * gap_from;
+                let cell_h = diagonal.max(gap);
+                trace[t] = from | (u8::from(e_extends) << 2) | (u8::from(f_extends) << 3);
+                (row_h[t], row_f[t]) = (cell_h, cell_f);
+                (left_h, left_e) = (cell_h, cell_e);
             }
         }
         // The best end in the last row (free trailing deletions); the first on ties.
         let last = copy.len();
         let low = band.low(last);
         let mut end = None;
-        for t in 0..width {
-            if inside(low + t as i64) && end.is_none_or(|(_, best)| self.h[t] > best) {
-                end = Some((t, self.h[t]));
+        for t in inside(low) {
+            if end.is_none_or(|(_, best)| self.h[t + 1] > best) {
+                end = Some((t, self.h[t + 1]));
             }
         }
         let (end_slot, score) = end.expect("the band holds a column of the consensus");
@@ -444,6 +453,132 @@ mod tests {
 
     fn align(copy: &[u8], consensus: &[u8], hint: Range<usize>) -> CopyAlignment {
         Aligner::default().align(&codes(copy), &codes(consensus), hint, &Scoring::default())
+    }
+
+    /// The band kernel as first written, cell by cell with every range check: what
+    /// [`Aligner::align_in_band`] must equal.
+    #[allow(clippy::needless_range_loop)]
+    fn align_in_band_direct(
+        aligner: &mut Aligner,
+        copy: &[u8],
+        consensus: &[u8],
+        band: &Band,
+        scoring: &Scoring,
+    ) -> (CopyAlignment, bool) {
+        let width = band.width;
+        let m = consensus.len() as i64;
+        let inside = |j: i64| (0..=m).contains(&j);
+        let (mut row_h, mut row_e, mut row_f) =
+            (vec![NEG; width], vec![NEG; width], vec![NEG; width]);
+        let (mut prev_h, mut prev_f) = (vec![NEG; width], vec![NEG; width]);
+        aligner.traceback.clear();
+        aligner.traceback.resize((copy.len() + 1) * width, 0);
+        // Row 0: the alignment may start at any consensus column (free leading deletions).
+        let low = band.low(0);
+        for t in 0..width {
+            if inside(low + t as i64) {
+                row_h[t] = 0;
+            }
+        }
+        for i in 1..=copy.len() {
+            std::mem::swap(&mut row_h, &mut prev_h);
+            std::mem::swap(&mut row_f, &mut prev_f);
+            let previous_low = band.low(i - 1);
+            let low = band.low(i);
+            let base = copy[i - 1];
+            let row = &mut aligner.traceback[i * width..(i + 1) * width];
+            let (mut left_h, mut left_e) = (NEG, NEG);
+            for (t, trace) in row.iter_mut().enumerate() {
+                let j = low + t as i64;
+                if !inside(j) {
+                    (row_h[t], row_e[t], row_f[t]) = (NEG, NEG, NEG);
+                    (left_h, left_e) = (NEG, NEG);
+                    continue;
+                }
+                let previous = |column: i64| -> Option<usize> {
+                    let slot = column - previous_low;
+                    (0..width as i64).contains(&slot).then_some(slot as usize)
+                };
+                let diagonal = match previous(j - 1) {
+                    Some(p) if j >= 1 && prev_h[p] > NEG => {
+                        let pair = if base == consensus[j as usize - 1] && base < N_CODE {
+                            scoring.match_score
+                        } else {
+                            scoring.mismatch
+                        };
+                        prev_h[p] + pair
+                    }
+                    _ => NEG,
+                };
+                let (f, f_extends) = match previous(j) {
+                    Some(p) => {
+                        let open = prev_h[p] + scoring.gap_open;
+                        let extend = prev_f[p] + scoring.gap_extend;
+                        if extend > open { (extend, true) } else { (open, false) }
+                    }
+                    None => (NEG, false),
+                };
+                let open = left_h + scoring.gap_open;
+                let extend = left_e + scoring.gap_extend;
+                let (e, e_extends) = if extend > open { (extend, true) } else { (open, false) };
+                let (e, f) = (e.max(NEG), f.max(NEG));
+                let (h, from) = if diagonal >= e && diagonal >= f {
+                    (diagonal, FROM_DIAGONAL)
+                } else if e >= f {
+                    (e, FROM_E)
+                } else {
+                    (f, FROM_F)
+                };
+                *trace = from
+                    | if e_extends { E_EXTENDS } else { 0 }
+                    | if f_extends { F_EXTENDS } else { 0 };
+                (row_h[t], row_e[t], row_f[t]) = (h, e, f);
+                (left_h, left_e) = (h, e);
+            }
+        }
+        // The best end in the last row (free trailing deletions); the first on ties.
+        let last = copy.len();
+        let low = band.low(last);
+        let mut end = None;
+        for t in 0..width {
+            if inside(low + t as i64) && end.is_none_or(|(_, best)| row_h[t] > best) {
+                end = Some((t, row_h[t]));
+            }
+        }
+        let (end_slot, score) = end.expect("the band holds a column of the consensus");
+        aligner.trace_back(copy, consensus, band, last, low + end_slot as i64, score)
+    }
+
+    proptest! {
+        /// The padded band kernel gives the alignment (and edge contact) of the direct one for
+        /// bands as [`Aligner::align`] lays them (ends on the consensus, a slope of 0 to 2
+        /// consensus columns per copy base) at any position and width, with N in the copy and
+        /// bands hanging over either end of the consensus.
+        #[test]
+        fn the_padded_kernel_equals_the_direct_one(
+            copy in "[ACGTN]{1,120}",
+            consensus in "[ACGT]{1,120}",
+            start in 0.0f64..=1.0,
+            slope in 0.0f64..=2.0,
+            half_width in 2i64..40,
+        ) {
+            let (copy, consensus) = (codes(copy.as_bytes()), codes(consensus.as_bytes()));
+            let m = consensus.len() as i64;
+            let hint_start = (start * m as f64) as i64;
+            let hint_end = (hint_start + (slope * copy.len() as f64) as i64).min(m);
+            let band = Band {
+                hint_start,
+                hint_end,
+                rows: copy.len() as i64,
+                half_width,
+                width: 2 * half_width as usize + 1,
+            };
+            let scoring = Scoring::default();
+            let mut aligner = Aligner::default();
+            let fast = aligner.align_in_band(&copy, &consensus, &band, &scoring);
+            let direct = align_in_band_direct(&mut aligner, &copy, &consensus, &band, &scoring);
+            prop_assert_eq!(fast, direct);
+        }
     }
 
     const CONSENSUS: &[u8] = b"ACGTTGCAACGGTACCATGACGTAGCATTGACCAGTTACGGATCCAGT";
