@@ -13,8 +13,7 @@
 //! trimmed to its longest piece not yet annotated and kept if that piece is still at least
 //! `min_length`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use seqflow_genome::{Genome, canonical};
@@ -47,25 +46,74 @@ struct LibraryKmer {
     canonical_forward: bool,
 }
 
-/// Hashes a k-mer (already well mixed by a multiply) for the lookup table.
-#[derive(Default)]
-struct KmerHasher(u64);
-
-impl Hasher for KmerHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, kmer: u64) {
-        self.0 = (kmer ^ (kmer >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+/// The library's k-mers: an open-addressing table from canonical k-mer to its run of
+/// [`LibraryKmer`]s in one flat array. A slot holds the key and the run, so a lookup that
+/// finds its key on the first probe touches one cache line of the table.
+struct LibraryTable {
+    slots: Vec<Slot>,
+    /// `slots.len() - 1` (a power of two minus one).
+    mask: usize,
+    entries: Vec<LibraryKmer>,
 }
 
-type Library = HashMap<u64, Vec<LibraryKmer>, BuildHasherDefault<KmerHasher>>;
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// The canonical k-mer, or [`EMPTY`].
+    key: u64,
+    /// Its run in [`LibraryTable::entries`].
+    first: u32,
+    len: u32,
+}
+
+/// No canonical k-mer is all ones: its reverse complement (all zeros) would be smaller.
+const EMPTY: u64 = u64::MAX;
+
+/// Genome k-mers looked up together: their first table probes are issued before any of them
+/// is compared, so the cache misses overlap instead of following one another.
+const LOOKUP_BATCH: usize = 32;
+
+impl LibraryTable {
+    /// The table of `(canonical k-mer, entry)` pairs.
+    fn new(mut pairs: Vec<(u64, LibraryKmer)>) -> Self {
+        pairs.sort_by_key(|&(key, e)| (key, e.family, e.offset));
+        let distinct = pairs.chunk_by(|a, b| a.0 == b.0).count();
+        let size = (2 * distinct).next_power_of_two().max(16);
+        let mut table = Self {
+            slots: vec![Slot { key: EMPTY, first: 0, len: 0 }; size],
+            mask: size - 1,
+            entries: Vec::with_capacity(pairs.len()),
+        };
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let first = u32::try_from(table.entries.len()).expect("fewer than 2^32 library k-mers");
+            table.entries.extend(run.iter().map(|&(_, e)| e));
+            let mut slot = table.home(run[0].0);
+            while table.slots[slot].key != EMPTY {
+                slot = (slot + 1) & table.mask;
+            }
+            table.slots[slot] = Slot { key: run[0].0, first, len: run.len() as u32 };
+        }
+        table
+    }
+
+    /// The slot a key's probe starts at.
+    fn home(&self, key: u64) -> usize {
+        ((key ^ (key >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & self.mask
+    }
+
+    /// The entries of `key`, probing from its first slot `slot`.
+    fn get(&self, key: u64, mut slot: usize) -> &[LibraryKmer] {
+        loop {
+            let found = self.slots[slot];
+            if found.key == key {
+                return &self.entries[found.first as usize..][..found.len as usize];
+            }
+            if found.key == EMPTY {
+                return &[];
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
+}
 
 /// A genome range to scan.
 struct Chunk(Range<u64>);
@@ -124,8 +172,8 @@ pub(crate) fn annotate(
 
 /// The k-mers of every consensus (low-complexity ones and those over a code above 3 left out),
 /// keyed by canonical k-mer.
-fn library(consensi: &[Vec<u8>], k: usize, min_entropy: f64) -> Library {
-    let mut library = Library::default();
+fn library(consensi: &[Vec<u8>], k: usize, min_entropy: f64) -> LibraryTable {
+    let mut pairs = Vec::new();
     for (family, consensus) in consensi.iter().enumerate() {
         for (offset, window) in consensus.windows(k).enumerate() {
             // A given library's consensus may hold letters that are not bases (above 3).
@@ -137,23 +185,51 @@ fn library(consensi: &[Vec<u8>], k: usize, min_entropy: f64) -> Library {
                 continue;
             }
             let key = canonical(kmer, k);
-            library.entry(key).or_default().push(LibraryKmer {
-                family: family as u32,
-                offset: offset as u32,
-                canonical_forward: key == kmer,
-            });
+            pairs.push((
+                key,
+                LibraryKmer {
+                    family: family as u32,
+                    offset: offset as u32,
+                    canonical_forward: key == kmer,
+                },
+            ));
         }
     }
-    library
+    LibraryTable::new(pairs)
 }
 
 /// A library hit: a family's k-mer at a genome position, in the orientation of the consensus.
+/// Packed into one integer whose order is that of (family, strand, position, offset), so a
+/// chunk's hits sort by plain integer comparisons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Hit {
-    family: u32,
-    reverse: bool,
-    pos: u64,
-    offset: u32,
+struct Hit(u128);
+
+impl Hit {
+    fn new(family: u32, reverse: bool, pos: u64, offset: u32) -> Self {
+        debug_assert!(pos < 1 << 63, "genome positions fit 63 bits");
+        Self(
+            u128::from(family) << 96
+                | u128::from(reverse) << 95
+                | u128::from(pos) << 32
+                | u128::from(offset),
+        )
+    }
+
+    fn family(self) -> u32 {
+        (self.0 >> 96) as u32
+    }
+
+    fn reverse(self) -> bool {
+        (self.0 >> 95) & 1 == 1
+    }
+
+    fn pos(self) -> u64 {
+        (self.0 >> 32) as u64 & (u64::MAX >> 1)
+    }
+
+    fn offset(self) -> u32 {
+        self.0 as u32
+    }
 }
 
 /// Aligns the library hits of k-mers starting in `range` into candidate annotations.
@@ -161,22 +237,30 @@ fn scan_chunk(
     genome: &Genome,
     k: usize,
     range: Range<u64>,
-    library: &Library,
+    library: &LibraryTable,
     consensi: &[Vec<u8>],
     reversed: &[Vec<u8>],
     params: &Params,
 ) -> Vec<Annotation> {
     let mut hits = Vec::new();
-    for (pos, kmer) in genome.kmers(range, k) {
-        let key = canonical(kmer, k);
-        if let Some(entries) = library.get(&key) {
+    let mut kmers = genome.kmers(range, k).peekable();
+    let mut batch: Vec<(u64, u64, u64, usize)> = Vec::with_capacity(LOOKUP_BATCH);
+    while kmers.peek().is_some() {
+        batch.clear();
+        batch.extend(kmers.by_ref().take(LOOKUP_BATCH).map(|(pos, kmer)| {
+            let key = canonical(kmer, k);
+            (pos, kmer, key, library.home(key))
+        }));
+        // Independent loads of every first probe; the lookups below then find them cached.
+        let warm = batch.iter().fold(0u64, |acc, b| acc ^ library.slots[b.3].key);
+        std::hint::black_box(warm);
+        for &(pos, kmer, key, slot) in &batch {
             let genome_forward = key == kmer;
-            hits.extend(entries.iter().map(|e| Hit {
-                family: e.family,
-                reverse: e.canonical_forward != genome_forward,
-                pos,
-                offset: e.offset,
-            }));
+            hits.extend(
+                library.get(key, slot).iter().map(|e| {
+                    Hit::new(e.family, e.canonical_forward != genome_forward, pos, e.offset)
+                }),
+            );
         }
     }
     hits.sort_unstable();
@@ -184,22 +268,23 @@ fn scan_chunk(
     let mut found: Vec<Annotation> = Vec::new();
     let mut covered: Option<(u32, bool, u64)> = None;
     for hit in hits {
-        if covered.is_some_and(|(f, r, end)| f == hit.family && r == hit.reverse && hit.pos < end) {
+        let (family, reverse, pos) = (hit.family(), hit.reverse(), hit.pos());
+        if covered.is_some_and(|(f, r, end)| f == family && r == reverse && pos < end) {
             continue;
         }
-        let f = hit.family as usize;
-        let offset = hit.offset as usize;
+        let f = family as usize;
+        let offset = hit.offset() as usize;
         let len = consensi[f].len();
         let left = &reversed[f][len - offset..];
         let right = &consensi[f][offset + k..];
-        let copy = Occurrence::new(hit.pos, hit.reverse);
+        let copy = Occurrence::new(pos, reverse);
         if !diagonal_continues(genome, k, copy, left, right, params) {
             continue;
         }
         let element = align_copy(genome, k, copy, left, right, params);
-        covered = Some((hit.family, hit.reverse, element.end));
+        covered = Some((family, reverse, element.end));
         if element.score >= min_score && element.len() >= params.min_length as u64 {
-            found.push((hit.family, element));
+            found.push((family, element));
         }
     }
     found
@@ -337,6 +422,21 @@ mod tests {
         // The same k-mer matched by chance: unrelated flanks on both sides.
         let (other_left, other_right) = (random(200), random(200));
         assert!(!diagonal_continues(&genome, k, copy, &other_left, &other_right, &params));
+    }
+
+    proptest::proptest! {
+        /// Packed hits keep their fields and sort as the tuple (family, strand, position,
+        /// offset) does.
+        #[test]
+        fn packed_hits_sort_as_their_fields(
+            a in (proptest::prelude::any::<u32>(), proptest::prelude::any::<bool>(), 0u64..1 << 63, proptest::prelude::any::<u32>()),
+            b in (proptest::prelude::any::<u32>(), proptest::prelude::any::<bool>(), 0u64..1 << 63, proptest::prelude::any::<u32>()),
+        ) {
+            let pack = |(f, r, p, o): (u32, bool, u64, u32)| Hit::new(f, r, p, o);
+            let (x, y) = (pack(a), pack(b));
+            proptest::prop_assert_eq!((x.family(), x.reverse(), x.pos(), x.offset()), a);
+            proptest::prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+        }
     }
 
     fn element(start: u64, end: u64, score: i32) -> Element {
