@@ -117,6 +117,7 @@ pub(crate) struct Aligner {
     previous_f: Vec<i32>,
     traceback: Vec<u8>,
     columns: Vec<u8>,
+    diagonal: Vec<i32>,
     copy: Vec<u8>,
 }
 
@@ -201,7 +202,13 @@ impl Aligner {
             .unwrap_or(0)
             .clamp(0, width as i64) as usize;
         let padded = width + 2 + most_shift;
-        for buffer in [&mut self.h, &mut self.f, &mut self.previous_h, &mut self.previous_f] {
+        for buffer in [
+            &mut self.h,
+            &mut self.f,
+            &mut self.previous_h,
+            &mut self.previous_f,
+            &mut self.diagonal,
+        ] {
             buffer.clear();
             buffer.resize(padded, NEG);
         }
@@ -247,26 +254,30 @@ impl Aligner {
             let above_f = &self.previous_f[start + shift + 1..][..n];
             let (row_h, row_f) = (&mut h[start + 1..][..n], &mut f[start + 1..][..n]);
             let trace = &mut self.traceback[i * width + start..][..n];
-            let (mut left_h, mut left_e) = (NEG, NEG);
+            let diagonal = &mut self.diagonal[..n];
+            // First what comes from the row above (no cell depends on its left neighbour)...
             for t in 0..n {
                 // Arithmetic, not a branch: on a diverged copy a branch would be mispredicted.
                 let pair = mismatched + i32::from(columns[t] == base) * (matched - mismatched);
-                let diagonal = if diagonal_h[t] > NEG { diagonal_h[t] + pair } else { NEG };
+                diagonal[t] = if diagonal_h[t] > NEG { diagonal_h[t] + pair } else { NEG };
                 let (f_open, f_extend) = (above_h[t] + open, above_f[t] + extend);
-                let f_extends = f_extend > f_open;
-                let cell_f = f_open.max(f_extend).max(NEG);
+                row_f[t] = f_open.max(f_extend).max(NEG);
+                trace[t] = u8::from(f_extend > f_open) << 3;
+            }
+            // ...then the gaps along the row, a chain from cell to cell. `e` is not clamped to
+            // NEG here: below NEG only where no path reaches, it never wins a comparison there.
+            let (mut left_h, mut left_e) = (NEG, NEG);
+            for t in 0..n {
                 let (e_open, e_extend) = (left_h + open, left_e + extend);
-                let e_extends = e_extend > e_open;
-                let cell_e = e_open.max(e_extend).max(NEG);
-                let gap = cell_e.max(cell_f);
+                let cell_e = e_open.max(e_extend);
+                let gap = cell_e.max(row_f[t]);
                 // FROM_DIAGONAL (0) if the diagonal is at least both gaps, else FROM_E (1) if
                 // e is at least f, else FROM_F (2).
-                let gap_from = FROM_E + u8::from(cell_e < cell_f) * (FROM_F - FROM_E);
-                let from = u8::from(diagonal < gap) * gap_from;
-                let cell_h = diagonal.max(gap);
-                trace[t] = from | (u8::from(e_extends) << 2) | (u8::from(f_extends) << 3);
-                (row_h[t], row_f[t]) = (cell_h, cell_f);
-                (left_h, left_e) = (cell_h, cell_e);
+                let gap_from = FROM_E + u8::from(cell_e < row_f[t]) * (FROM_F - FROM_E);
+                let from = u8::from(diagonal[t] < gap) * gap_from;
+                trace[t] |= from | (u8::from(e_extend > e_open) << 2);
+                row_h[t] = diagonal[t].max(gap);
+                (left_h, left_e) = (row_h[t], cell_e);
             }
         }
         // The best end in the last row (free trailing deletions); the first on ties.
