@@ -319,6 +319,7 @@ impl Genome {
             kmer: 0,
             contig: self.contigs.partition_point(|c| c.end() <= range.start),
             run: self.n_runs.partition_point(|r| r.end() <= range.start),
+            segment_end: range.start,
         }
     }
 
@@ -415,12 +416,16 @@ pub struct Kmers<'a> {
     contig: usize,
     /// First N run ending after `pos`.
     run: usize,
+    /// Bases before this position are ACGT of the current contig and inside the scan: no
+    /// contig or N-run check until `pos` reaches it.
+    segment_end: u64,
 }
 
-impl Iterator for Kmers<'_> {
-    type Item = (u64, u64);
-
-    fn next(&mut self) -> Option<(u64, u64)> {
+impl Kmers<'_> {
+    /// Moves past contig starts and N runs at `pos` and sets how far the bases ahead need no
+    /// such check; `false` once the scan is over.
+    #[inline(never)]
+    fn enter_segment(&mut self) -> bool {
         let genome = self.genome;
         while self.pos < self.scan_end {
             while genome.contigs[self.contig].end() <= self.pos {
@@ -433,7 +438,25 @@ impl Iterator for Kmers<'_> {
                 self.valid = 0;
                 continue;
             }
-            let base = u64::from(genome.packed_base(self.pos));
+            let next_run = genome.n_runs.get(self.run).map_or(u64::MAX, |r| r.start);
+            self.segment_end = genome.contigs[self.contig].end().min(next_run).min(self.scan_end);
+            return true;
+        }
+        false
+    }
+}
+
+impl Iterator for Kmers<'_> {
+    type Item = (u64, u64);
+
+    // Inlined into the caller's loop: the fields then stay in registers across k-mers.
+    #[inline]
+    fn next(&mut self) -> Option<(u64, u64)> {
+        loop {
+            if self.pos >= self.segment_end && !self.enter_segment() {
+                return None;
+            }
+            let base = u64::from(self.genome.packed_base(self.pos));
             self.kmer = ((self.kmer << 2) | base) & self.mask;
             self.pos += 1;
             self.valid += 1;
@@ -441,7 +464,6 @@ impl Iterator for Kmers<'_> {
                 return Some((self.pos - self.k, self.kmer));
             }
         }
-        None
     }
 }
 
