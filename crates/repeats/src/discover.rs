@@ -97,9 +97,20 @@ struct Scheduled {
     round_len: usize,
     index: usize,
     count: u32,
+    /// The seed's slot in the index ([`SeedSlot`]).
+    slot: SeedSlot,
     kmer: u64,
     copies: Vec<Occurrence>,
 }
+
+/// A seed's position in [`SeedIndex::seeds`]. The seeds are sorted by k-mer, so slots order
+/// seeds as their k-mers do: the heap keys on `(count, Reverse(slot))` and never has to look a
+/// k-mer up (a binary search over millions of seeds, a cache miss per step, on the one thread
+/// that forms rounds).
+type SeedSlot = u32;
+
+/// The lazy max-heap of seeds: most copies first, then the smallest k-mer.
+type SeedHeap = BinaryHeap<(u32, Reverse<SeedSlot>)>;
 
 impl Cost for Scheduled {
     fn cost(&self) -> usize {
@@ -110,7 +121,7 @@ impl Cost for Scheduled {
 /// The committer's answer at the end of a round.
 #[derive(Debug, Default)]
 struct RoundDone {
-    requeue: Vec<(u32, u64)>,
+    requeue: Vec<(u32, SeedSlot)>,
     stop: bool,
 }
 
@@ -147,8 +158,9 @@ pub(crate) fn discover(
     let mut committable = 0u64; // rounds up to this one may be committed
     let started = std::time::Instant::now();
     // The index holds only seeds that may extend (`SeedIndex::build_filtered`).
-    let heap: BinaryHeap<(u32, Reverse<u64>)> =
-        index.seeds().iter().map(|s| (s.count, Reverse(s.kmer))).collect();
+    let slots = SeedSlot::try_from(index.seeds().len()).expect("fewer than 2^32 seeds");
+    let heap: SeedHeap =
+        (0..slots).map(|slot| (index.seeds()[slot as usize].count, Reverse(slot))).collect();
     stats.viable_seeds = heap.len() as u64;
     // Seeds still in the source's heap, for progress only (the result never reads it).
     let seeds_left = AtomicU64::new(stats.viable_seeds);
@@ -204,9 +216,10 @@ pub(crate) fn discover(
                 source_stats.rounds += 1;
                 let round_len = round.len();
                 in_flight.push_back((formed, round.iter().map(|(_, _, c)| c.clone()).collect()));
-                for (i, (count, kmer, copies)) in round.into_iter().enumerate() {
+                for (i, (count, slot, copies)) in round.into_iter().enumerate() {
+                    let kmer = index.seeds()[slot as usize].kmer;
                     let item =
-                        Scheduled { round: formed, round_len, index: i, count, kmer, copies };
+                        Scheduled { round: formed, round_len, index: i, count, slot, kmer, copies };
                     if emit.send(item).is_err() {
                         return Ok(());
                     }
@@ -249,7 +262,7 @@ pub(crate) fn discover(
                 }
             } else {
                 stats.conflicts += 1;
-                pending.requeue.push((item.count, item.kmer));
+                pending.requeue.push((item.count, item.slot));
             }
             if item.index + 1 == item.round_len {
                 on_progress(families.len(), seeds_left.load(Ordering::Relaxed), stats.viable_seeds);
@@ -274,7 +287,7 @@ pub(crate) fn discover(
 fn wait_done(
     done: &mpsc::Receiver<RoundDone>,
     emit: &Emitter<Scheduled>,
-    heap: &mut BinaryHeap<(u32, Reverse<u64>)>,
+    heap: &mut SeedHeap,
 ) -> Option<bool> {
     let round = loop {
         match done.recv_timeout(Duration::from_millis(50)) {
@@ -283,7 +296,7 @@ fn wait_done(
             Err(_) => return None,
         }
     };
-    heap.extend(round.requeue.into_iter().map(|(count, kmer)| (count, Reverse(kmer))));
+    heap.extend(round.requeue.into_iter().map(|(count, slot)| (count, Reverse(slot))));
     Some(round.stop)
 }
 
@@ -291,19 +304,19 @@ fn wait_done(
 /// their heap key and which do not belong to a family already in the round or in the round
 /// still being built (`in_flight`).
 fn next_round(
-    heap: &mut BinaryHeap<(u32, Reverse<u64>)>,
+    heap: &mut SeedHeap,
     index: &SeedIndex,
     mask: &Bitmask,
     params: &Params,
     in_flight: &[&Vec<Occurrence>],
     stats: &mut DiscoveryStats,
-) -> Vec<(u32, u64, Vec<Occurrence>)> {
+) -> Vec<(u32, SeedSlot, Vec<Occurrence>)> {
     let k = index.k() as u64;
-    let mut round: Vec<(u32, u64, Vec<Occurrence>)> = Vec::new();
+    let mut round: Vec<(u32, SeedSlot, Vec<Occurrence>)> = Vec::new();
     let mut deferred = Vec::new();
     while round.len() < params.round_size {
-        let Some((count, Reverse(kmer))) = heap.pop() else { break };
-        let seed = index.find(kmer).expect("heap holds indexed seeds");
+        let Some((count, Reverse(slot))) = heap.pop() else { break };
+        let seed = &index.seeds()[slot as usize];
         let copies: Vec<Occurrence> = index
             .occurrences(seed)
             .iter()
@@ -316,14 +329,14 @@ fn next_round(
         }
         if now < count {
             stats.recounted += 1;
-            heap.push((now, Reverse(kmer)));
+            heap.push((now, Reverse(slot)));
             continue;
         }
         let window = params.max_extend as i64;
         let scheduled = round.iter().map(|(_, _, copies)| copies).chain(in_flight.iter().copied());
         if scheduled.into_iter().any(|other| same_family(&copies, other, window)) {
             stats.deferred += 1;
-            deferred.push((now, Reverse(kmer)));
+            deferred.push((now, Reverse(slot)));
             // The seeds next in line all belong to families in flight: build what we have
             // rather than digging deeper (each deferral costs a comparison with the round).
             if deferred.len() >= MAX_DEFERRED_PER_ROUND {
@@ -331,7 +344,7 @@ fn next_round(
             }
             continue;
         }
-        round.push((now, kmer, copies));
+        round.push((now, slot, copies));
     }
     heap.extend(deferred);
     round
