@@ -317,6 +317,8 @@ impl Genome {
             },
             valid: 0,
             kmer: 0,
+            reverse: 0,
+            top_shift: 2 * (k as u32 - 1),
             contig: self.contigs.partition_point(|c| c.end() <= range.start),
             run: self.n_runs.partition_point(|r| r.end() <= range.start),
             segment_end: range.start,
@@ -412,6 +414,10 @@ pub struct Kmers<'a> {
     /// Consecutive ACGT bases of the current contig ending at `pos - 1`.
     valid: u64,
     kmer: u64,
+    /// The reverse complement of `kmer`, rolled along with it.
+    reverse: u64,
+    /// Where a base's complement enters `reverse`: 2(k − 1).
+    top_shift: u32,
     /// First contig ending after `pos`.
     contig: usize,
     /// First N run ending after `pos`.
@@ -422,6 +428,25 @@ pub struct Kmers<'a> {
 }
 
 impl Kmers<'_> {
+    /// The reverse complement of the k-mer `next` returned last (rolled base by base, cheaper
+    /// than [`crate::revcomp`]); meaningless before the first.
+    ///
+    /// ```
+    /// use seqflow_genome::{GenomeBuilder, revcomp};
+    /// let mut builder = GenomeBuilder::new();
+    /// builder.push_contig("a", b"ACGTTGCA")?;
+    /// let genome = builder.build();
+    /// let mut kmers = genome.kmers(0..genome.len(), 3);
+    /// while let Some((_, kmer)) = kmers.next() {
+    ///     assert_eq!(kmers.last_reverse(), revcomp(kmer, 3));
+    /// }
+    /// # Ok::<(), seqflow_genome::Error>(())
+    /// ```
+    #[inline]
+    pub fn last_reverse(&self) -> u64 {
+        self.reverse
+    }
+
     /// Moves past contig starts and N runs at `pos` and sets how far the bases ahead need no
     /// such check; `false` once the scan is over.
     #[inline(never)]
@@ -458,6 +483,7 @@ impl Iterator for Kmers<'_> {
             }
             let base = u64::from(self.genome.packed_base(self.pos));
             self.kmer = ((self.kmer << 2) | base) & self.mask;
+            self.reverse = (self.reverse >> 2) | ((3 ^ base) << self.top_shift);
             self.pos += 1;
             self.valid += 1;
             if self.valid >= self.k {
@@ -691,6 +717,10 @@ mod tests {
             let want: Vec<(u64, u64)> =
                 (a..b).filter_map(|p| g.kmer_at(p, k).map(|x| (p, x))).collect();
             prop_assert_eq!(g.kmers(a..b, k).collect::<Vec<_>>(), want);
+            let mut kmers = g.kmers(a..b, k);
+            while let Some((_, kmer)) = kmers.next() {
+                prop_assert_eq!(kmers.last_reverse(), revcomp(kmer, k));
+            }
         }
 
         #[test]

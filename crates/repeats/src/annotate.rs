@@ -243,14 +243,18 @@ fn scan_chunk(
     params: &Params,
 ) -> Vec<Annotation> {
     let mut hits = Vec::new();
-    let mut kmers = genome.kmers(range, k).peekable();
+    let mut kmers = genome.kmers(range, k);
     let mut batch: Vec<(u64, u64, u64, usize)> = Vec::with_capacity(LOOKUP_BATCH);
-    while kmers.peek().is_some() {
+    loop {
         batch.clear();
-        batch.extend(kmers.by_ref().take(LOOKUP_BATCH).map(|(pos, kmer)| {
-            let key = canonical(kmer, k);
-            (pos, kmer, key, library.home(key))
-        }));
+        while batch.len() < LOOKUP_BATCH {
+            let Some((pos, kmer)) = kmers.next() else { break };
+            let key = kmer.min(kmers.last_reverse());
+            batch.push((pos, kmer, key, library.home(key)));
+        }
+        if batch.is_empty() {
+            break;
+        }
         // Independent loads of every first probe; the lookups below then find them cached.
         let warm = batch.iter().fold(0u64, |acc, b| acc ^ library.slots[b.3].key);
         std::hint::black_box(warm);

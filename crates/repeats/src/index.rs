@@ -76,7 +76,7 @@
 
 use std::ops::Range;
 
-use seqflow_genome::{Genome, MAX_K, canonical};
+use seqflow_genome::{Genome, MAX_K};
 use serde::Serialize;
 
 /// log2 of the number of hash sub-bins buckets are made of.
@@ -711,8 +711,9 @@ impl<'a> Builder<'a> {
     ) {
         let k = self.config.k;
         let width = bins.len();
-        for (pos, kmer) in self.genome.kmers(chunk, k) {
-            let canon = canonical(kmer, k);
+        let mut kmers = self.genome.kmers(chunk, k);
+        while let Some((pos, kmer)) = kmers.next() {
+            let canon = kmer.min(kmers.last_reverse());
             let hash = self.layout.mix(canon);
             let bin = self.layout.sub_bin(hash).wrapping_sub(bins.start);
             if bin >= width {
