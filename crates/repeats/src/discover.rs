@@ -1,30 +1,30 @@
 //! Family discovery: the most frequent seed first, built in parallel, committed in order.
 //!
 //! ```text
-//!  source: lazy max-heap of seeds ──round of ≤ round_size seeds──▶ workers: build_family
+//!  source: lazy max-queue of seeds ──round of ≤ round_size seeds──▶ workers: build_family
 //!     ▲  (counts re-checked against the mask)                          │ (read-only: genome)
 //!     └──── requeued seeds, "round done" ◀── committer (sink, seed order): claim the seed
 //!                                              copies all-or-nothing, mask the elements
 //! ```
 //!
 //! **Determinism.** The source pops seeds in priority order (count, then k-mer), re-counting each
-//! one's unmasked copies; a seed whose count fell goes back into the heap (lazy max-heap). A
-//! round's seeds are built concurrently, each from the copies that were unmasked when the round
-//! began. The committer takes the results in seed order and claims every seed copy of a family
-//! in the [`Bitmask`] at once; a claim fails only if a family committed earlier *in the same
-//! round* masked one of them, and then the seed goes back to the heap to be re-counted, exactly
-//! as a one-at-a-time run would have re-counted it. Extension and re-alignment read only the
-//! genome, never the mask, so an accepted family is the family a sequential run builds. The
-//! round size is a parameter, not the thread count: any `--threads` gives the same output.
+//! one's unmasked copies; a seed whose count fell goes back into the queue (a lazy max-priority
+//! queue, [`SeedQueue`]). A round's seeds are built concurrently, each from the copies that were
+//! unmasked when the round began. The committer takes the results in seed order and claims every
+//! seed copy of a family in the [`Bitmask`] at once; a claim fails only if a family committed
+//! earlier *in the same round* masked one of them, and then the seed goes back to the queue to
+//! be re-counted, exactly as a one-at-a-time run would have re-counted it. Extension and
+//! re-alignment read only the genome, never the mask, so an accepted family is the family a
+//! sequential run builds. The round size is a parameter, not the thread count: any `--threads`
+//! gives the same output.
 //!
-//! **Deferral.** Seeds of one family come out of the heap together (every k-mer of a 2,000-copy
+//! **Deferral.** Seeds of one family come out of the queue together (every k-mer of a 2,000-copy
 //! family has about 2,000 copies). To keep rounds from building one family sixteen times, a seed
 //! whose copies sit at one fixed offset from most copies of a seed already in the round is
 //! deferred to the next round, where the mask will have taken its copies. Deferral depends only
-//! on the mask and the heap, so it is deterministic too.
+//! on the mask and the queue, so it is deterministic too.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -37,6 +37,7 @@ use crate::error::Error;
 use crate::family::{Family, build_family};
 use crate::index::{Occurrence, SeedIndex};
 use crate::params::Params;
+use crate::seed_queue::{SeedQueue, SeedSlot};
 
 /// Fewest copies at one relative placement (and at least a tenth of the seed's copies) that
 /// make two seeds one family: 5'-truncated, diverged copies give the k-mers of one family quite
@@ -70,7 +71,7 @@ pub struct DiscoveryStats {
     pub conflicts: u64,
     /// Seeds deferred because a seed of the same family was in the round.
     pub deferred: u64,
-    /// Seeds re-pushed after their count fell (lazy heap updates).
+    /// Seeds re-pushed after their count fell (lazy queue updates).
     pub recounted: u64,
 }
 
@@ -97,20 +98,14 @@ struct Scheduled {
     round_len: usize,
     index: usize,
     count: u32,
-    /// The seed's slot in the index ([`SeedSlot`]).
+    /// The seed's position in [`SeedIndex::seeds`]. The seeds are sorted by k-mer, so slots
+    /// order seeds as their k-mers do: the queue keys on `(count, slot)` and never has to
+    /// look a k-mer up (a binary search over millions of seeds, a cache miss per step, on the
+    /// one thread that forms rounds).
     slot: SeedSlot,
     kmer: u64,
     copies: Vec<Occurrence>,
 }
-
-/// A seed's position in [`SeedIndex::seeds`]. The seeds are sorted by k-mer, so slots order
-/// seeds as their k-mers do: the heap keys on `(count, Reverse(slot))` and never has to look a
-/// k-mer up (a binary search over millions of seeds, a cache miss per step, on the one thread
-/// that forms rounds).
-type SeedSlot = u32;
-
-/// The lazy max-heap of seeds: most copies first, then the smallest k-mer.
-type SeedHeap = BinaryHeap<(u32, Reverse<SeedSlot>)>;
 
 impl Cost for Scheduled {
     fn cost(&self) -> usize {
@@ -158,20 +153,19 @@ pub(crate) fn discover(
     let mut committable = 0u64; // rounds up to this one may be committed
     let started = std::time::Instant::now();
     // The index holds only seeds that may extend (`SeedIndex::build_filtered`).
-    let slots = SeedSlot::try_from(index.seeds().len()).expect("fewer than 2^32 seeds");
-    let heap: SeedHeap =
-        (0..slots).map(|slot| (index.seeds()[slot as usize].count, Reverse(slot))).collect();
-    stats.viable_seeds = heap.len() as u64;
-    // Seeds still in the source's heap, for progress only (the result never reads it).
+    SeedSlot::try_from(index.seeds().len()).expect("fewer than 2^32 seeds");
+    let queue = SeedQueue::new(index.seeds().iter().map(|s| s.count));
+    stats.viable_seeds = queue.len() as u64;
+    // Seeds still in the source's queue, for progress only (the result never reads it).
     let seeds_left = AtomicU64::new(stats.viable_seeds);
     let seeds_left_ref = &seeds_left;
     on_progress(0, stats.viable_seeds, stats.viable_seeds);
-    tracing::debug!(seeds = heap.len(), secs = started.elapsed().as_secs_f64(), "viable seeds");
+    tracing::debug!(seeds = queue.len(), secs = started.elapsed().as_secs_f64(), "viable seeds");
     let source_stats_ref = &mut source_stats;
     let outcome = pipeline.run_ordered(
         move |emit: &mut Emitter<Scheduled>| -> Result<(), Error> {
             let source_stats = source_stats_ref;
-            let mut heap = heap;
+            let mut queue = queue;
             // Up to ROUNDS_IN_FLIGHT rounds are built at once: round r is formed against the
             // mask as rounds ..= r - ROUNDS_IN_FLIGHT left it, and the committer starts on the
             // next round only once round r is formed, so the mask read here is always the same.
@@ -179,7 +173,7 @@ pub(crate) fn discover(
             let mut in_flight: VecDeque<(u64, Vec<Vec<Occurrence>>)> = VecDeque::new();
             loop {
                 if formed >= committed + ROUNDS_IN_FLIGHT as u64 {
-                    match wait_done(&done_rx, emit, &mut heap) {
+                    match wait_done(&done_rx, emit, &mut queue) {
                         Some(false) => committed += 1,
                         _ => return Ok(()),
                     }
@@ -189,8 +183,8 @@ pub(crate) fn discover(
                 }
                 let scheduled: Vec<&Vec<Occurrence>> =
                     in_flight.iter().flat_map(|(_, copies)| copies).collect();
-                let round = next_round(&mut heap, index, mask, params, &scheduled, source_stats);
-                seeds_left_ref.store(heap.len() as u64, Ordering::Relaxed);
+                let round = next_round(&mut queue, index, mask, params, &scheduled, source_stats);
+                seeds_left_ref.store(queue.len() as u64, Ordering::Relaxed);
                 if round.is_empty() {
                     // Nothing new to build yet: let every round in flight be committed, wait for
                     // all of them, and form again from the fully committed mask (still the same
@@ -202,7 +196,7 @@ pub(crate) fn discover(
                         return Ok(());
                     }
                     while committed < formed {
-                        match wait_done(&done_rx, emit, &mut heap) {
+                        match wait_done(&done_rx, emit, &mut queue) {
                             Some(false) => committed += 1,
                             _ => return Ok(()),
                         }
@@ -287,7 +281,7 @@ pub(crate) fn discover(
 fn wait_done(
     done: &mpsc::Receiver<RoundDone>,
     emit: &Emitter<Scheduled>,
-    heap: &mut SeedHeap,
+    queue: &mut SeedQueue,
 ) -> Option<bool> {
     let round = loop {
         match done.recv_timeout(Duration::from_millis(50)) {
@@ -296,15 +290,15 @@ fn wait_done(
             Err(_) => return None,
         }
     };
-    heap.extend(round.requeue.into_iter().map(|(count, slot)| (count, Reverse(slot))));
+    queue.extend(round.requeue);
     Some(round.stop)
 }
 
 /// Pops the next round: up to `round_size` seeds whose current count (unmasked copies) equals
-/// their heap key and which do not belong to a family already in the round or in the round
+/// their queue key and which do not belong to a family already in the round or in the round
 /// still being built (`in_flight`).
 fn next_round(
-    heap: &mut SeedHeap,
+    queue: &mut SeedQueue,
     index: &SeedIndex,
     mask: &Bitmask,
     params: &Params,
@@ -315,7 +309,7 @@ fn next_round(
     let mut round: Vec<(u32, SeedSlot, Vec<Occurrence>)> = Vec::new();
     let mut deferred = Vec::new();
     while round.len() < params.round_size {
-        let Some((count, Reverse(slot))) = heap.pop() else { break };
+        let Some((count, slot)) = queue.pop() else { break };
         let seed = &index.seeds()[slot as usize];
         let copies: Vec<Occurrence> = index
             .occurrences(seed)
@@ -329,14 +323,14 @@ fn next_round(
         }
         if now < count {
             stats.recounted += 1;
-            heap.push((now, Reverse(slot)));
+            queue.push(now, slot);
             continue;
         }
         let window = params.max_extend as i64;
         let scheduled = round.iter().map(|(_, _, copies)| copies).chain(in_flight.iter().copied());
         if scheduled.into_iter().any(|other| same_family(&copies, other, window)) {
             stats.deferred += 1;
-            deferred.push((now, Reverse(slot)));
+            deferred.push((now, slot));
             // The seeds next in line all belong to families in flight: build what we have
             // rather than digging deeper (each deferral costs a comparison with the round).
             if deferred.len() >= MAX_DEFERRED_PER_ROUND {
@@ -346,7 +340,7 @@ fn next_round(
         }
         round.push((now, slot, copies));
     }
-    heap.extend(deferred);
+    queue.extend(deferred);
     round
 }
 

@@ -58,6 +58,7 @@ mod landscape;
 pub mod output;
 mod params;
 mod redundancy;
+mod seed_queue;
 mod tandem;
 
 use std::time::Instant;
