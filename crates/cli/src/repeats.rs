@@ -110,7 +110,7 @@ pub(crate) struct RepeatsArgs {
     #[arg(long, default_value_t = 16, hide = true, value_parser = count_in(1usize, 1024))]
     round_size: usize,
     /// Memory for the k-mer index buckets, 1K to 1T (K, M, G, T suffixes).
-    #[arg(long, default_value = "512M", value_parser = size_in(1 << 10, 1 << 40), value_name = "SIZE")]
+    #[arg(long, default_value = "768M", value_parser = size_in(1 << 10, 1 << 40), value_name = "SIZE")]
     memory: u64,
     /// Worker threads, 1 to 1024 (default: all cores). The output is the same for any value.
     #[arg(short, long, value_parser = count_in(1, MAX_THREADS), value_name = "N")]

@@ -49,7 +49,7 @@
 //!   seed ([`SeedIndex::heap_bytes`]); what a filter turns down is dropped as its bucket is
 //!   collected and never held.
 //!
-//! With the default 512 MiB a 1 Gbp genome takes 15 bucket passes plus the counting scan
+//! With the default 768 MiB a 1 Gbp genome takes 10 bucket passes plus the counting scan
 //! (each pass re-reads the whole genome, so scanning dominates with many passes). A single
 //! sub-bin larger than `memory_bytes` is an error ([`IndexError::MemoryTooSmall`]), never an
 //! out-of-memory kill.
@@ -101,7 +101,7 @@ pub struct IndexConfig {
     /// k-mers whose base composition has a Shannon entropy (natural log) below this are
     /// skipped (default 0.7 nats; the maximum is ln 4 ≈ 1.386).
     pub min_entropy: f64,
-    /// Budget for the entries of one bucket pass, in bytes (default 512 MiB).
+    /// Budget for the entries of one bucket pass, in bytes (default 768 MiB).
     pub memory_bytes: usize,
     /// Scanning and sorting threads (default 1; 0 counts as 1).
     pub threads: usize,
@@ -114,7 +114,7 @@ impl Default for IndexConfig {
             min_freq: 3,
             tandem_dist: 500,
             min_entropy: 0.7,
-            memory_bytes: 512 << 20,
+            memory_bytes: 768 << 20,
             threads: 1,
         }
     }

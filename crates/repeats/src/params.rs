@@ -90,7 +90,7 @@ pub struct Params {
     pub max_families: usize,
     /// Worker threads (1).
     pub threads: usize,
-    /// Memory budget in bytes for the k-mer index buckets (512 MiB).
+    /// Memory budget in bytes for the k-mer index buckets (768 MiB).
     pub memory_bytes: usize,
 }
 
@@ -113,7 +113,7 @@ impl Default for Params {
             redundancy_coverage: 0.8,
             max_families: usize::MAX,
             threads: 1,
-            memory_bytes: 512 << 20,
+            memory_bytes: 768 << 20,
         }
     }
 }
