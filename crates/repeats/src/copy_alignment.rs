@@ -262,7 +262,7 @@ impl Aligner {
                 diagonal[t] = if diagonal_h[t] > NEG { diagonal_h[t] + pair } else { NEG };
                 let (f_open, f_extend) = (above_h[t] + open, above_f[t] + extend);
                 row_f[t] = f_open.max(f_extend).max(NEG);
-                trace[t] = u8::from(f_extend > f_open) << 3;
+                trace[t] = u8::from(f_extend > f_open) * F_EXTENDS;
             }
             // ...then the gaps along the row, a chain from cell to cell. `e` is not clamped to
             // NEG here: below NEG only where no path reaches, it never wins a comparison there.
@@ -275,7 +275,7 @@ impl Aligner {
                 // e is at least f, else FROM_F (2).
                 let gap_from = FROM_E + u8::from(cell_e < row_f[t]) * (FROM_F - FROM_E);
                 let from = u8::from(diagonal[t] < gap) * gap_from;
-                trace[t] |= from | (u8::from(e_extend > e_open) << 2);
+                trace[t] |= from | (u8::from(e_extend > e_open) * E_EXTENDS);
                 row_h[t] = diagonal[t].max(gap);
                 (left_h, left_e) = (row_h[t], cell_e);
             }
