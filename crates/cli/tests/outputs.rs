@@ -337,6 +337,28 @@ fn repeats_outputs_appear_together_or_not_at_all() {
     assert_eq!(names, ["g.fa"], "nothing but the genome is left");
 }
 
+/// `collection getcol` writes its files from the workers at known offsets: a failed write
+/// there must still name the file and say why (the cause once went missing on its way through
+/// the pipeline's error), and leave no file behind.
+#[test]
+fn a_failed_positional_write_names_its_file_and_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../collection/tests/data/pan8.agc");
+    let out = dir.path().join("samples");
+    let result = run_in_shell(
+        "ulimit -f 100",
+        &["collection", "getcol", path(&archive), "-o", path(&out), "-t", "2"],
+    );
+    assert_one_line_error(&result, &["write failed", "File too large"]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains(path(&out)) && stderr.contains(".fa"), "{stderr}");
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.is_empty(), "left {names:?}");
+}
+
 #[test]
 fn the_bgzf_index_belongs_to_the_output_set() {
     let dir = tempfile::tempdir().unwrap();

@@ -111,14 +111,20 @@ impl<E> PipelineError<E> {
     }
 }
 
+/// The alternate form (`{:#}`) is passed on to the closure's error, so an error that prints its
+/// causes that way (an `anyhow::Error`) keeps them: `pipeline worker 0 failed: out.fa: write
+/// failed: No space left on device (os error 28)`.
 impl<E: fmt::Display> fmt::Display for PipelineError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = |f: &mut fmt::Formatter<'_>, prefix: fmt::Arguments<'_>, e: &E| {
+            if f.alternate() { write!(f, "{prefix}: {e:#}") } else { write!(f, "{prefix}: {e}") }
+        };
         match self {
-            PipelineError::Source(e) => write!(f, "pipeline source failed: {e}"),
+            PipelineError::Source(e) => inner(f, format_args!("pipeline source failed"), e),
             PipelineError::Worker { index, error } => {
-                write!(f, "pipeline worker {index} failed: {error}")
+                inner(f, format_args!("pipeline worker {index} failed"), error)
             }
-            PipelineError::Sink(e) => write!(f, "pipeline sink failed: {e}"),
+            PipelineError::Sink(e) => inner(f, format_args!("pipeline sink failed"), e),
             PipelineError::Panic { stage, message } => {
                 write!(f, "pipeline {stage} panicked: {message}")
             }
@@ -153,5 +159,29 @@ mod tests {
         assert_eq!(p.to_string(), "pipeline sink panicked: oops");
         let io: io::Error = Cancelled.into();
         assert_eq!(io.kind(), io::ErrorKind::Interrupted);
+    }
+
+    /// An error that shows its causes only in the alternate form.
+    struct Chained;
+
+    impl fmt::Display for Chained {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            if f.alternate() {
+                write!(f, "write failed: disk full")
+            } else {
+                write!(f, "write failed")
+            }
+        }
+    }
+
+    #[test]
+    fn the_alternate_form_reaches_the_closure_error() {
+        let e = PipelineError::Worker { index: 0, error: Chained };
+        assert_eq!(e.to_string(), "pipeline worker 0 failed: write failed");
+        assert_eq!(format!("{e:#}"), "pipeline worker 0 failed: write failed: disk full");
+        assert_eq!(
+            format!("{:#}", PipelineError::Sink(Chained)),
+            "pipeline sink failed: write failed: disk full"
+        );
     }
 }
